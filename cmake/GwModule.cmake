@@ -1,0 +1,32 @@
+# gw_module(NAME SOURCES... [DEPS ...] [PRIVATE_DEPS ...])
+#
+# Declares the library target gw_<name> with alias gw::<name>. Our own code
+# builds with warnings as errors; third-party headers come in as SYSTEM
+# includes through their imported targets so their warnings are not ours.
+function(gw_module name)
+  cmake_parse_arguments(M "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(gw_${name} STATIC ${M_SOURCES})
+  add_library(gw::${name} ALIAS gw_${name})
+  target_include_directories(gw_${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_compile_options(gw_${name} PRIVATE -Wall -Wextra -Wpedantic -Werror
+                         -Wno-missing-field-initializers)
+  if(M_DEPS)
+    target_link_libraries(gw_${name} PUBLIC ${M_DEPS})
+  endif()
+  if(M_PRIVATE_DEPS)
+    target_link_libraries(gw_${name} PRIVATE ${M_PRIVATE_DEPS})
+  endif()
+endfunction()
+
+# gw_test(NAME SOURCES... DEPS ...): one GoogleTest executable, registered
+# with ctest test by test.
+function(gw_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;DEPS;PROPERTIES" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_compile_options(${name} PRIVATE -Wall -Wextra -Werror -Wno-missing-field-initializers)
+  target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE
+    GW_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    PROPERTIES ENVIRONMENT "GW_SOURCE_DIR=${PROJECT_SOURCE_DIR}" ${T_PROPERTIES})
+endfunction()

@@ -1,0 +1,543 @@
+// Parsing: RapidJSON's SAX reader drives a handler that builds our flat node
+// array. Why SAX rather than RapidJSON's own DOM: we need the start offset of
+// every value (for OperationOutcome locations), duplicate-key detection, a
+// depth limit, and a layout whose handles are two pointers.
+//
+// Layout: the children of each container are stored contiguously, so
+// `operator[]` is O(1). SAX delivers values in pre-order, where siblings are
+// interleaved with their descendants; a scratch stack collects each open
+// container's children and moves them into the final array when the
+// container closes. Grandchildren are already in place by then, so their
+// indices stay valid. The root is appended last.
+#include "gateway/json/json.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stream.h>
+
+namespace gw::json {
+namespace detail {
+
+struct Node {
+  std::string_view key;   // member key when the parent is an object
+  std::string_view text;  // string content / number literal
+  std::uint32_t offset = 0;
+  std::uint32_t first = 0;  // index of the first child in Storage::nodes
+  std::uint32_t count = 0;  // number of children
+  Kind kind = Kind::kNull;
+};
+
+struct Storage {
+  std::string source;
+  // Decoded strings that differ from their raw text (escapes). Reserved to
+  // the source size before parsing so it never reallocates: string_views
+  // into it stay valid.
+  std::string arena;
+  std::vector<Node> nodes;
+  std::vector<std::uint32_t> line_starts;  // offset of the first byte of each line
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::Node;
+using detail::Storage;
+
+constexpr std::string_view kLiteralText[] = {"null", "false", "true"};
+
+Position position_in(const Storage& s, std::uint32_t offset) {
+  auto it = std::upper_bound(s.line_starts.begin(), s.line_starts.end(), offset);
+  auto line = static_cast<std::uint32_t>(it - s.line_starts.begin());  // 1-based
+  std::uint32_t start = line == 0 ? 0 : s.line_starts[line - 1];
+  return Position{line == 0 ? 1 : line, offset - start + 1};
+}
+
+std::string location_of(const Storage& s, std::uint32_t offset) {
+  Position p = position_in(s, offset);
+  return "line " + std::to_string(p.line) + ", column " + std::to_string(p.column);
+}
+
+// RapidJSON copies a StringStream into a local while it reads a token and
+// writes the position back only afterwards, so Tell() inside a handler
+// callback would be stale. This stream has the default StreamTraits
+// (copyOptimization = 0), which makes the reader use it by reference.
+struct TrackingStream {
+  using Ch = char;
+  explicit TrackingStream(const char* src) : src_(src), head_(src) {}
+  Ch Peek() const { return *src_; }
+  Ch Take() { return *src_++; }
+  std::size_t Tell() const { return static_cast<std::size_t>(src_ - head_); }
+  Ch* PutBegin() { GW_ASSERT(false, "read-only stream"); return nullptr; }
+  void Put(Ch) { GW_ASSERT(false, "read-only stream"); }
+  void Flush() { GW_ASSERT(false, "read-only stream"); }
+  std::size_t PutEnd(Ch*) { GW_ASSERT(false, "read-only stream"); return 0; }
+  const Ch* src_;
+  const Ch* head_;
+};
+
+// SAX handler building the node array. Returns false from a callback to stop
+// the parse; `error_` then says why.
+class Builder {
+ public:
+  Builder(Storage& s, const TrackingStream& in, const ParseOptions& opt)
+      : s_(s), in_(in), opt_(opt) {}
+
+  bool Null() { return scalar(Kind::kNull, kLiteralText[0], token_start(4)); }
+  bool Bool(bool b) {
+    return b ? scalar(Kind::kTrue, kLiteralText[2], token_start(4))
+             : scalar(Kind::kFalse, kLiteralText[1], token_start(5));
+  }
+  // With kParseNumbersAsStringsFlag only RawNumber is called; the typed
+  // callbacks exist to satisfy the handler concept.
+  bool Int(int) { return false; }
+  bool Uint(unsigned) { return false; }
+  bool Int64(std::int64_t) { return false; }
+  bool Uint64(std::uint64_t) { return false; }
+  bool Double(double) { return false; }
+  bool RawNumber(const char*, rapidjson::SizeType len, bool) {
+    auto start = static_cast<std::uint32_t>(in_.Tell() - len);
+    // The raw text of a number is identical in the source: point at it there.
+    return scalar(Kind::kNumber, std::string_view(s_.source).substr(start, len), start);
+  }
+  bool String(const char* str, rapidjson::SizeType len, bool) {
+    std::uint32_t start = string_start();
+    return scalar(Kind::kString, keep(start, str, len), start);
+  }
+  bool Key(const char* str, rapidjson::SizeType len, bool) {
+    pending_key_ = keep(string_start(), str, len);
+    return true;
+  }
+  bool StartObject() { return open(Kind::kObject); }
+  bool StartArray() { return open(Kind::kArray); }
+  bool EndObject(rapidjson::SizeType) { return close(); }
+  bool EndArray(rapidjson::SizeType) { return close(); }
+
+  const std::optional<Error>& error() const { return error_; }
+
+ private:
+  struct Open {
+    Node node;
+    std::size_t scratch_start;
+  };
+
+  std::uint32_t token_start(std::size_t len) const {
+    return static_cast<std::uint32_t>(in_.Tell() - len);
+  }
+
+  // Tell() is just past the closing quote; walk back to the opening quote.
+  // Inside a JSON string a raw '"' is always escaped, so the first quote
+  // preceded by an even number of backslashes is the opening one.
+  std::uint32_t string_start() const {
+    std::size_t p = in_.Tell() - 1;  // closing quote
+    const std::string& src = s_.source;
+    while (p > 0) {
+      --p;
+      if (src[p] != '"') continue;
+      std::size_t bs = 0;
+      while (p > bs && src[p - 1 - bs] == '\\') ++bs;
+      if (bs % 2 == 0) break;
+    }
+    return static_cast<std::uint32_t>(p);
+  }
+
+  // Strings without escapes read the same in the source: view them there.
+  // Escaped ones are copied (decoded) into the arena.
+  std::string_view keep(std::uint32_t start, const char* str, std::size_t len) {
+    std::size_t raw_len = in_.Tell() - start - 2;
+    if (raw_len == len) return std::string_view(s_.source).substr(start + 1, len);
+    std::size_t at = s_.arena.size();
+    GW_ASSERT(at + len <= s_.arena.capacity(), "arena reserved to source size");
+    s_.arena.append(str, len);
+    return std::string_view(s_.arena).substr(at, len);
+  }
+
+  bool scalar(Kind kind, std::string_view text, std::uint32_t offset) {
+    Node n;
+    n.kind = kind;
+    n.text = text;
+    n.offset = offset;
+    return push(n);
+  }
+
+  bool push(Node n) {
+    if (!stack_.empty() && stack_.back().node.kind == Kind::kObject) {
+      n.key = pending_key_;
+    }
+    if (stack_.empty()) {
+      root_ = n;
+      return true;
+    }
+    scratch_.push_back(n);
+    return true;
+  }
+
+  bool open(Kind kind) {
+    if (stack_.size() >= opt_.max_depth) {
+      error_ = Error(ErrorCode::kLimit,
+                     "nesting deeper than " + std::to_string(opt_.max_depth) + " levels",
+                     location_of(s_, token_start(0)));
+      return false;
+    }
+    Open o;
+    o.node.kind = kind;
+    // The iterative parser calls StartObject/StartArray before it takes the
+    // bracket, so Tell() is the bracket itself.
+    o.node.offset = token_start(0);
+    if (!stack_.empty() && stack_.back().node.kind == Kind::kObject) o.node.key = pending_key_;
+    o.scratch_start = scratch_.size();
+    stack_.push_back(o);
+    return true;
+  }
+
+  bool close() {
+    Open o = stack_.back();
+    stack_.pop_back();
+    std::size_t n = scratch_.size() - o.scratch_start;
+    o.node.first = static_cast<std::uint32_t>(s_.nodes.size());
+    o.node.count = static_cast<std::uint32_t>(n);
+    s_.nodes.insert(s_.nodes.end(), scratch_.begin() + static_cast<std::ptrdiff_t>(o.scratch_start),
+                    scratch_.end());
+    scratch_.resize(o.scratch_start);
+    if (o.node.kind == Kind::kObject && opt_.reject_duplicate_keys && !check_keys(o.node)) {
+      return false;
+    }
+    if (stack_.empty()) {
+      root_ = o.node;
+      return true;
+    }
+    scratch_.push_back(o.node);
+    return true;
+  }
+
+  bool check_keys(const Node& obj) {
+    const Node* first = s_.nodes.data() + obj.first;
+    const Node* dup = nullptr;
+    if (obj.count <= 16) {
+      for (std::uint32_t i = 1; i < obj.count && !dup; ++i) {
+        for (std::uint32_t j = 0; j < i; ++j) {
+          if (first[i].key == first[j].key) {
+            dup = &first[i];
+            break;
+          }
+        }
+      }
+    } else {
+      std::vector<const Node*> order;
+      order.reserve(obj.count);
+      for (std::uint32_t i = 0; i < obj.count; ++i) order.push_back(first + i);
+      std::stable_sort(order.begin(), order.end(),
+                       [](const Node* a, const Node* b) { return a->key < b->key; });
+      for (std::size_t i = 1; i < order.size(); ++i) {
+        if (order[i]->key == order[i - 1]->key) {
+          const Node* later = std::max(order[i], order[i - 1]);
+          if (!dup || later < dup) dup = later;
+        }
+      }
+    }
+    if (!dup) return true;
+    // Keys are structure (element names), not data; cap the length anyway.
+    std::string key(dup->key.substr(0, 64));
+    error_ = Error(ErrorCode::kParse, "duplicate key '" + key + "' in object",
+                   location_of(s_, dup->offset));
+    return false;
+  }
+
+ public:
+  Node root_;
+
+ private:
+  Storage& s_;
+  const TrackingStream& in_;
+  const ParseOptions& opt_;
+  std::vector<Open> stack_;
+  std::vector<Node> scratch_;
+  std::string_view pending_key_;
+  std::optional<Error> error_;
+};
+
+}  // namespace
+
+// ---- Value ---------------------------------------------------------------
+
+Kind Value::kind() const noexcept { return node_ ? node_->kind : Kind::kNull; }
+
+std::string_view Value::str() const noexcept {
+  if (!node_) return {};
+  switch (node_->kind) {
+    case Kind::kNull: return kLiteralText[0];
+    case Kind::kFalse: return kLiteralText[1];
+    case Kind::kTrue: return kLiteralText[2];
+    case Kind::kNumber:
+    case Kind::kString: return node_->text;
+    default: return {};
+  }
+}
+
+std::size_t Value::size() const noexcept {
+  return node_ && node_->kind >= Kind::kArray ? node_->count : 0;
+}
+
+Value Value::operator[](std::size_t i) const noexcept {
+  if (i >= size()) return {};
+  return Value(doc_, doc_->nodes.data() + node_->first + i);
+}
+
+std::string_view Value::key(std::size_t i) const noexcept {
+  if (!is_object() || i >= node_->count) return {};
+  return doc_->nodes[node_->first + i].key;
+}
+
+std::string_view Value::key() const noexcept { return node_ ? node_->key : std::string_view{}; }
+
+Value Value::find(std::string_view k) const noexcept {
+  if (!is_object()) return {};
+  const Node* first = doc_->nodes.data() + node_->first;
+  for (std::uint32_t i = 0; i < node_->count; ++i) {
+    if (first[i].key == k) return Value(doc_, first + i);
+  }
+  return {};
+}
+
+std::uint32_t Value::offset() const noexcept { return node_ ? node_->offset : 0; }
+
+Position Value::position() const noexcept {
+  return node_ ? position_in(*doc_, node_->offset) : Position{};
+}
+
+Value::Items Value::items() const noexcept {
+  if (size() == 0) return Items{doc_, nullptr, 0};
+  return Items{doc_, doc_->nodes.data() + node_->first, node_->count};
+}
+
+Value::Iterator Value::Items::begin() const noexcept { return Iterator(doc, first); }
+Value::Iterator Value::Items::end() const noexcept {
+  return Iterator(doc, first ? first + count : nullptr);
+}
+Value::Iterator& Value::Iterator::operator++() noexcept {
+  ++node_;
+  return *this;
+}
+
+// ---- Document ------------------------------------------------------------
+
+Document::Document() = default;
+Document::~Document() = default;
+Document::Document(Document&&) noexcept = default;
+Document& Document::operator=(Document&&) noexcept = default;
+
+Result<Document> Document::parse(std::string bytes, const ParseOptions& options) {
+  auto storage = std::make_unique<Storage>();
+  Storage& s = *storage;
+  s.source = std::move(bytes);
+  if (s.source.size() >= 0xFFFFFFF0u) {
+    return fail(ErrorCode::kLimit, "JSON text larger than 4 GiB");
+  }
+  s.arena.reserve(s.source.size());
+  s.line_starts.push_back(0);
+  for (const char* p = s.source.data(), *end = p + s.source.size();
+       (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))));) {
+    ++p;
+    s.line_starts.push_back(static_cast<std::uint32_t>(p - s.source.data()));
+  }
+  // A rough guess that avoids most regrowth: one value per ~12 bytes.
+  s.nodes.reserve(s.source.size() / 12 + 1);
+
+  TrackingStream in(s.source.c_str());
+  Builder builder(s, in, options);
+  rapidjson::Reader reader;
+  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag |
+                              rapidjson::kParseValidateEncodingFlag |
+                              rapidjson::kParseNumbersAsStringsFlag |
+                              rapidjson::kParseStopWhenDoneFlag;
+  rapidjson::ParseResult ok = reader.Parse<kFlags>(in, builder);
+  if (!ok) {
+    if (builder.error()) return *builder.error();
+    return fail(ErrorCode::kParse, rapidjson::GetParseError_En(ok.Code()),
+                location_of(s, static_cast<std::uint32_t>(ok.Offset())));
+  }
+  // kParseStopWhenDoneFlag stops after the root; anything but whitespace
+  // after it is an error (RapidJSON's own check would also reject it, but
+  // only after reading the embedded NUL our c_str() provides).
+  std::size_t tail = in.Tell();
+  while (tail < s.source.size() &&
+         (s.source[tail] == ' ' || s.source[tail] == '\n' || s.source[tail] == '\r' ||
+          s.source[tail] == '\t')) {
+    ++tail;
+  }
+  if (tail != s.source.size()) {
+    return fail(ErrorCode::kParse, "unexpected content after the JSON value",
+                location_of(s, static_cast<std::uint32_t>(tail)));
+  }
+  s.nodes.push_back(builder.root_);
+  s.nodes.shrink_to_fit();
+  Document doc;
+  doc.storage_ = std::move(storage);
+  return doc;
+}
+
+Result<Document> Document::parse_file(const std::string& path, const ParseOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(ErrorCode::kNotFound, "cannot open file", path);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) return fail(ErrorCode::kIo, "cannot read file", path);
+  auto doc = parse(std::move(buf).str(), options);
+  if (!doc) return doc.error().with_context(path);
+  return doc;
+}
+
+Value Document::root() const noexcept {
+  if (!storage_ || storage_->nodes.empty()) return {};
+  return Value(storage_.get(), &storage_->nodes.back());
+}
+
+Position Document::position_of(std::uint32_t offset) const noexcept {
+  return storage_ ? position_in(*storage_, offset) : Position{};
+}
+
+std::string_view Document::source() const noexcept {
+  return storage_ ? std::string_view(storage_->source) : std::string_view{};
+}
+
+std::size_t Document::node_count() const noexcept { return storage_ ? storage_->nodes.size() : 0; }
+
+// ---- Writer --------------------------------------------------------------
+
+void append_quoted(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xF]);
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void Writer::newline() {
+  if (!pretty_) return;
+  out_.push_back('\n');
+  out_.append(stack_.size() * 2, ' ');
+}
+
+void Writer::before_value() {
+  if (stack_.empty()) return;
+  auto& [is_object, count] = stack_.back();
+  if (is_object) {
+    GW_ASSERT(after_key_, "a value inside an object needs a key first");
+    after_key_ = false;
+    return;
+  }
+  if (count++ > 0) out_.push_back(',');
+  newline();
+}
+
+void Writer::begin_object() {
+  before_value();
+  out_.push_back('{');
+  stack_.emplace_back(true, 0);
+}
+
+void Writer::end_object() {
+  GW_ASSERT(!stack_.empty() && stack_.back().first && !after_key_, "unbalanced end_object");
+  bool had = stack_.back().second > 0;
+  stack_.pop_back();
+  if (had) newline();
+  out_.push_back('}');
+}
+
+void Writer::begin_array() {
+  before_value();
+  out_.push_back('[');
+  stack_.emplace_back(false, 0);
+}
+
+void Writer::end_array() {
+  GW_ASSERT(!stack_.empty() && !stack_.back().first, "unbalanced end_array");
+  bool had = stack_.back().second > 0;
+  stack_.pop_back();
+  if (had) newline();
+  out_.push_back(']');
+}
+
+void Writer::key(std::string_view k) {
+  GW_ASSERT(!stack_.empty() && stack_.back().first && !after_key_, "key outside an object");
+  if (stack_.back().second++ > 0) out_.push_back(',');
+  newline();
+  append_quoted(out_, k);
+  out_.push_back(':');
+  if (pretty_) out_.push_back(' ');
+  after_key_ = true;
+}
+
+void Writer::string(std::string_view s) {
+  before_value();
+  append_quoted(out_, s);
+}
+
+void Writer::number_text(std::string_view literal) {
+  before_value();
+  out_.append(literal);
+}
+
+void Writer::integer(std::int64_t v) {
+  before_value();
+  out_ += std::to_string(v);
+}
+
+void Writer::boolean(bool b) {
+  before_value();
+  out_ += b ? "true" : "false";
+}
+
+void Writer::null() {
+  before_value();
+  out_ += "null";
+}
+
+void Writer::value(Value v) {
+  switch (v.kind()) {
+    case Kind::kNull: null(); break;
+    case Kind::kFalse: boolean(false); break;
+    case Kind::kTrue: boolean(true); break;
+    case Kind::kNumber: number_text(v.str()); break;
+    case Kind::kString: string(v.str()); break;
+    case Kind::kArray:
+      begin_array();
+      for (Value item : v.items()) value(item);
+      end_array();
+      break;
+    case Kind::kObject:
+      begin_object();
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        key(v.key(i));
+        value(v[i]);
+      }
+      end_object();
+      break;
+  }
+}
+
+}  // namespace gw::json

@@ -1,0 +1,129 @@
+#include "gateway/json/json.hpp"
+
+#include <gtest/gtest.h>
+
+namespace gw::json {
+namespace {
+
+Document must_parse(std::string text) {
+  auto doc = Document::parse(std::move(text));
+  EXPECT_TRUE(doc) << (doc ? "" : doc.error().to_string());
+  return doc ? std::move(*doc) : Document();
+}
+
+TEST(JsonParse, ObjectsArraysAndScalars) {
+  Document doc = must_parse(R"({"a": [1, 2.50, "x"], "b": {"c": true, "d": null}, "e": false})");
+  Value root = doc.root();
+  ASSERT_TRUE(root.is_object());
+  ASSERT_EQ(root.size(), 3u);
+  EXPECT_EQ(root.key(0), "a");
+  Value a = root.find("a");
+  ASSERT_TRUE(a.is_array());
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_TRUE(a[0].is_number());
+  EXPECT_EQ(a[1].str(), "2.50");  // decimals keep their literal text
+  EXPECT_EQ(a[2].str(), "x");
+  EXPECT_FALSE(a[3]);
+  Value b = root.find("b");
+  EXPECT_TRUE(b.find("c").boolean());
+  EXPECT_TRUE(b.find("d").is_null());
+  EXPECT_FALSE(b.find("zz"));
+  EXPECT_TRUE(root.find("e").is_bool());
+  EXPECT_FALSE(root.find("e").boolean());
+  EXPECT_EQ(b.find("c").key(), "c");
+  int n = 0;
+  for (Value v : a.items()) {
+    EXPECT_TRUE(v);
+    ++n;
+  }
+  EXPECT_EQ(n, 3);
+}
+
+TEST(JsonParse, EscapesAreDecoded) {
+  Document doc = must_parse(R"({"k\u0065y": "line\nbreak \"q\" \u00e9"})");
+  Value v = doc.root().find("key");
+  ASSERT_TRUE(v.is_string());
+  EXPECT_EQ(v.str(), "line\nbreak \"q\" \xC3\xA9");
+}
+
+TEST(JsonParse, PositionsPointAtValueStart) {
+  Document doc = must_parse("{\n  \"a\": \"x\\\"y\",\n  \"b\": [\n    12, {\"c\": 1}\n  ]\n}");
+  Value root = doc.root();
+  EXPECT_EQ(root.position(), (Position{1, 1}));
+  EXPECT_EQ(root.find("a").position(), (Position{2, 8}));
+  EXPECT_EQ(root.find("b").position(), (Position{3, 8}));
+  EXPECT_EQ(root.find("b")[0].position(), (Position{4, 5}));
+  EXPECT_EQ(root.find("b")[1].position(), (Position{4, 9}));
+  EXPECT_EQ(root.find("b")[1].find("c").position(), (Position{4, 15}));
+}
+
+TEST(JsonParse, MalformedInputReportsLineAndColumn) {
+  auto doc = Document::parse("{\n  \"a\": 1,\n  \"b\": tru\n}");
+  ASSERT_FALSE(doc);
+  EXPECT_EQ(doc.error().code(), ErrorCode::kParse);
+  EXPECT_EQ(doc.error().location().rfind("line 3, column", 0), 0u) << doc.error().to_string();
+}
+
+TEST(JsonParse, DuplicateKeysAreRejected) {
+  auto doc = Document::parse("{\"a\": 1,\n \"a\": 2}");
+  ASSERT_FALSE(doc);
+  EXPECT_EQ(doc.error().location(), "line 2, column 7");
+  EXPECT_NE(doc.error().message().find("duplicate key 'a'"), std::string::npos);
+
+  std::string big = "{";
+  for (int i = 0; i < 40; ++i) big += "\"k" + std::to_string(i) + "\": 1,";
+  big += "\"k7\": 2}";
+  auto doc2 = Document::parse(big);
+  ASSERT_FALSE(doc2);
+  EXPECT_NE(doc2.error().message().find("'k7'"), std::string::npos);
+}
+
+TEST(JsonParse, InvalidUtf8IsRejected) {
+  auto doc = Document::parse(std::string("{\"a\": \"\xC3\x28\"}"));
+  ASSERT_FALSE(doc);
+  EXPECT_EQ(doc.error().code(), ErrorCode::kParse);
+}
+
+TEST(JsonParse, DeepNestingHitsTheLimitWithoutCrashing) {
+  std::string deep(100000, '[');
+  auto doc = Document::parse(deep);
+  ASSERT_FALSE(doc);
+  EXPECT_EQ(doc.error().code(), ErrorCode::kLimit);
+  std::string ok = std::string(50, '[') + std::string(50, ']');
+  EXPECT_TRUE(Document::parse(ok));
+}
+
+TEST(JsonParse, TrailingGarbageAndEmptyInput) {
+  EXPECT_FALSE(Document::parse("{} {}"));
+  EXPECT_FALSE(Document::parse(""));
+  EXPECT_FALSE(Document::parse("{\"a\":1"));
+  EXPECT_TRUE(Document::parse("  {}\n"));
+  EXPECT_FALSE(Document::parse(std::string("{}\0", 3)));
+}
+
+TEST(JsonParse, ValuesSurviveMovingTheDocument) {
+  Document doc = must_parse(R"({"a": "b"})");
+  Value a = doc.root().find("a");
+  Document moved = std::move(doc);
+  EXPECT_EQ(a.str(), "b");
+  EXPECT_EQ(moved.root().find("a"), a);
+}
+
+TEST(JsonWriter, RoundTripsAndEscapes) {
+  Document doc = must_parse(R"({"a":[1,2.50,"x\"\n\u0001"],"b":{},"c":[],"d":null,"e":true})");
+  Writer w;
+  w.value(doc.root());
+  EXPECT_EQ(w.str(), R"({"a":[1,2.50,"x\"\n\u0001"],"b":{},"c":[],"d":null,"e":true})");
+  Writer p(true);
+  p.begin_object();
+  p.key("k");
+  p.begin_array();
+  p.integer(1);
+  p.boolean(false);
+  p.end_array();
+  p.end_object();
+  EXPECT_EQ(p.str(), "{\n  \"k\": [\n    1,\n    false\n  ]\n}");
+}
+
+}  // namespace
+}  // namespace gw::json
