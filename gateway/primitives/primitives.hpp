@@ -221,7 +221,9 @@ bool equivalent(const Decimal& a, const Decimal& b) noexcept;
 
 /// FHIRPath `round(precision)`: round half away from zero to `digits`
 /// fractional digits (3.14159.round(3) = 3.142, 2.5.round() = 3,
-/// -2.5.round() = -3). nullopt when digits < 0 or > kMaxScale.
+/// -2.5.round() = -3). A value that already has no more than `digits`
+/// fractional digits is returned unchanged (1.5.round(3) is 1.5, not 1.500).
+/// nullopt when digits < 0 or > kMaxScale.
 std::optional<Decimal> round(const Decimal& a, int digits = 0) noexcept;
 /// FHIRPath `truncate()`: integer part, toward zero, scale 0 (-1.56 -> -1).
 Decimal truncate(const Decimal& a) noexcept;
