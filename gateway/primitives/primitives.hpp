@@ -331,8 +331,8 @@ struct Date {
 /// A date and time to any precision, with an optional timezone offset.
 ///
 /// Invariant: the date part as for Date; hour 0..23, minute 0..59, second
-/// 0..59 (a FHIR leap second ":60" is accepted by the kFhir parser and
-/// normalised to 59.999 of the same minute), millisecond 0..999; fields finer
+/// 0..59 (the FHIR R4 regex admits a leap second ":60"; the kFhir parser
+/// accepts it and stores 59), millisecond 0..999; fields finer
 /// than the precision are zero (month/day 1); tz_offset_minutes, when
 /// present, is within -14:00..+14:00 and precision is kHour or finer.
 struct DateTime {
@@ -470,9 +470,11 @@ bool equivalent(const Time& a, const Time& b) noexcept;
 // Missing month/day/time fields become their minimum (low) or maximum
 // (high, with the real month length). A DateTime without timezone whose
 // result has a time part gets +14:00 (low) or -12:00 (high), the extremes
-// of the possible offsets. Following the suite, an hour-precision DateTime
-// (@2014-01-01T08) is read as minute precision with minute 00, so its high
-// boundary is 08:00:59.999.
+// of the possible offsets; a result coarser than an hour drops the offset.
+// Following the suite, an hour-precision DateTime (@2014-01-01T08) or Time
+// (@T08) is read as minute precision with minute 00, so its high boundary
+// is 08:00:59.999 (the suite's note: "T08 is not legal in FHIR - must be
+// converted to 08:00 internally first").
 std::optional<Date> low_boundary(const Date& value, std::optional<int> precision_digits = std::nullopt) noexcept;
 std::optional<Date> high_boundary(const Date& value, std::optional<int> precision_digits = std::nullopt) noexcept;
 std::optional<DateTime> low_boundary(const DateTime& value,
@@ -616,17 +618,28 @@ struct Dimension {
   friend bool operator==(const Dimension&, const Dimension&) = default;
 };
 
-/// A unit reduced to canonical (base) units: value_in_base =
-/// value * factor + offset. `offset` is non-zero only for the affine
-/// temperature units 'Cel' and '[degF]' used on their own.
-/// `arbitrary` names an arbitrary unit ('[iU]', '[arb'U]'): such units have
-/// no conversion and compare only with the identical unit.
+/// A unit reduced to canonical (base) units:
+///
+///   value_in_base = (value + offset) * numerator / denominator
+///
+/// The factor is kept as an exact ratio of decimals so that conversions
+/// through units such as [degF] (5/9 K) or U (umol/min) stay exact whenever
+/// the result is a terminating decimal (212 [degF] is exactly 100 Cel).
+/// `offset` is non-zero only for the affine temperature units 'Cel'
+/// (273.15) and '[degF]' (459.67) written on their own; inside a compound
+/// unit ('Cel/h') they scale like K.
+/// `arbitrary` is non-empty for arbitrary units ('[iU]', '[arb'U]'), which
+/// have no conversion: such units compare only with the same arbitrary
+/// units ('[iU]/L' vs 'm[iU]/mL' is fine, '[iU]' vs 'g' is not).
+/// Dimensions: mol is treated as a base dimension (UCUM defines it as a
+/// count, 6.0221367e23, which no clinical conversion needs); rad and sr are
+/// dimensionless.
 struct CanonicalUnit {
-  Decimal factor = Decimal::from_int64(1);
+  Decimal numerator = Decimal::from_int64(1);
+  Decimal denominator = Decimal::from_int64(1);
   Decimal offset;
   Dimension dimension;
   std::string arbitrary;
-  friend bool operator==(const CanonicalUnit&, const CanonicalUnit&) = default;
 };
 
 /// Parses and reduces a UCUM code. Supported: the base units; metric units

@@ -43,6 +43,11 @@ std::optional<Decimal> fit(I512 coefficient, int scale);
 /// Removes trailing fractional zeros but keeps at least `min_scale` digits.
 Decimal strip_zeros(const Decimal& d, int min_scale) noexcept;
 
+/// value in unit `from` expressed in unit `to`, both already canonical and
+/// of the same dimension (the caller checks). See ucum::convert().
+std::optional<Decimal> convert_canonical(const Decimal& value, const ucum::CanonicalUnit& from,
+                                         const ucum::CanonicalUnit& to);
+
 /// Exact conversion of an Int128 to a wide integer.
 inline I512 wide(Int128 v) { return I512(v); }
 
