@@ -400,6 +400,14 @@ Result<CanonicalUnit> canonicalize(std::string_view code) {
   CanonicalUnit u;
   u.numerator = t.numerator;
   u.denominator = t.denominator;
+  // Fold the denominator in when the factor is an exact decimal, so that
+  // equal units have equal canonical forms (10*3/uL is 10^12, over 1).
+  if (auto ratio = divide(t.numerator, t.denominator)) {
+    if (auto back = multiply(*ratio, t.denominator); back && *back == t.numerator) {
+      u.numerator = ratio->normalized();
+      u.denominator = Decimal::from_int64(1);
+    }
+  }
   u.dimension.exponents = t.dims;
   if (t.lone_atom != nullptr && t.components == 1) {
     if (t.lone_atom->kind == Kind::kCelsius) u.offset = constant("273.15");
@@ -455,8 +463,14 @@ std::optional<Decimal> convert_canonical(const Decimal& value, const ucum::Canon
     scaled = divide(*product, *bottom);
   }
   if (!scaled) return std::nullopt;
-  if (b.offset.is_zero()) return scaled;
-  return subtract(*scaled, b.offset);
+  if (!b.offset.is_zero()) scaled = subtract(*scaled, b.offset);
+  if (!scaled) return std::nullopt;
+  // A multiplication by an exact ratio gives a meaningful scale (4040 mg ->
+  // 4.040 g). A division or an offset only adds digits of its own constants
+  // (212 [degF] -> 100.00 Cel): drop those zeros, down to the input's scale.
+  const bool artificial = !a.offset.is_zero() || !b.offset.is_zero() || !(check && *check == *top);
+  if (artificial) return strip_zeros(*scaled, value.scale());
+  return scaled;
 }
 
 }  // namespace gw::primitives::detail
