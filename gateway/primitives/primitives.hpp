@@ -581,7 +581,9 @@ std::optional<Quantity> divide(const Quantity& a, const Quantity& b) noexcept;
 //   'wk', 'd', 'h', 'min', 's', 'ms'.
 // The UCUM 'a' and 'mo' are not calendar durations: they, and any
 // non-time unit, are execution errors (kInvalidArgument), as the suite
-// requires for @1973-12-25 + 1 'mo' and @1974-12-25 - 1 'cm'.
+// requires for @1973-12-25 + 1 'mo' and @1974-12-25 - 1 'cm'. As N1 §6.6
+// says, a Date takes only years, months, weeks and days, and a Time only
+// hours and finer; other units are errors too.
 //
 // Rules:
 //   * The decimal part of the quantity is dropped (7.7 days -> 7 days,

@@ -241,11 +241,18 @@ Status add_steps(DateTime& v, Step step, std::int64_t amount, bool wrap_day) {
   }
 }
 
-Result<DateTime> add_duration(DateTime v, const Quantity& duration, bool negate_it, bool is_time) {
+enum class Target : std::uint8_t { kDate, kDateTime, kTime };
+
+Result<DateTime> add_duration(DateTime v, const Quantity& duration, bool negate_it, Target target) {
   GW_TRY(const Step unit, duration_step(duration.unit));
-  if (is_time && unit <= Step::kDay) {
+  // N1 §6.6.1: a Date takes years..days, a Time hours..milliseconds.
+  if (target == Target::kTime && unit <= Step::kDay) {
     return fail(ErrorCode::kInvalidArgument, "time arithmetic needs hours or a finer unit");
   }
+  if (target == Target::kDate && unit > Step::kDay) {
+    return fail(ErrorCode::kInvalidArgument, "date arithmetic needs days or a coarser unit");
+  }
+  const bool is_time = target == Target::kTime;
   // The decimal part is dropped (suite: + 7.7 days adds 7 days, + 0.1 's'
   // adds nothing).
   const auto whole = truncate(duration.value).to_int64();
@@ -361,30 +368,30 @@ std::optional<Time> high_boundary(const Time& value, std::optional<int> digits) 
 // Arithmetic
 
 Result<DateTime> add(const DateTime& value, const Quantity& duration) {
-  return add_duration(value, duration, false, false);
+  return add_duration(value, duration, false, Target::kDateTime);
 }
 
 Result<DateTime> subtract(const DateTime& value, const Quantity& duration) {
-  return add_duration(value, duration, true, false);
+  return add_duration(value, duration, true, Target::kDateTime);
 }
 
 Result<Date> add(const Date& value, const Quantity& duration) {
-  GW_TRY(const DateTime r, add_duration(to_datetime(value), duration, false, false));
+  GW_TRY(const DateTime r, add_duration(to_datetime(value), duration, false, Target::kDate));
   return date_from(r);
 }
 
 Result<Date> subtract(const Date& value, const Quantity& duration) {
-  GW_TRY(const DateTime r, add_duration(to_datetime(value), duration, true, false));
+  GW_TRY(const DateTime r, add_duration(to_datetime(value), duration, true, Target::kDate));
   return date_from(r);
 }
 
 Result<Time> add(const Time& value, const Quantity& duration) {
-  GW_TRY(const DateTime r, add_duration(from_time(value), duration, false, true));
+  GW_TRY(const DateTime r, add_duration(from_time(value), duration, false, Target::kTime));
   return time_from(r);
 }
 
 Result<Time> subtract(const Time& value, const Quantity& duration) {
-  GW_TRY(const DateTime r, add_duration(from_time(value), duration, true, true));
+  GW_TRY(const DateTime r, add_duration(from_time(value), duration, true, Target::kTime));
   return time_from(r);
 }
 

@@ -358,7 +358,10 @@ TEST(TemporalArithmetic, PartialValuesConvertToTheirPrecision) {
   EXPECT_EQ(add(date("2014"), qty("365 days"))->to_string(), "2015");
   EXPECT_EQ(add(date("2014-01"), qty("60 days"))->to_string(), "2014-03");
   EXPECT_EQ(add(date("2014-01"), qty("5 weeks"))->to_string(), "2014-02");  // 35 days
-  EXPECT_EQ(add(date("2014-01-01"), qty("47 hours"))->to_string(), "2014-01-02");
+  EXPECT_EQ(add(dt("2014-01-01T"), qty("47 hours"))->to_literal(), "@2014-01-02T");
+  // A Date takes days or coarser units only (N1 §6.6.1).
+  EXPECT_FALSE(add(date("2014-01-01"), qty("47 hours")).has_value());
+  EXPECT_FALSE(subtract(date("2014-01-01"), qty("1 's'")).has_value());
   EXPECT_EQ(add(dt("2014-01-01T10"), qty("90 minutes"))->to_string(), "2014-01-01T11");
   EXPECT_EQ(add(dt("2014-01-01T10:00"), qty("1 year"))->to_string(), "2015-01-01T10:00");
   EXPECT_EQ(add(dt("2014-01-01T10:00:00"), qty("1500 'ms'"))->to_string(), "2014-01-01T10:00:01");
