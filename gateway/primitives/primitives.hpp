@@ -557,19 +557,24 @@ bool equivalent(const Quantity& a, const Quantity& b) noexcept;
 /// comparable (see equals()).
 std::optional<int> compare(const Quantity& a, const Quantity& b) noexcept;
 
-/// a + b and a - b: b is converted to a's unit; the result keeps a's unit.
-/// nullopt when the units are not convertible or on overflow. Temperatures
-/// in Cel/[degF] are treated as absolute values: adding 1 'Cel' to 1 'Cel'
-/// is 2 'Cel'.
+/// a + b and a - b. The operand in the coarser unit is converted to the
+/// finer one, which is the unit of the result (N1: "the most granular unit
+/// of either input": 3 'm' + 3 'cm' = 303 'cm', 1 year + 6 months = 18
+/// months); equal factors keep a's unit. nullopt when the units are not
+/// convertible or on overflow. Temperatures in Cel/[degF] are treated as
+/// absolute values: 1 'Cel' + 1 'Cel' is 2 'Cel'.
 std::optional<Quantity> add(const Quantity& a, const Quantity& b) noexcept;
 std::optional<Quantity> subtract(const Quantity& a, const Quantity& b) noexcept;
 /// a * b and a / b: values multiply/divide exactly (see divide() for
-/// decimals), units combine: 'cm' * 'm' = 'cm.m', 'g' / 'm' = 'g/m'. When
-/// both units have the same dimension, b is first converted to a's unit so
-/// that 'm' / 'm' is '1' and 'cm' * 'm' is 'cm2'. Calendar keywords are
-/// multiplied as their UCUM counterparts (year -> 'a', month -> 'mo').
-/// nullopt on overflow, division by zero, a unit that is not UCUM, or an
-/// affine temperature unit in a product.
+/// decimals) and units combine. When both units have the same dimension, b
+/// is first converted to a's unit ('cm' * 'm' is 'cm2', 'm' / 'm' is '1').
+/// Powers of one atom merge (12 'cm2' / 3 'cm' = 4 'cm', 3 'cm' * 12 'cm2'
+/// = 36 'cm3'); other units are joined with '.' or '/', parenthesised when
+/// compound ('g/m', 'kg.(m/s2)'). Units are not otherwise simplified: the
+/// result may be written differently from, but always compares equal to,
+/// the simplest form. Calendar keywords multiply as their UCUM counterparts
+/// (year -> 'a', month -> 'mo'). nullopt on overflow, division by zero, a
+/// unit that is not UCUM, or an affine temperature unit.
 std::optional<Quantity> multiply(const Quantity& a, const Quantity& b) noexcept;
 std::optional<Quantity> divide(const Quantity& a, const Quantity& b) noexcept;
 

@@ -133,16 +133,47 @@ std::optional<std::string> product_unit(const std::string& unit) {
   return unit;
 }
 
-/// True when `unit` can be followed by an exponent digit or joined with
-/// '.' / '/' without parentheses: a single atom, no operators or exponent.
-bool is_simple_unit(const std::string& unit) {
-  if (unit.empty() || unit.find_first_of("./(){}") != std::string::npos) return false;
-  const char last = unit.back();
-  return !(last >= '0' && last <= '9');
+/// A unit of the form atom+exponent ("cm", "cm2", "s-1", "10*3"), split.
+struct Powered {
+  std::string atom;
+  int exponent = 1;
+};
+
+std::optional<Powered> split_power(const std::string& unit) {
+  if (unit.empty() || unit.find_first_of("./(){}") != std::string::npos) return std::nullopt;
+  std::size_t cut = unit.size();
+  while (cut > 0 && unit[cut - 1] >= '0' && unit[cut - 1] <= '9') --cut;
+  if (cut == 0) return std::nullopt;  // a number, not a unit atom
+  Powered p{unit.substr(0, cut), 1};
+  if (cut < unit.size()) {
+    const std::string digits = unit.substr(cut);
+    if (digits.size() > 3) return std::nullopt;
+    p.exponent = std::stoi(digits);
+    if (unit[cut - 1] == '-' || unit[cut - 1] == '+') {
+      if (unit[cut - 1] == '-') p.exponent = -p.exponent;
+      p.atom.pop_back();
+      if (p.atom.empty()) return std::nullopt;
+    }
+  }
+  return p;
 }
 
 std::string wrap(const std::string& unit) {
   return unit.find_first_of("./") == std::string::npos ? unit : "(" + unit + ")";
+}
+
+/// The unit of a product (sign = 1) or quotient (sign = -1) of two units
+/// that are not "1": powers of the same atom merge (cm * cm2 = cm3,
+/// cm2 / cm = cm, m / m = 1), anything else is joined with '.' or '/'.
+std::string combine_units(const std::string& a, const std::string& b, int sign) {
+  const auto pa = split_power(a);
+  const auto pb = split_power(b);
+  if (pa && pb && pa->atom == pb->atom) {
+    const int e = pa->exponent + sign * pb->exponent;
+    if (e == 0) return "1";
+    return e == 1 ? pa->atom : pa->atom + std::to_string(e);
+  }
+  return wrap(a) + (sign > 0 ? "." : "/") + wrap(b);
 }
 
 enum class Op : std::uint8_t { kMultiply, kDivide };
@@ -161,43 +192,52 @@ std::optional<Quantity> multiply_or_divide(const Quantity& a, const Quantity& b,
     ub = ua;
   }
   Quantity r;
-  if (op == Op::kMultiply) {
-    auto v = multiply(a.value, vb);
-    if (!v) return std::nullopt;
-    r.value = *v;
-    if (*ua == "1") {
-      r.unit = *ub;
-    } else if (*ub == "1") {
-      r.unit = *ua;
-    } else if (*ua == *ub && is_simple_unit(*ua)) {
-      r.unit = *ua + "2";
-    } else {
-      r.unit = wrap(*ua) + "." + wrap(*ub);
-    }
+  auto v = op == Op::kMultiply ? multiply(a.value, vb) : divide(a.value, vb);
+  if (!v) return std::nullopt;
+  r.value = *v;
+  if (*ub == "1") {
+    r.unit = *ua;
+  } else if (*ua == "1") {
+    r.unit = op == Op::kMultiply ? *ub : "1/" + wrap(*ub);
   } else {
-    auto v = divide(a.value, vb);
-    if (!v) return std::nullopt;
-    r.value = *v;
-    if (*ua == *ub) {
-      r.unit = "1";
-    } else if (*ub == "1") {
-      r.unit = *ua;
-    } else {
-      r.unit = (*ua == "1" ? std::string("1") : wrap(*ua)) + "/" + wrap(*ub);
-    }
+    r.unit = combine_units(*ua, *ub, op == Op::kMultiply ? 1 : -1);
   }
   return r;
+}
+
+/// True when a's unit is at least as fine as b's (its factor is not larger),
+/// for units in the same space.
+bool finer_or_equal(const Resolved& a, const Resolved& b) {
+  if (a.kind == Kind::kText) return true;
+  auto x = multiply(a.canonical.numerator, b.canonical.denominator);
+  auto y = multiply(b.canonical.numerator, a.canonical.denominator);
+  return !x || !y || *x <= *y;
 }
 
 std::optional<Quantity> add_or_subtract(const Quantity& a, const Quantity& b, bool subtracting) {
   const Resolved ra = resolve(a.unit, false);
   const Resolved rb = resolve(b.unit, false);
   if (!same_space(ra, rb)) return std::nullopt;
-  std::optional<Decimal> vb = a.unit == b.unit ? std::optional<Decimal>(b.value) : convert_resolved(b.value, rb, ra);
-  if (!vb) return std::nullopt;
-  auto v = subtracting ? subtract(a.value, *vb) : add(a.value, *vb);
+  // N1 §6.5: "The unit of the result will be the most granular unit of
+  // either input" (3 'm' + 3 'cm' = 303 'cm'). Ties keep a's unit.
+  Decimal va = a.value;
+  Decimal vb = b.value;
+  std::string unit = a.unit;
+  if (a.unit != b.unit) {
+    if (finer_or_equal(ra, rb)) {
+      auto c = convert_resolved(b.value, rb, ra);
+      if (!c) return std::nullopt;
+      vb = *c;
+    } else {
+      auto c = convert_resolved(a.value, ra, rb);
+      if (!c) return std::nullopt;
+      va = *c;
+      unit = b.unit;
+    }
+  }
+  auto v = subtracting ? subtract(va, vb) : add(va, vb);
   if (!v) return std::nullopt;
-  return Quantity{*v, a.unit};
+  return Quantity{*v, unit};
 }
 
 }  // namespace

@@ -109,16 +109,21 @@ TEST(QuantityCompare, Ordering) {
   EXPECT_EQ(opt(compare(q("1 year"), q("400 days"))), "{}");
 }
 
-TEST(QuantityArithmetic, AddSubtract) {
-  EXPECT_EQ(str(add(q("1 'g'"), q("500 'mg'"))), "1.500 'g'");  // 500 mg is 0.500 g
+TEST(QuantityArithmetic, AddSubtractUseTheFinerUnit) {
+  // N1 §6.5 examples.
+  EXPECT_EQ(str(add(q("3 'm'"), q("3 'cm'"))), "303 'cm'");
+  EXPECT_EQ(str(subtract(q("3 'm'"), q("3 'cm'"))), "297 'cm'");
+  EXPECT_EQ(str(add(q("1 'g'"), q("500 'mg'"))), "1500 'mg'");
   EXPECT_EQ(str(add(q("0.1 'mL'"), q("0.2 'mL'"))), "0.3 'mL'");
-  EXPECT_EQ(str(subtract(q("1 'kg'"), q("1 'g'"))), "0.999 'kg'");
-  EXPECT_EQ(str(add(q("1 week"), q("1 day"))), "1.1428571428571428571428571429 week");
+  EXPECT_EQ(str(subtract(q("1 'kg'"), q("1 'g'"))), "999 'g'");
+  EXPECT_EQ(str(add(q("1 week"), q("1 day"))), "8 day");
   EXPECT_EQ(str(add(q("1 day"), q("1 week"))), "8 day");
-  EXPECT_EQ(str(add(q("1 year"), q("6 months"))), "1.5 year");
+  EXPECT_EQ(str(add(q("1 year"), q("6 months"))), "18 months");
   EXPECT_EQ(str(add(q("1 'Cel'"), q("1 'Cel'"))), "2 'Cel'");
+  EXPECT_EQ(str(add(q("1.5 'foo'"), q("1 'foo'"))), "2.5 'foo'");
   EXPECT_EQ(str(add(q("1 'g'"), q("1 'm'"))), "{}");
   EXPECT_EQ(str(add(q("1 year"), q("1 day"))), "{}");
+  EXPECT_EQ(str(add(q("1 'foo'"), q("1 'bar'"))), "{}");
 }
 
 TEST(QuantityArithmetic, MultiplyDivideMatchSuite) {
@@ -134,6 +139,15 @@ TEST(QuantityArithmetic, MultiplyDivideMatchSuite) {
   ASSERT_TRUE(ratio);
   EXPECT_EQ(ratio->unit, "1");
   EXPECT_EQ(opt(equals(*ratio, q("1 '1'"))), "true");
+}
+
+TEST(QuantityArithmetic, MultiplyDivideSpecExamples) {
+  EXPECT_EQ(str(multiply(q("12 'cm'"), q("3 'cm'"))), "36 'cm2'");
+  EXPECT_EQ(str(multiply(q("3 'cm'"), q("12 'cm2'"))), "36 'cm3'");
+  EXPECT_EQ(str(divide(q("12 'cm2'"), q("3 'cm'"))), "4 'cm'");
+  EXPECT_EQ(str(divide(q("12 'cm'"), q("3 'cm2'"))), "4 'cm-1'");
+  EXPECT_EQ(str(multiply(q("2 's-1'"), q("3 's'"))), "6 '1'");
+  EXPECT_EQ(str(multiply(q("2 '10*3'"), q("3 '10*3'"))), "6 '10*6'");
 }
 
 TEST(QuantityArithmetic, MultiplyDivideUnits) {
