@@ -1,0 +1,2 @@
+#include "gateway/packages/packages.hpp"
+#include <gtest/gtest.h>
