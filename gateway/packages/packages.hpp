@@ -349,8 +349,9 @@ inline constexpr std::string_view kDefaultManifest = "config/packages/package.js
 ///       installs the pinned packages (default kDefaultManifest)
 ///   --help | -h | help
 ///
-/// Options also take the form --opt=VALUE. Output goes to `out`, errors and
-/// warnings to `err`. Exit codes: 0 success, 1 failure (the error is printed
+/// Options also take the form --opt=VALUE. Listings and progress go to
+/// `out` (the LoadWarnings of `list --loaded` are part of its listing, as
+/// "warning: ..." lines); errors and usage text after an error go to `err`. Exit codes: 0 success, 1 failure (the error is printed
 /// to `err`), 2 usage error (unknown command or option, missing value).
 /// Reads the environment (resolve_cache_dir); not meant for worker threads.
 int run_packages_command(std::span<const std::string_view> args, std::ostream& out,
