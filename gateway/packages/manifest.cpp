@@ -82,9 +82,15 @@ Error at(const json::Value& v, const std::string& file, std::string message, Err
 
 }  // namespace
 
-Result<Manifest> Manifest::load(const std::string& package_json_path) {
-  std::string lock_path =
-      (std::filesystem::path(package_json_path).parent_path() / "package-lock.json").string();
+Result<Manifest> Manifest::load(const std::string& manifest_path) {
+  // Either file of the pair, or the folder holding them, names the manifest.
+  std::filesystem::path given(manifest_path);
+  std::filesystem::path folder = detail::is_directory(manifest_path) ? given : given.parent_path();
+  std::string package_json_path =
+      given.filename() == "package-lock.json" || detail::is_directory(manifest_path)
+          ? (folder / "package.json").string()
+          : manifest_path;
+  std::string lock_path = (folder / "package-lock.json").string();
   if (!detail::is_regular_file(package_json_path)) {
     return fail(ErrorCode::kNotFound, "package manifest not found", package_json_path);
   }

@@ -152,14 +152,16 @@ struct Manifest {
   /// In the order of package.json `dependencies`.
   std::vector<PinnedPackage> packages;
 
-  /// Reads `package_json_path` (npm `dependencies` with exact versions, no
+  /// Reads the package.json (npm `dependencies` with exact versions, no
   /// ranges) and the `package-lock.json` beside it (lockfileVersion 2 or 3,
   /// entries "node_modules/<name>" with `version` and a sha512
   /// `integrity`). Every dependency must be in the lockfile at the same
-  /// version. Errors: kNotFound (either file missing), kParse (malformed,
-  /// with the file as location), kInvalidArgument (a range instead of a
-  /// pin, a name npm would not accept), kUnsupported (no sha512 integrity).
-  static Result<Manifest> load(const std::string& package_json_path);
+  /// version. `manifest_path` names either file of the pair or the folder
+  /// holding them. Errors: kNotFound (either file missing), kParse
+  /// (malformed, with the file as location), kInvalidArgument (a range
+  /// instead of a pin, a name npm would not accept), kUnsupported (no
+  /// sha512 integrity).
+  static Result<Manifest> load(const std::string& manifest_path);
 
   friend bool operator==(const Manifest&, const Manifest&) = default;
 };

