@@ -103,8 +103,12 @@ struct TypeDef {
   /// True when this type is `other` or derives from it.
   bool is_a(const TypeDef* other) const;
 
-  // Filled by the Model: JSON key -> match, choice types expanded.
+  // Filled by the Model: JSON key -> match (choice types expanded), and
+  // element name -> definition. Keys view strings owned by `elements`.
   std::unordered_map<std::string_view, KeyMatch> key_index;
+  std::unordered_map<std::string_view, const ElementDef*> element_index;
+  // Owns the expanded choice keys ("valueQuantity") that key_index views.
+  std::vector<std::unique_ptr<std::string>> key_storage;
 };
 
 /// A FHIR element inside a parsed resource.

@@ -1,0 +1,37 @@
+// Shared helpers for tests: locating the FHIR package cache and building the
+// R4 model once per test binary.
+#pragma once
+
+#include "gateway/fhir/fhir.hpp"
+#include "gateway/json/json.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gw::testing {
+
+/// The FHIR package cache the set-up installed: $FHIR_PACKAGE_CACHE, else
+/// ~/.fhir/packages.
+std::string package_cache_dir();
+
+/// Folder of an installed package ("hl7.fhir.r4.core#4.0.1" ->
+/// <cache>/hl7.fhir.r4.core#4.0.1/package). Empty if absent.
+std::string package_dir(const std::string& id);
+
+/// The R4 core StructureDefinitions and the Model built from them, loaded
+/// once per process. Fails the calling test (ADD_FAILURE) and returns null if
+/// the cache is missing: the README's test command installs it first.
+struct CoreDefinitions {
+  std::vector<json::Document> documents;
+  std::shared_ptr<const fhir::Model> model;
+};
+const CoreDefinitions* core_definitions();
+
+/// Reads a whole file; empty string if unreadable.
+std::string read_file(const std::string& path);
+
+/// Source tree root (GW_SOURCE_DIR from the build).
+std::string source_dir();
+
+}  // namespace gw::testing
