@@ -221,7 +221,9 @@ bool equivalent(const Decimal& a, const Decimal& b) noexcept;
 
 /// FHIRPath `round(precision)`: round half away from zero to `digits`
 /// fractional digits (3.14159.round(3) = 3.142, 2.5.round() = 3,
-/// -2.5.round() = -3). nullopt when digits < 0 or > kMaxScale.
+/// -2.5.round() = -3). A value that already has no more than `digits`
+/// fractional digits is returned unchanged (1.5.round(3) is 1.5, not 1.500).
+/// nullopt when digits < 0 or > kMaxScale.
 std::optional<Decimal> round(const Decimal& a, int digits = 0) noexcept;
 /// FHIRPath `truncate()`: integer part, toward zero, scale 0 (-1.56 -> -1).
 Decimal truncate(const Decimal& a) noexcept;
@@ -329,8 +331,8 @@ struct Date {
 /// A date and time to any precision, with an optional timezone offset.
 ///
 /// Invariant: the date part as for Date; hour 0..23, minute 0..59, second
-/// 0..59 (a FHIR leap second ":60" is accepted by the kFhir parser and
-/// normalised to 59.999 of the same minute), millisecond 0..999; fields finer
+/// 0..59 (the FHIR R4 regex admits a leap second ":60"; the kFhir parser
+/// accepts it and stores 59), millisecond 0..999; fields finer
 /// than the precision are zero (month/day 1); tz_offset_minutes, when
 /// present, is within -14:00..+14:00 and precision is kHour or finer.
 struct DateTime {
@@ -468,9 +470,11 @@ bool equivalent(const Time& a, const Time& b) noexcept;
 // Missing month/day/time fields become their minimum (low) or maximum
 // (high, with the real month length). A DateTime without timezone whose
 // result has a time part gets +14:00 (low) or -12:00 (high), the extremes
-// of the possible offsets. Following the suite, an hour-precision DateTime
-// (@2014-01-01T08) is read as minute precision with minute 00, so its high
-// boundary is 08:00:59.999.
+// of the possible offsets; a result coarser than an hour drops the offset.
+// Following the suite, an hour-precision DateTime (@2014-01-01T08) or Time
+// (@T08) is read as minute precision with minute 00, so its high boundary
+// is 08:00:59.999 (the suite's note: "T08 is not legal in FHIR - must be
+// converted to 08:00 internally first").
 std::optional<Date> low_boundary(const Date& value, std::optional<int> precision_digits = std::nullopt) noexcept;
 std::optional<Date> high_boundary(const Date& value, std::optional<int> precision_digits = std::nullopt) noexcept;
 std::optional<DateTime> low_boundary(const DateTime& value,
@@ -553,19 +557,24 @@ bool equivalent(const Quantity& a, const Quantity& b) noexcept;
 /// comparable (see equals()).
 std::optional<int> compare(const Quantity& a, const Quantity& b) noexcept;
 
-/// a + b and a - b: b is converted to a's unit; the result keeps a's unit.
-/// nullopt when the units are not convertible or on overflow. Temperatures
-/// in Cel/[degF] are treated as absolute values: adding 1 'Cel' to 1 'Cel'
-/// is 2 'Cel'.
+/// a + b and a - b. The operand in the coarser unit is converted to the
+/// finer one, which is the unit of the result (N1: "the most granular unit
+/// of either input": 3 'm' + 3 'cm' = 303 'cm', 1 year + 6 months = 18
+/// months); equal factors keep a's unit. nullopt when the units are not
+/// convertible or on overflow. Temperatures in Cel/[degF] are treated as
+/// absolute values: 1 'Cel' + 1 'Cel' is 2 'Cel'.
 std::optional<Quantity> add(const Quantity& a, const Quantity& b) noexcept;
 std::optional<Quantity> subtract(const Quantity& a, const Quantity& b) noexcept;
 /// a * b and a / b: values multiply/divide exactly (see divide() for
-/// decimals), units combine: 'cm' * 'm' = 'cm.m', 'g' / 'm' = 'g/m'. When
-/// both units have the same dimension, b is first converted to a's unit so
-/// that 'm' / 'm' is '1' and 'cm' * 'm' is 'cm2'. Calendar keywords are
-/// multiplied as their UCUM counterparts (year -> 'a', month -> 'mo').
-/// nullopt on overflow, division by zero, a unit that is not UCUM, or an
-/// affine temperature unit in a product.
+/// decimals) and units combine. When both units have the same dimension, b
+/// is first converted to a's unit ('cm' * 'm' is 'cm2', 'm' / 'm' is '1').
+/// Powers of one atom merge (12 'cm2' / 3 'cm' = 4 'cm', 3 'cm' * 12 'cm2'
+/// = 36 'cm3'); other units are joined with '.' or '/', parenthesised when
+/// compound ('g/m', 'kg.(m/s2)'). Units are not otherwise simplified: the
+/// result may be written differently from, but always compares equal to,
+/// the simplest form. Calendar keywords multiply as their UCUM counterparts
+/// (year -> 'a', month -> 'mo'). nullopt on overflow, division by zero, a
+/// unit that is not UCUM, or an affine temperature unit.
 std::optional<Quantity> multiply(const Quantity& a, const Quantity& b) noexcept;
 std::optional<Quantity> divide(const Quantity& a, const Quantity& b) noexcept;
 
@@ -577,7 +586,9 @@ std::optional<Quantity> divide(const Quantity& a, const Quantity& b) noexcept;
 //   'wk', 'd', 'h', 'min', 's', 'ms'.
 // The UCUM 'a' and 'mo' are not calendar durations: they, and any
 // non-time unit, are execution errors (kInvalidArgument), as the suite
-// requires for @1973-12-25 + 1 'mo' and @1974-12-25 - 1 'cm'.
+// requires for @1973-12-25 + 1 'mo' and @1974-12-25 - 1 'cm'. As N1 §6.6
+// says, a Date takes only years, months, weeks and days, and a Time only
+// hours and finer; other units are errors too.
 //
 // Rules:
 //   * The decimal part of the quantity is dropped (7.7 days -> 7 days,
@@ -614,17 +625,28 @@ struct Dimension {
   friend bool operator==(const Dimension&, const Dimension&) = default;
 };
 
-/// A unit reduced to canonical (base) units: value_in_base =
-/// value * factor + offset. `offset` is non-zero only for the affine
-/// temperature units 'Cel' and '[degF]' used on their own.
-/// `arbitrary` names an arbitrary unit ('[iU]', '[arb'U]'): such units have
-/// no conversion and compare only with the identical unit.
+/// A unit reduced to canonical (base) units:
+///
+///   value_in_base = (value + offset) * numerator / denominator
+///
+/// The factor is kept as an exact ratio of decimals so that conversions
+/// through units such as [degF] (5/9 K) or U (umol/min) stay exact whenever
+/// the result is a terminating decimal (212 [degF] is exactly 100 Cel).
+/// `offset` is non-zero only for the affine temperature units 'Cel'
+/// (273.15) and '[degF]' (459.67) written on their own; inside a compound
+/// unit ('Cel/h') they scale like K.
+/// `arbitrary` is non-empty for arbitrary units ('[iU]', '[arb'U]'), which
+/// have no conversion: such units compare only with the same arbitrary
+/// units ('[iU]/L' vs 'm[iU]/mL' is fine, '[iU]' vs 'g' is not).
+/// Dimensions: mol is treated as a base dimension (UCUM defines it as a
+/// count, 6.0221367e23, which no clinical conversion needs); rad and sr are
+/// dimensionless.
 struct CanonicalUnit {
-  Decimal factor = Decimal::from_int64(1);
+  Decimal numerator = Decimal::from_int64(1);
+  Decimal denominator = Decimal::from_int64(1);
   Decimal offset;
   Dimension dimension;
   std::string arbitrary;
-  friend bool operator==(const CanonicalUnit&, const CanonicalUnit&) = default;
 };
 
 /// Parses and reduces a UCUM code. Supported: the base units; metric units
