@@ -19,7 +19,7 @@
 namespace gw::fhirpath {
 namespace {
 
-constexpr int kMinimumPassing = 0;
+constexpr int kMinimumPassing = 930;
 
 #ifndef GW_FHIRPATH_SUITE_DIR
 #define GW_FHIRPATH_SUITE_DIR "../shared/fhirpath"
