@@ -20,6 +20,7 @@ Result<bool> item_is_type(Evaluator& ev, const Op& at, const Item& item, const T
     fhir_type = ev.model()->type(type.name);
   }
   if (!fhir_type && !type.system) {
+    if (type.ns == TypeRef::Ns::kSystem) return false;  // System.Patient: no such type, no match
     return ev.error(at, "unknown type '" + type.name + "'");
   }
   if (item.is_node()) {

@@ -19,7 +19,7 @@
 namespace gw::fhirpath {
 namespace {
 
-constexpr int kMinimumPassing = 930;
+constexpr int kMinimumPassing = 933;
 
 #ifndef GW_FHIRPATH_SUITE_DIR
 #define GW_FHIRPATH_SUITE_DIR "../shared/fhirpath"
@@ -173,9 +173,20 @@ std::string suite_type(const Item& item) {
   }
 }
 
+// The suite writes values as HL7's engines print them: DateTimes in their
+// FHIR text form after '@' (a day-precision DateTime is "@2014-01-01", not
+// the literal "@2014-01-01T"); everything else as Item::to_string().
+std::string suite_text(const Item& item) {
+  if (std::optional<Item> v = item.is_node() ? std::nullopt : std::optional<Item>(item);
+      v && v->kind() == ItemKind::kDateTime) {
+    return "@" + v->datetime().to_string();
+  }
+  return item.to_string();
+}
+
 bool output_matches(const Item& item, const Output& expected, std::string& why) {
   std::string actual_type = suite_type(item);
-  std::string actual = item.to_string();
+  std::string actual = suite_text(item);
   if (!expected.type.empty() && expected.type != actual_type) {
     why = "type " + actual_type + " (" + actual + "), expected " + expected.type + " (" + expected.text + ")";
     return false;
