@@ -1,8 +1,10 @@
 // The official FHIRPath R4 test suite (../shared/fhirpath/tests-fhir-r4.xml),
 // run data-driven: every <test> is executed (none is skipped by name), its
 // outputs compared in order and with their types, `invalid` tests must fail
-// to compile or to evaluate, `predicate="true"` tests are read as a
-// Boolean. The run prints one line per failure and a summary, and fails if
+// (invalid="syntax": at compile time with a syntax error; "semantic": at
+// compile time; "execution": at compile or evaluation time, since an engine
+// may catch some execution errors earlier), `predicate="true"` tests are
+// read as a Boolean. The run prints one line per failure and a summary, and fails if
 // fewer than kMinimumPassing tests pass (raise it as the engine improves).
 #include "gateway/fhirpath/fhirpath.hpp"
 
@@ -11,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <string>
@@ -230,7 +233,17 @@ std::string run_one(const SuiteTest& t, const std::shared_ptr<const fhir::Model>
   options.check_ordered_functions = t.check_ordered_functions;
   auto expr = Expression::compile(t.expression, options);
   if (!expr) {
-    if (!t.invalid.empty()) return {};
+    if (!t.invalid.empty()) {
+      if (std::getenv("GW_SUITE_VERBOSE")) {
+        std::cout << "invalid " << t.name << " [" << t.invalid << "] compile: " << expr.error().to_string() << "\n";
+      }
+      // A syntax error must be reported as one; semantic and execution
+      // errors may be caught at compile time (earlier is stricter).
+      if (t.invalid == "syntax" && expr.error().code() != ErrorCode::kParse) {
+        return "expected a syntax error, got: " + expr.error().to_string();
+      }
+      return {};
+    }
     return "compile error: " + expr.error().to_string();
   }
   EvaluationContext ctx;
@@ -242,7 +255,16 @@ std::string run_one(const SuiteTest& t, const std::shared_ptr<const fhir::Model>
   }
   auto result = expr->evaluate(input, ctx);
   if (!result) {
-    if (!t.invalid.empty()) return {};
+    if (t.invalid == "syntax" || t.invalid == "semantic") {
+      return "expected a " + t.invalid + " error at compile time, got an evaluation error: " +
+             result.error().to_string();
+    }
+    if (!t.invalid.empty()) {
+      if (std::getenv("GW_SUITE_VERBOSE")) {
+        std::cout << "invalid " << t.name << " [" << t.invalid << "] evaluate: " << result.error().to_string() << "\n";
+      }
+      return {};
+    }
     return "evaluation error: " + result.error().to_string();
   }
   if (!t.invalid.empty()) return "expected an error (invalid=\"" + t.invalid + "\"), got a result";
