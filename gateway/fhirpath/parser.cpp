@@ -261,7 +261,9 @@ class Parser {
       if (which == "this") return source;
       return node(which == "index" ? AstKind::kIndex : AstKind::kTotal, at);
     }
-    if (!at_identifier()) {
+    // After '.', an operator cannot follow, so reserved words are read as
+    // names: `text.div` is common in the wild (the grammar wants `div`).
+    if (cur().kind != Tok::kIdentifier && cur().kind != Tok::kDelimitedIdentifier) {
       return error_at(cur().offset, "expected a member or function name after '.', found " +
                                         std::string(describe(cur().kind)));
     }

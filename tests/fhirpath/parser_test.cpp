@@ -96,6 +96,8 @@ TEST(Parser, LiteralsAndSpecialForms) {
   EXPECT_EQ(parsed("2 + 2 // comment\n/ 2"), "(2 + (2 / 2))");
   EXPECT_EQ(parsed("2 + /* inline $@%^+ * */ 2"), "(2 + 2)");
   EXPECT_EQ(parsed("name.$this"), "name");
+  EXPECT_EQ(parsed("text.div"), "text.div");  // reserved words are names after '.'
+  EXPECT_EQ(parsed("text.`div`"), "text.div");
 }
 
 TEST(Parser, SyntaxErrorsCarryTheCharacterOffset) {
