@@ -655,6 +655,7 @@ Result<Expression> Expression::compile(std::string_view text, const CompileOptio
   program->text = std::string(text);
   program->root = std::move(root);
   program->model = options.model;
+  program->lenient_as = options.lenient_as;
   return Expression(std::move(program));
 }
 

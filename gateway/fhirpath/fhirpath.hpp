@@ -230,6 +230,12 @@ struct CompileOptions {
   /// unordered results of children()/descendants(). The official suite's
   /// `checkOrderedFunctions` mode.
   bool check_ordered_functions = false;
+  /// What `as` (operator and function) does with a collection of several
+  /// items. true: it filters like ofType(), which FHIR R4's own invariants
+  /// rely on (dom-3 applies `descendants().as(canonical)` to whole
+  /// resources), as HL7's R4-era engines did. false: an execution error,
+  /// as FHIRPath 2.0 and its official test suite require.
+  bool lenient_as = true;
   /// Longest expression text accepted, in bytes.
   std::uint32_t max_length = 64 * 1024;
   /// Deepest syntax tree accepted (parentheses, chains, arguments).
