@@ -288,5 +288,18 @@ TEST(DecimalBoundary, HighMatchesSuite) {
   }
 }
 
+TEST(DecimalBoundary, AtTheRepresentationLimits) {
+  // Found by the fuzz target: the half-unit step of a value already at 38
+  // digits or scale 38 needs more room than a Decimal has.
+  const Decimal big = dec(std::string(38, '9'));
+  EXPECT_FALSE(low_boundary(big).has_value());
+  EXPECT_FALSE(high_boundary(big).has_value());
+  EXPECT_EQ(str(low_boundary(big, 0)), std::string(37, '9') + "8");
+  const Decimal tiny = dec("0.00000000000000000000000000000000000001");
+  EXPECT_EQ(str(low_boundary(tiny)), "0.00000000");
+  EXPECT_EQ(str(high_boundary(tiny)), "0.00000000");
+  EXPECT_EQ(str(high_boundary(negate(tiny), 31)), "0.0000000000000000000000000000000");
+}
+
 }  // namespace
 }  // namespace gw::primitives
