@@ -538,6 +538,12 @@ Result<Quantity> parse_quantity(std::string_view text);
 /// (1 year = 12 months) and not to days.
 std::optional<Quantity> convert(const Quantity& q, std::string_view target_unit) noexcept;
 
+/// FHIRPath 2.0 `comparable()`: true when equals()/compare() can give an
+/// answer for these units (same dimension: 'cm' and '[in_i]'; calendar
+/// year/month with each other; identical non-UCUM units), false otherwise
+/// ('cm' vs 's', 'cm' vs the unknown '[s]').
+bool comparable(const Quantity& a, const Quantity& b) noexcept;
+
 /// FHIRPath `=` on quantities: both are converted to canonical UCUM units
 /// and the exact values compared (4.0 'g' = 4000 'mg' is true, 1 '[lb_av]' =
 /// 453.59237 'g' is true). Calendar keywords: week and finer equal their
@@ -577,6 +583,12 @@ std::optional<Quantity> subtract(const Quantity& a, const Quantity& b) noexcept;
 /// unit that is not UCUM, or an affine temperature unit.
 std::optional<Quantity> multiply(const Quantity& a, const Quantity& b) noexcept;
 std::optional<Quantity> divide(const Quantity& a, const Quantity& b) noexcept;
+
+/// FHIRPath 2.0 lowBoundary()/highBoundary() on a quantity: the decimal
+/// boundary of the value (see low_boundary(const Decimal&, ...)), same unit
+/// (1.587 'cm'.lowBoundary(8) = 1.58650000 'cm').
+std::optional<Quantity> low_boundary(const Quantity& q, std::optional<int> precision = std::nullopt);
+std::optional<Quantity> high_boundary(const Quantity& q, std::optional<int> precision = std::nullopt);
 
 // --- Date/time arithmetic with durations ------------------------------------
 //

@@ -318,6 +318,10 @@ std::optional<Quantity> convert(const Quantity& q, std::string_view target_unit)
   return Quantity{*v, target};
 }
 
+bool comparable(const Quantity& a, const Quantity& b) noexcept {
+  return same_space(resolve(a.unit, false), resolve(b.unit, false));
+}
+
 std::optional<int> compare(const Quantity& a, const Quantity& b) noexcept {
   const Resolved ra = resolve(a.unit, false);
   const Resolved rb = resolve(b.unit, false);
@@ -358,6 +362,18 @@ std::optional<Quantity> multiply(const Quantity& a, const Quantity& b) noexcept 
 
 std::optional<Quantity> divide(const Quantity& a, const Quantity& b) noexcept {
   return multiply_or_divide(a, b, Op::kDivide);
+}
+
+std::optional<Quantity> low_boundary(const Quantity& q, std::optional<int> precision) {
+  auto v = low_boundary(q.value, precision);
+  if (!v) return std::nullopt;
+  return Quantity{*v, q.unit};
+}
+
+std::optional<Quantity> high_boundary(const Quantity& q, std::optional<int> precision) {
+  auto v = high_boundary(q.value, precision);
+  if (!v) return std::nullopt;
+  return Quantity{*v, q.unit};
 }
 
 }  // namespace gw::primitives

@@ -109,6 +109,16 @@ TEST(QuantityCompare, Ordering) {
   EXPECT_EQ(opt(compare(q("1 year"), q("400 days"))), "{}");
 }
 
+TEST(QuantityComparable, MatchesSuite) {
+  EXPECT_TRUE(comparable(q("1 'cm'"), q("1 '[in_i]'")));
+  EXPECT_FALSE(comparable(q("1 'cm'"), q("1 '[s]'")));
+  EXPECT_FALSE(comparable(q("1 'cm'"), q("1 's'")));
+  EXPECT_TRUE(comparable(q("1 year"), q("3 months")));
+  EXPECT_FALSE(comparable(q("1 year"), q("1 'a'")));
+  EXPECT_TRUE(comparable(q("1 week"), q("1 'd'")));
+  EXPECT_TRUE(comparable(q("1 'foo'"), q("2 'foo'")));
+}
+
 TEST(QuantityArithmetic, AddSubtractUseTheFinerUnit) {
   // N1 §6.5 examples.
   EXPECT_EQ(str(add(q("3 'm'"), q("3 'cm'"))), "303 'cm'");
@@ -176,6 +186,12 @@ TEST(QuantityConvert, ToQuantityWithUnit) {
   EXPECT_EQ(str(convert(q("4040 'mg'"), "g")), "4.040 'g'");
   EXPECT_EQ(str(convert(q("1 'g'"), "m")), "{}");
   EXPECT_EQ(str(convert(q("1 'foo'"), "foo")), "1 'foo'");
+}
+
+TEST(QuantityBoundary, MatchesSuite) {
+  EXPECT_EQ(str(low_boundary(q("1.587 'cm'"), 8)), "1.58650000 'cm'");
+  EXPECT_EQ(str(high_boundary(q("1.587 'm'"), 8)), "1.58750000 'm'");
+  EXPECT_EQ(str(high_boundary(q("1.587 'm'"), 40)), "{}");
 }
 
 TEST(QuantityPrint, EscapesQuotes) {
