@@ -254,6 +254,69 @@ std::strong_ordering operator<=>(const Decimal& a, const Decimal& b) noexcept {
 }
 
 // ---------------------------------------------------------------------------
+// FHIR number formats
+
+namespace {
+
+/// Digits `-?(0|[1-9][0-9]*)` from `i`; returns the end or npos.
+std::size_t scan_integer(std::string_view text, std::size_t i, bool allow_minus) {
+  if (allow_minus && i < text.size() && text[i] == '-') ++i;
+  if (i >= text.size() || !is_digit(text[i])) return std::string_view::npos;
+  if (text[i] == '0') return i + 1;
+  while (i < text.size() && is_digit(text[i])) ++i;
+  return i;
+}
+
+/// Value of an integer text already checked by scan_integer, if it lies
+/// within [lo, hi]; digits beyond 11 are out of any 32-bit range.
+bool in_range(std::string_view digits, bool negative, long long lo, long long hi) {
+  if (digits.size() > 11) return false;
+  long long v = 0;
+  for (char c : digits) v = v * 10 + (c - '0');
+  if (negative) v = -v;
+  return v >= lo && v <= hi;
+}
+
+constexpr long long kInt32Min = -2147483648LL;
+constexpr long long kInt32Max = 2147483647LL;
+
+}  // namespace
+
+bool is_valid_fhir_decimal(std::string_view text) noexcept {
+  std::size_t i = scan_integer(text, 0, true);
+  if (i == std::string_view::npos) return false;
+  if (i < text.size() && text[i] == '.') {
+    const std::size_t begin = ++i;
+    while (i < text.size() && is_digit(text[i])) ++i;
+    if (i == begin) return false;
+  }
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    const std::size_t begin = i;
+    while (i < text.size() && is_digit(text[i])) ++i;
+    if (i == begin) return false;
+  }
+  return i == text.size();
+}
+
+bool is_valid_fhir_integer(std::string_view text) noexcept {
+  if (scan_integer(text, 0, true) != text.size()) return false;
+  const bool negative = text[0] == '-';
+  return in_range(text.substr(negative ? 1 : 0), negative, kInt32Min, kInt32Max);
+}
+
+bool is_valid_fhir_unsigned_int(std::string_view text) noexcept {
+  return scan_integer(text, 0, false) == text.size() && in_range(text, false, 0, kInt32Max);
+}
+
+bool is_valid_fhir_positive_int(std::string_view text) noexcept {
+  const std::size_t start = !text.empty() && text[0] == '+' ? 1 : 0;
+  if (start >= text.size() || text[start] == '0') return false;
+  return scan_integer(text, start, false) == text.size() && in_range(text.substr(start), false, 1, kInt32Max);
+}
+
+// ---------------------------------------------------------------------------
 // Arithmetic
 
 std::optional<Decimal> add(const Decimal& a, const Decimal& b) noexcept {

@@ -187,6 +187,20 @@ class Decimal {
   int scale_ = 0;
 };
 
+// --- FHIR format checks for numbers (for the validator) --------------------
+
+/// The FHIR R4 decimal grammar (JSON number text:
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`), independent of the
+/// limits of Decimal: a 50-digit decimal is valid FHIR even though
+/// Decimal::parse() rejects it with kLimit.
+bool is_valid_fhir_decimal(std::string_view text) noexcept;
+/// FHIR integer: `-?(0|[1-9][0-9]*)` within -2^31 .. 2^31-1.
+bool is_valid_fhir_integer(std::string_view text) noexcept;
+/// FHIR unsignedInt: `0|[1-9][0-9]*` within 0 .. 2^31-1.
+bool is_valid_fhir_unsigned_int(std::string_view text) noexcept;
+/// FHIR positiveInt: `+?[1-9][0-9]*` within 1 .. 2^31-1.
+bool is_valid_fhir_positive_int(std::string_view text) noexcept;
+
 // --- Decimal arithmetic (FHIRPath operators). nullopt = empty result. ------
 
 /// a + b, exact; scale = max(a.scale, b.scale) (1.2 + 1.8 = 3.0).

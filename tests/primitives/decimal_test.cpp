@@ -71,6 +71,41 @@ TEST(DecimalParse, NegativeZeroPrintsUnsigned) {
   EXPECT_EQ(dec("-0.0"), dec("0"));
 }
 
+TEST(FhirNumberFormats, Decimal) {
+  for (const char* ok :
+       {"0", "-0", "1.50", "-12.340", "1e3", "1.5E-7", "0.0", "123456789012345678901234567890123456789012"}) {
+    EXPECT_TRUE(is_valid_fhir_decimal(ok)) << ok;
+  }
+  for (const char* bad : {"", "01", "+1", "1.", ".5", "1e", "--1", "1 ", "NaN", "1,5", "0x1", "1e+"}) {
+    EXPECT_FALSE(is_valid_fhir_decimal(bad)) << bad;
+  }
+}
+
+TEST(FhirNumberFormats, Integers) {
+  EXPECT_TRUE(is_valid_fhir_integer("0"));
+  EXPECT_TRUE(is_valid_fhir_integer("-2147483648"));
+  EXPECT_TRUE(is_valid_fhir_integer("2147483647"));
+  EXPECT_FALSE(is_valid_fhir_integer("2147483648"));
+  EXPECT_FALSE(is_valid_fhir_integer("-2147483649"));
+  EXPECT_FALSE(is_valid_fhir_integer("99999999999999999999"));
+  EXPECT_FALSE(is_valid_fhir_integer("01"));
+  EXPECT_FALSE(is_valid_fhir_integer("1.0"));
+  EXPECT_FALSE(is_valid_fhir_integer("+1"));
+  EXPECT_FALSE(is_valid_fhir_integer(""));
+  EXPECT_FALSE(is_valid_fhir_integer("-"));
+  EXPECT_TRUE(is_valid_fhir_unsigned_int("0"));
+  EXPECT_TRUE(is_valid_fhir_unsigned_int("2147483647"));
+  EXPECT_FALSE(is_valid_fhir_unsigned_int("-1"));
+  EXPECT_FALSE(is_valid_fhir_unsigned_int("2147483648"));
+  EXPECT_TRUE(is_valid_fhir_positive_int("1"));
+  EXPECT_TRUE(is_valid_fhir_positive_int("+7"));
+  EXPECT_FALSE(is_valid_fhir_positive_int("0"));
+  EXPECT_FALSE(is_valid_fhir_positive_int("+0"));
+  EXPECT_FALSE(is_valid_fhir_positive_int("+"));
+  EXPECT_FALSE(is_valid_fhir_positive_int("-1"));
+  EXPECT_FALSE(is_valid_fhir_positive_int("2147483648"));
+}
+
 TEST(Decimal, FromParts) {
   EXPECT_EQ(str(Decimal::from_parts(150, 2)), "1.50");
   EXPECT_FALSE(Decimal::from_parts(1, -1).has_value());
