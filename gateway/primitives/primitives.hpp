@@ -549,22 +549,25 @@ Result<Quantity> parse_quantity(std::string_view text);
 /// The same value expressed in `target_unit` (FHIRPath toQuantity(unit)),
 /// nullopt when the units are not convertible. Calendar keywords week and
 /// finer convert as their UCUM counterparts; year/month only to each other
-/// (1 year = 12 months) and not to days.
+/// (1 year -> 12 months: this explicit conversion is the one place where
+/// the two calendar units meet) and not to days.
 std::optional<Quantity> convert(const Quantity& q, std::string_view target_unit) noexcept;
 
 /// FHIRPath 2.0 `comparable()`: true when equals()/compare() can give an
-/// answer for these units (same dimension: 'cm' and '[in_i]'; calendar
-/// year/month with each other; identical non-UCUM units), false otherwise
+/// answer for these units (same dimension: 'cm' and '[in_i]'; the same
+/// calendar year or month keyword; identical non-UCUM units), false otherwise
 /// ('cm' vs 's', 'cm' vs the unknown '[s]').
 bool comparable(const Quantity& a, const Quantity& b) noexcept;
 
 /// FHIRPath `=` on quantities: both are converted to canonical UCUM units
 /// and the exact values compared (4.0 'g' = 4000 'mg' is true, 1 '[lb_av]' =
 /// 453.59237 'g' is true). Calendar keywords: week and finer equal their
-/// UCUM units (7 days = 1 'wk'); year and month are comparable only with
-/// each other (1 year = 12 months), and comparing them with 'a'/'mo' or any
-/// definite duration is indeterminate (nullopt), as the suite requires for
-/// 1 'a' = 1 year. Incompatible dimensions ('g' vs 'm') give nullopt.
+/// UCUM units (7 days = 1 'wk'); a calendar year or month compares only
+/// with the same keyword: against 'a'/'mo', days or even each other it is
+/// indeterminate (nullopt), as the suite requires for 1 'a' = 1 year and
+/// the FHIRPath 2.0 text for 1 year = 12 months ("calendar unit
+/// conversion must be explicit": use convert()). Incompatible dimensions
+/// ('g' vs 'm') give nullopt.
 std::optional<bool> equals(const Quantity& a, const Quantity& b) noexcept;
 
 /// FHIRPath `~`: like equals() but the converted values are compared with
@@ -579,8 +582,8 @@ std::optional<int> compare(const Quantity& a, const Quantity& b) noexcept;
 
 /// a + b and a - b. The operand in the coarser unit is converted to the
 /// finer one, which is the unit of the result (N1: "the most granular unit
-/// of either input": 3 'm' + 3 'cm' = 303 'cm', 1 year + 6 months = 18
-/// months); equal factors keep a's unit. nullopt when the units are not
+/// of either input": 3 'm' + 3 'cm' = 303 'cm'); equal factors keep a's
+/// unit. Calendar years and months add only to the same keyword. nullopt when the units are not
 /// convertible or on overflow. Temperatures in Cel/[degF] are treated as
 /// absolute values: 1 'Cel' + 1 'Cel' is 2 'Cel'.
 std::optional<Quantity> add(const Quantity& a, const Quantity& b) noexcept;
