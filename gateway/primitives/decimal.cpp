@@ -196,7 +196,9 @@ Result<Decimal> Decimal::parse(std::string_view text, DecimalSyntax syntax) {
     scale = 0;
   }
   if (scale > kMaxScale) return fail(ErrorCode::kLimit, "decimal: too many fractional digits");
-  return Decimal(negative ? -coefficient : coefficient, static_cast<int>(scale));
+  Decimal d(negative ? -coefficient : coefficient, static_cast<int>(scale));
+  d.negative_zero_ = negative && coefficient == 0;
+  return d;
 }
 
 bool Decimal::is_integer() const noexcept {
@@ -214,7 +216,7 @@ std::string Decimal::to_string() const {
     digits.insert(0, static_cast<std::size_t>(scale_) + 1 - digits.size(), '0');
   }
   if (scale_ > 0) digits.insert(digits.size() - static_cast<std::size_t>(scale_), 1, '.');
-  if (coefficient_ < 0) digits.insert(digits.begin(), '-');
+  if (coefficient_ < 0 || negative_zero_) digits.insert(digits.begin(), '-');
   return digits;
 }
 
@@ -384,7 +386,9 @@ std::optional<Decimal> mod(const Decimal& a, const Decimal& b) noexcept {
 
 Decimal negate(const Decimal& a) noexcept { return DecimalAccess::make(-a.coefficient(), a.scale()); }
 
-Decimal abs(const Decimal& a) noexcept { return a.sign() < 0 ? negate(a) : a; }
+Decimal abs(const Decimal& a) noexcept {
+  return DecimalAccess::make(a.coefficient() < 0 ? -a.coefficient() : a.coefficient(), a.scale());
+}
 
 bool equivalent(const Decimal& a, const Decimal& b) noexcept {
   // N1 §6.3: "comparison is done on values rounded to the precision of the

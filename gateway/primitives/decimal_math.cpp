@@ -176,7 +176,7 @@ std::optional<Decimal> low_boundary(const Decimal& a, std::optional<int> precisi
   if (a.sign() < 0 || a.is_zero()) {
     auto h = positive_high(abs(a), p);
     if (!h) return std::nullopt;
-    return negate(*h);
+    return DecimalAccess::with_negative_sign(negate(*h));
   }
   return positive_low(a, p);
 }
@@ -187,7 +187,7 @@ std::optional<Decimal> high_boundary(const Decimal& a, std::optional<int> precis
   if (a.sign() < 0) {
     auto l = positive_low(abs(a), p);
     if (!l) return std::nullopt;
-    return negate(*l);
+    return DecimalAccess::with_negative_sign(negate(*l));
   }
   return positive_high(a, p);
 }

@@ -101,6 +101,12 @@ enum class DecimalSyntax : std::uint8_t {
 ///
 /// Comparison: `==` and `<=>` are numeric (1.0 == 1.00, -0.0 == 0).
 ///
+/// Negative zero: a zero keeps the minus sign it was written with
+/// ("-0.0" prints as "-0.0", so FHIR text round-trips), and the decimal
+/// boundaries of a negative value keep their sign ((-0.0034).lowBoundary(1)
+/// is -0.0, as the suite expects). Arithmetic never produces it: 0 - 0,
+/// negate(0.0) and -1 * 0 are all plain 0.
+///
 /// Thread-safety: immutable value type.
 class Decimal {
  public:
@@ -151,7 +157,7 @@ class Decimal {
   bool is_integer() const noexcept;
 
   /// Plain decimal text with exactly `scale()` fractional digits, never an
-  /// exponent: "1.50", "-0.001", "120". Negative zero prints without sign.
+  /// exponent: "1.50", "-0.001", "120", and "-0.0" for a negative zero.
   std::string to_string() const;
 
   /// The value as int64 if it is integral (any scale: 2.00 -> 2) and fits;
@@ -170,9 +176,13 @@ class Decimal {
   /// 2.0 -> 2).
   Decimal normalized() const noexcept;
 
-  /// True when coefficient and scale are both equal (1.0 vs 1.00 is false).
+  /// True for a zero written or computed with a minus sign (see above).
+  bool is_negative_zero() const noexcept { return negative_zero_; }
+
+  /// True when coefficient, scale and sign are all equal (1.0 vs 1.00 is
+  /// false, 0.0 vs -0.0 is false).
   friend bool identical(const Decimal& a, const Decimal& b) noexcept {
-    return a.coefficient_ == b.coefficient_ && a.scale_ == b.scale_;
+    return a.coefficient_ == b.coefficient_ && a.scale_ == b.scale_ && a.negative_zero_ == b.negative_zero_;
   }
 
   /// Numeric comparison; always determinate.
@@ -185,6 +195,7 @@ class Decimal {
 
   Int128 coefficient_ = 0;
   int scale_ = 0;
+  bool negative_zero_ = false;  // only ever true when coefficient_ == 0
 };
 
 // --- FHIR format checks for numbers (for the validator) --------------------
@@ -221,7 +232,8 @@ std::optional<Decimal> div(const Decimal& a, const Decimal& b) noexcept;
 /// FHIRPath `mod`: a - b * (a div b), sign of the dividend
 /// (2.2 mod 1.8 = 0.4, -5 mod 2 = -1). nullopt when b is zero.
 std::optional<Decimal> mod(const Decimal& a, const Decimal& b) noexcept;
-/// -a, same scale (never fails: the coefficient range is symmetric).
+/// -a, same scale (never fails: the coefficient range is symmetric). The
+/// negation of a zero is a plain zero.
 Decimal negate(const Decimal& a) noexcept;
 /// |a|, same scale.
 Decimal abs(const Decimal& a) noexcept;
@@ -525,8 +537,9 @@ std::optional<CalendarUnit> calendar_unit(std::string_view unit) noexcept;
 /// plain number has unit "1". A unit that is not valid UCUM is kept as text:
 /// such quantities compare only with quantities of the identical unit.
 ///
-/// `operator==` is representation equality (1.0 'g' vs 1.00 'g' is false,
-/// 1000 'mg' vs 1 'g' is false); FHIRPath `=` is equals().
+/// `operator==` (defaulted) compares the values numerically and the unit
+/// text exactly (1.0 'g' == 1.00 'g', but 1000 'mg' != 1 'g'); FHIRPath `=`
+/// is equals().
 struct Quantity {
   Decimal value;
   std::string unit = "1";

@@ -66,9 +66,18 @@ TEST(DecimalParse, Limits) {
   EXPECT_EQ(bad.error().message().find("12345"), std::string::npos);
 }
 
-TEST(DecimalParse, NegativeZeroPrintsUnsigned) {
-  EXPECT_EQ(dec("-0.0").to_string(), "0.0");
-  EXPECT_EQ(dec("-0.0"), dec("0"));
+TEST(DecimalParse, NegativeZeroKeepsItsSignButNotInArithmetic) {
+  const Decimal nz = dec("-0.0");
+  EXPECT_EQ(nz.to_string(), "-0.0");
+  EXPECT_TRUE(nz.is_negative_zero());
+  EXPECT_EQ(nz, dec("0"));
+  EXPECT_FALSE(identical(nz, dec("0.0")));
+  EXPECT_EQ(negate(nz).to_string(), "0.0");
+  EXPECT_EQ(negate(dec("0.0")).to_string(), "0.0");
+  EXPECT_EQ(abs(nz).to_string(), "0.0");
+  EXPECT_EQ(str(add(nz, nz)), "0.0");
+  EXPECT_EQ(str(multiply(dec("-1"), dec("0"))), "0");
+  EXPECT_EQ(dec("-0", DecimalSyntax::kFhir).to_string(), "-0");
 }
 
 TEST(FhirNumberFormats, Decimal) {
@@ -300,7 +309,7 @@ TEST(DecimalBoundary, LowMatchesSuite) {
       {"-1.587", 0, "-2"},                   {"1.587", 39, nullptr},     {"1", std::nullopt, "0.50000000"},
       {"1", 0, "0"},                         {"1", 5, "0.50000"},        {"12.587", 2, "12.58"},
       {"12.500", 4, "12.4995"},              {"120", 2, "119.50"},       {"-120", 2, "-120.50"},
-      {"0.0034", 1, "0.0"},                  {"-0.0034", 1, "0.0"},      {"0", 1, "-0.5"},
+      {"0.0034", 1, "0.0"},                  {"-0.0034", 1, "-0.0"},     {"0", 1, "-0.5"},
   };
   for (const auto& c : cases) {
     auto r = low_boundary(dec(c.value), c.precision);
@@ -333,7 +342,7 @@ TEST(DecimalBoundary, AtTheRepresentationLimits) {
   const Decimal tiny = dec("0.00000000000000000000000000000000000001");
   EXPECT_EQ(str(low_boundary(tiny)), "0.00000000");
   EXPECT_EQ(str(high_boundary(tiny)), "0.00000000");
-  EXPECT_EQ(str(high_boundary(negate(tiny), 31)), "0.0000000000000000000000000000000");
+  EXPECT_EQ(str(high_boundary(negate(tiny), 31)), "-0.0000000000000000000000000000000");
 }
 
 }  // namespace
