@@ -32,12 +32,13 @@
 //     date) return `gw::Result` with an Error. Nothing throws.
 //   * FHIRPath semantics are free functions named after the operator:
 //     `equals` (=), `equivalent` (~), `compare` (<, <=, >, >=).
-//     The C++ `operator==` of Date/DateTime/Time/Quantity is the defaulted
-//     *representation* equality (same fields, same precision, same unit
-//     text); use it for tests and containers, not for FHIRPath `=`.
-//     Decimal is the one exception: its `operator==`/`<=>` are numeric
+//     The C++ `operator==` of Date/DateTime/Time is the defaulted
+//     *representation* equality (same fields, same precision, same offset);
+//     use it for tests and containers, not for FHIRPath `=`.
+//     Decimal is the exception: its `operator==`/`<=>` are numeric
 //     (1.0 == 1.00), because numeric comparison is always determinate;
-//     `identical()` compares representation.
+//     `identical()` compares representation. Quantity's defaulted `==`
+//     therefore compares values numerically and unit text exactly.
 //   * Thread-safety: every type here is an immutable-after-construction value
 //     type; functions are pure and may be called from any thread. Nothing
 //     keeps references to arguments beyond the call.
