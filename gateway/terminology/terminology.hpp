@@ -120,6 +120,7 @@ enum class Reason : std::uint8_t {
   kImportNotFound,        ///< an imported ValueSet (compose.include.valueSet) is not loaded
   kInvalidUcumSyntax,     ///< a UCUM code that is not even syntactically valid
   kMissingCode,           ///< the caller passed an empty code
+  kPartialExpansion,      ///< only a pre-computed expansion that says it is partial
 };
 
 std::string_view to_string(Membership m) noexcept;
@@ -188,6 +189,7 @@ class Expansion {
   Reason open_reason(std::string_view system, std::string_view code) const;
 
  private:
+  friend class detail::Engine;  // imports read the compiled set
   std::string url_;
   std::string version_;
   std::unique_ptr<const detail::ConceptSet> set_;
