@@ -27,6 +27,7 @@ class FakeEntry final : public packages::Entry {
   std::string_view version() const override { return version_; }
   std::string_view sd_type() const override { return {}; }
   std::string_view source() const override { return "test"; }
+  std::string_view path() const override { return "memory"; }
   Result<json::Value> json() const override { return doc_.root(); }
 
  private:
@@ -35,8 +36,8 @@ class FakeEntry final : public packages::Entry {
 };
 
 /// Resources are added before the registry is shared; lookups follow the
-/// contract: "url" gives the last added entry with that url, "url|version"
-/// the exact version.
+/// contract: "url" gives the first added entry with that url (as the first
+/// loaded package wins), "url|version" the exact version.
 class FakeRegistry final : public packages::Registry {
  public:
   /// Parses and adds one resource; aborts the test binary on bad JSON (a
@@ -54,6 +55,15 @@ class FakeRegistry final : public packages::Registry {
   const packages::Entry* find(std::string_view type, std::string_view canonical) const override {
     return find_impl(type, canonical);
   }
+  std::vector<const packages::Entry*> candidates(std::string_view url) const override {
+    std::vector<const packages::Entry*> out;
+    for (const auto& e : entries_) {
+      if (e->url() == url) out.push_back(e.get());
+    }
+    return out;
+  }
+  std::size_t size() const override { return entries_.size(); }
+  const std::vector<packages::LoadedPackage>& packages() const override { return loaded_; }
   std::vector<const packages::Entry*> all(std::string_view type) const override {
     std::vector<const packages::Entry*> out;
     for (const auto& e : entries_) {
@@ -72,18 +82,18 @@ class FakeRegistry final : public packages::Registry {
       url = canonical.substr(0, bar);
       version = canonical.substr(bar + 1);
     }
-    const packages::Entry* hit = nullptr;
     for (const auto& e : entries_) {
       if (!type.empty() && e->resource_type() != type) continue;
       if (e->url() != url) continue;
       if (!version.empty() && e->version() != version) continue;
-      hit = e.get();
+      return e.get();
     }
-    return hit;
+    return nullptr;
   }
 
   std::vector<std::unique_ptr<FakeEntry>> entries_;
   std::vector<packages::LoadWarning> warnings_;
+  std::vector<packages::LoadedPackage> loaded_;
 };
 
 }  // namespace gw::terminology::testing
