@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -93,6 +94,10 @@ class Engine {
   }
 
   const packages::Registry& registry() const { return *registry_; }
+  std::size_t cache_size() const {
+    std::shared_lock lock(mu_);
+    return expansions_.size() + code_systems_.size();
+  }
 
   Result<std::shared_ptr<const Expansion>> expand(std::string_view canonical) const {
     const packages::Entry* entry = registry_->find("ValueSet", canonical);
@@ -142,14 +147,14 @@ class Engine {
 
   std::shared_ptr<const packages::Registry> registry_;
   Service::Options options_;
-  mutable std::mutex mu_;
+  mutable std::shared_mutex mu_;  // guards the two maps; never held while computing
   mutable std::unordered_map<const packages::Entry*, Slot<Expansion>> expansions_;
   mutable std::unordered_map<const packages::Entry*, Slot<CodeSystemIndex>> code_systems_;
 };
 
 Result<std::shared_ptr<const CodeSystemIndex>> Engine::code_system(const packages::Entry* e) const {
   {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
     auto it = code_systems_.find(e);
     if (it != code_systems_.end() && it->second.value) return *it->second.value;
   }
@@ -157,7 +162,7 @@ Result<std::shared_ptr<const CodeSystemIndex>> Engine::code_system(const package
     GW_TRY(json::Value root, e->json());
     return CodeSystemIndex::build(root, options_.max_expansion_size);
   }();
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   Slot<CodeSystemIndex>& slot = code_systems_[e];
   if (!slot.value) slot.value = std::move(built);
   return *slot.value;
@@ -177,6 +182,16 @@ Engine::Resolved Engine::resolve_system(std::string_view system, std::string_vie
     canonical.push_back('|');
     canonical.append(version);
     e = registry_->find("CodeSystem", canonical);
+    if (e == nullptr) {
+      // R4 core quirk: some v2 CodeSystems carry the version inside their
+      // url ("http://terminology.hl7.org/CodeSystem/v2-0006|2.1").
+      for (const packages::Entry* c : registry_->candidates(canonical)) {
+        if (c->resource_type() == "CodeSystem") {
+          e = c;
+          break;
+        }
+      }
+    }
     if (e == nullptr && registry_->find("CodeSystem", system) != nullptr) {
       r.reason = Reason::kSystemVersionNotFound;
       return r;
@@ -199,7 +214,7 @@ Engine::Resolved Engine::resolve_system(std::string_view system, std::string_vie
 Result<std::shared_ptr<const Expansion>> Engine::expand_entry(
     const packages::Entry* entry, std::vector<const packages::Entry*>& stack) const {
   {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
     auto it = expansions_.find(entry);
     if (it != expansions_.end() && it->second.value) return *it->second.value;
   }
@@ -235,7 +250,7 @@ Result<std::shared_ptr<const Expansion>> Engine::expand_entry(
 
   bool cacheable = built || built.error().code() != ErrorCode::kLimit || stack.empty();
   if (!cacheable) return built;
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   Slot<Expansion>& slot = expansions_[entry];
   if (!slot.value) slot.value = std::move(built);
   return *slot.value;
@@ -290,9 +305,11 @@ Result<ConceptSet> Engine::compile_include(json::Value inc, std::string_view url
                 std::string(url));
   }
   std::optional<ConceptSet> acc;
-  std::string_view system = inc.find("system").str();
+  // "url|version" in include.system (an R4 core quirk) means url + version.
+  auto [system, system_version] = split_canonical(inc.find("system").str());
+  if (json::Value v = inc.find("version"); v.is_string()) system_version = v.str();
   if (!system.empty()) {
-    acc = system_part(inc, system, inc.find("version").str());
+    acc = system_part(inc, system, system_version);
   } else if (inc.find("concept") || inc.find("filter")) {
     return fail(ErrorCode::kInvalidArgument,
                 "terminology: compose include has concepts or filters but no system",
@@ -529,9 +546,15 @@ CodeCheck Engine::validate(std::string_view value_set, std::string_view system_v
     }
   }
 
-  if (found != nullptr) out.display = found->display;
-  if (out.display.empty() && looked && looked->status == CodeStatus::kFound) {
-    out.display = looked->display;
+  if (found != nullptr) {
+    out.display = found->display;
+    out.abstract = found->abstract;
+    out.inactive = found->inactive;
+  }
+  if (looked && looked->status == CodeStatus::kFound) {
+    if (out.display.empty()) out.display = looked->display;
+    out.abstract = out.abstract || looked->abstract;
+    out.inactive = out.inactive || looked->inactive;
   }
   if (display && !display->empty()) {
     std::vector<std::string> designations;
@@ -668,5 +691,7 @@ LookupResult Service::lookup(std::string_view system, std::string_view code) con
 }
 
 const packages::Registry& Service::registry() const noexcept { return engine_->registry(); }
+
+std::size_t Service::cache_size_ForTest() const { return engine_->cache_size(); }
 
 }  // namespace gw::terminology

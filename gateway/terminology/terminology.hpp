@@ -207,6 +207,11 @@ struct CodeCheck {
   /// The concept's display (ValueSet override or CodeSystem), when known.
   std::string display;
   DisplayCheck display_check = DisplayCheck::kNotChecked;
+  /// The concept is notSelectable/abstract (a grouper: a member, but a
+  /// validator may refuse it in data) or inactive/retired. From the
+  /// expansion or the CodeSystem, when known.
+  bool abstract = false;
+  bool inactive = false;
   friend bool operator==(const CodeCheck&, const CodeCheck&) = default;
 };
 
@@ -287,6 +292,10 @@ class Service {
 
   /// The registry this service reads.
   const packages::Registry& registry() const noexcept;
+
+  /// Number of ValueSets and CodeSystems compiled so far (cache entries);
+  /// lets tests check that the cache is bounded.
+  std::size_t cache_size_ForTest() const;
 
  private:
   std::unique_ptr<detail::Engine> engine_;

@@ -522,6 +522,35 @@ TEST(ExternalSystems, KnownList) {
   EXPECT_FALSE(is_external_system("http://hl7.org/fhir/administrative-gender"));
 }
 
+TEST_F(ServiceTest, CacheIsBoundedByTheRegistry) {
+  reg_->add(vs("http://example.org/vs/all-animals",
+               R"({"include": [{"system": "http://example.org/cs/animals"}]})"));
+  Service& s = service();
+  EXPECT_EQ(s.cache_size_ForTest(), 0u);
+  for (int i = 0; i < 1000; ++i) {
+    std::string url = "http://example.org/vs/hostile-" + std::to_string(i);
+    EXPECT_EQ(s.validate_code(url, kAnimals, "dog").reason, Reason::kValueSetNotFound);
+    EXPECT_EQ(s.lookup("http://example.org/cs/hostile-" + std::to_string(i), "x").reason,
+              Reason::kSystemNotFound);
+    EXPECT_EQ(s.validate_code("http://example.org/vs/all-animals", kAnimals, "dog").membership,
+              Membership::kMember);
+  }
+  // One expansion and one CodeSystem index, however many requests.
+  EXPECT_EQ(s.cache_size_ForTest(), 2u);
+}
+
+TEST_F(ServiceTest, AbstractAndInactiveAreReported) {
+  reg_->add(vs("http://example.org/vs/all-animals",
+               R"({"include": [{"system": "http://example.org/cs/animals"}]})"));
+  auto animal = service().validate_code("http://example.org/vs/all-animals", kAnimals, "animal");
+  EXPECT_EQ(animal.membership, Membership::kMember);
+  EXPECT_TRUE(animal.abstract);
+  EXPECT_FALSE(animal.inactive);
+  auto parrot = service().validate_code("http://example.org/vs/all-animals", kAnimals, "parrot");
+  EXPECT_TRUE(parrot.inactive);
+  EXPECT_FALSE(parrot.abstract);
+}
+
 TEST_F(ServiceTest, ConcurrentCallersAgree) {
   reg_->add(vs("http://example.org/vs/all-animals",
                R"({"include": [{"system": "http://example.org/cs/animals"}]})"));
