@@ -164,6 +164,8 @@ Result<std::shared_ptr<const CodeSystemIndex>> CodeSystemIndex::build(json::Valu
     json::Value kids = p.node.find("concept");
     for (std::size_t i = kids.size(); i-- > 0;) stack.push_back({kids[i], idx});
   }
+  // Property links are resolved after all concepts are known: a concept may
+  // name a parent that is defined later in the file.
   for (const auto& [idx, code] : parent_links) {
     if (auto parent = cs->find(code)) add_edge(cs->concepts_, *parent, idx);
   }
@@ -211,6 +213,12 @@ void CodeSystemIndex::mark_ancestors(std::uint32_t root, std::vector<bool>& mark
   }
 }
 
+// Filters return a mask rather than a list so that several filters of one
+// include AND together cheaply. Operators on `concept`/`code` follow R4's
+// FilterOperator table; unknown operators, properties the CodeSystem does not
+// know and regexes RE2 rejects give nullopt, which the caller turns into
+// "cannot check" instead of a wrong "not a member". RE2 (linear time, no
+// backtracking) keeps a hostile `regex` filter from stalling a request.
 std::optional<std::vector<bool>> CodeSystemIndex::filter(std::string_view property,
                                                          std::string_view op,
                                                          std::string_view value) const {

@@ -137,6 +137,12 @@ void emit(SystemPart& out, const std::string& key, Tri state, Reason reason, con
   out.put(std::move(item));
 }
 
+// The one algorithm behind unite/intersect/subtract: visit every system that
+// either side mentions, and in it every code either side lists, and apply
+// `op` to the two states (an unlisted code takes its part's default). Codes
+// whose result equals the result part's default are not stored, which keeps
+// "include all of SNOMED, exclude one code" at one stored item. Cost is
+// linear in the sizes of both inputs.
 ConceptSet combine(const ConceptSet& a, const ConceptSet& b, Op op) {
   ConceptSet r;
   Valued da{a.other, a.other_reason, nullptr};
@@ -170,6 +176,8 @@ ConceptSet combine(const ConceptSet& a, const ConceptSet& b, Op op) {
         emit(rp, it.key, st, reason_of(st, va, vb), va, vb);
       }
     }
+    // A part that says nothing beyond the set default is dropped, so systems
+    // fully removed by an exclude do not linger as empty parts.
     if (rp.items.empty() && rp.other == r.other && rp.other_reason == r.other_reason) return;
     r.part_index.emplace(system, static_cast<std::uint32_t>(r.parts.size()));
     r.parts.push_back(std::move(rp));

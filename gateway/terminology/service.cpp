@@ -168,6 +168,10 @@ Result<std::shared_ptr<const CodeSystemIndex>> Engine::code_system(const package
   return *slot.value;
 }
 
+// Decides whether a system is checkable here. Order matters: the external
+// list wins over whatever a package ships (R4 core has a not-present SNOMED
+// CodeSystem; an IG could ship a "complete" fragment of LOINC by mistake),
+// then the exact version, then any version only to say which reason applies.
 Engine::Resolved Engine::resolve_system(std::string_view system, std::string_view version) const {
   Resolved r;
   if (is_external_system(system)) {
@@ -201,6 +205,9 @@ Engine::Resolved Engine::resolve_system(std::string_view system, std::string_vie
     r.reason = Reason::kSystemNotFound;
     return r;
   }
+  // A CodeSystem whose file cannot be read or is not a CodeSystem is
+  // reported like an incomplete one: the validator warns instead of failing
+  // every code of that system.
   auto cs = code_system(e);
   if (!cs) {
     r.reason = Reason::kSystemIncomplete;  // unreadable resource: trust nothing
@@ -233,6 +240,8 @@ Result<std::shared_ptr<const Expansion>> Engine::expand_entry(
                 std::string(entry->url()));
   }
 
+  // The stack holds the ValueSets being compiled on this thread, outermost
+  // first; it is both the cycle detector and the depth counter.
   stack.push_back(entry);
   Result<std::shared_ptr<const Expansion>> built =
       [&]() -> Result<std::shared_ptr<const Expansion>> {
@@ -261,7 +270,11 @@ Result<ConceptSet> Engine::compile(json::Value vs, std::string_view url,
   json::Value compose = vs.find("compose");
   json::Value expansion = vs.find("expansion");
   if (!compose.is_object()) {
-    if (expansion.is_object()) return from_expansion(expansion);
+    if (expansion.is_object()) {
+      ConceptSet listed = from_expansion(expansion);
+      GW_CHECK_OK(check_size(listed, url));
+      return listed;
+    }
     return fail(ErrorCode::kInvalidArgument,
                 "terminology: ValueSet has neither compose nor expansion", std::string(url));
   }
@@ -270,6 +283,8 @@ Result<ConceptSet> Engine::compile(json::Value vs, std::string_view url,
     return fail(ErrorCode::kInvalidArgument, "terminology: ValueSet compose has no include",
                 std::string(url));
   }
+  // Includes are united, then each exclude is subtracted from the union
+  // (an exclude removes codes whichever include brought them).
   ConceptSet acc;
   for (json::Value inc : includes.items()) {
     GW_TRY(ConceptSet part, compile_include(inc, url, stack));
@@ -392,11 +407,15 @@ ConceptSet Engine::system_part(json::Value inc, std::string_view system,
     return out;
   }
 
+  // Filters on a system we cannot enumerate: every code of it is undecided.
+  // (Evaluating them over a fragment's few concepts would give false
+  // certainty for the codes it does not list.)
   if (!res.complete()) {
     part.other = Tri::kMaybe;
     part.other_reason = res.reason;
     return out;
   }
+  // Filters of one include are ANDed; each gives a mask over the concepts.
   const std::vector<CsConcept>& all = res.cs->concepts();
   std::vector<bool> mask(all.size(), true);
   bool unsupported = false;
@@ -482,6 +501,7 @@ LookupResult Engine::lookup(std::string_view system_version, std::string_view co
     return r;
   };
   if (code.empty()) return finish(CodeStatus::kNotFound, Reason::kMissingCode);
+  // UCUM has no finite code list; its grammar is the only thing we can check.
   if (system == kUcum) {
     if (!ucum_syntax_ok(code)) return finish(CodeStatus::kNotFound, Reason::kInvalidUcumSyntax);
     return finish(CodeStatus::kCannotCheck, Reason::kExternalSystem);
@@ -577,6 +597,8 @@ CodeCheck Engine::validate(std::string_view value_set, std::string_view system_v
     case Membership::kNotMember: return finish(m, Reason::kNotInValueSet);
     case Membership::kCannotCheck: break;
   }
+  // kCannotCheck: say which open system (or missing import) is to blame so
+  // the validator's warning names the cause.
   Reason why = exp.open_reason(system, code);
   if (why == Reason::kNone) why = Reason::kValueSetUnusable;
   // An open UCUM include cannot accept a malformed unit.
@@ -600,6 +622,8 @@ std::string_view bare(std::string_view system) {
 
 }  // namespace
 
+// Flattens the set once into the two lists callers iterate: the definite
+// members in definition order, and the systems that keep some codes open.
 Expansion::Expansion(std::string url, std::string version,
                      std::unique_ptr<const detail::ConceptSet> set)
     : url_(std::move(url)), version_(std::move(version)), set_(std::move(set)) {

@@ -27,7 +27,8 @@
 //
 // Supported ValueSet features (R4):
 //   compose.include / compose.exclude with
-//     - `concept` lists (enumeration),
+//     - `concept` lists (enumeration; an include with both concepts and
+//       filters, which the spec forbids, is read as the enumeration),
 //     - whole `system` (every concept of a local CodeSystem, nested included),
 //     - `filter` on local CodeSystems: property `concept`/`code` with is-a,
 //       descendent-of, is-not-a, generalizes, child-of, descendent-leaf, =,
@@ -156,6 +157,7 @@ struct OpenSystem {
 /// std::shared_ptr<const Expansion>.
 class Expansion {
  public:
+  /// Made by Service::expand(); `set` is the compiled form (private type).
   Expansion(std::string url, std::string version, std::unique_ptr<const detail::ConceptSet> set);
   ~Expansion();
   Expansion(const Expansion&) = delete;
@@ -262,6 +264,9 @@ class Service {
     std::size_t max_expansion_size = 1'000'000;
   };
 
+  /// Builds nothing up front: expansions and CodeSystem indexes are
+  /// compiled on first use. `registry` must not be null (GW_ASSERT). A
+  /// moved-from Service may only be destroyed or assigned to.
   explicit Service(std::shared_ptr<const packages::Registry> registry);
   Service(std::shared_ptr<const packages::Registry> registry, Options options);
   ~Service();
