@@ -295,6 +295,16 @@ Result<ConceptSet> Engine::compile(json::Value vs, std::string_view url,
     GW_TRY(ConceptSet part, compile_include(exc, url, stack));
     acc = subtract(acc, part);
   }
+  // compose.inactive = false: inactive concepts are not in the value set.
+  if (json::Value inactive = compose.find("inactive"); inactive.is_bool() && !inactive.boolean()) {
+    ConceptSet drop;
+    for (const SystemPart& p : acc.parts) {
+      for (const Item& it : p.items) {
+        if (it.state == Tri::kIn && it.info.inactive) drop.part_for(p.system, p.case_sensitive).put(it);
+      }
+    }
+    acc = subtract(acc, drop);
+  }
 
   // A pre-computed expansion next to an undecidable compose (typically
   // SNOMED filters) still tells us definite members: add those, and only

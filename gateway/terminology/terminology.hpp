@@ -38,6 +38,7 @@
 //     - `valueSet` imports, intersected with each other and with the
 //       system part of the same include (spec semantics), cycles detected.
 //     - `system` + `version`: the named CodeSystem version when loaded.
+//   compose.inactive = false (inactive concepts left out);
 //   a pre-computed `expansion` (used when there is no compose, and to add
 //   members the compose could not decide).
 // Code system hierarchy comes from nested `concept` elements and from the

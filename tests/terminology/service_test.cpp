@@ -551,6 +551,14 @@ TEST_F(ServiceTest, AbstractAndInactiveAreReported) {
   EXPECT_FALSE(parrot.abstract);
 }
 
+TEST_F(ServiceTest, ComposeInactiveFalseDropsInactiveConcepts) {
+  reg_->add(vs("http://example.org/vs/active-birds", R"({"inactive": false, "include": [
+      {"system": "http://example.org/cs/animals",
+       "filter": [{"property": "concept", "op": "is-a", "value": "bird"}]}]})"));
+  EXPECT_EQ(member("http://example.org/vs/active-birds", kAnimals, "bird"), Membership::kMember);
+  EXPECT_EQ(member("http://example.org/vs/active-birds", kAnimals, "parrot"), Membership::kNotMember);
+}
+
 TEST_F(ServiceTest, ConcurrentCallersAgree) {
   reg_->add(vs("http://example.org/vs/all-animals",
                R"({"include": [{"system": "http://example.org/cs/animals"}]})"));
