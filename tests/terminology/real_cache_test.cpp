@@ -36,7 +36,7 @@ class RealCacheTest : public ::testing::Test {
     load_error_ = nullptr;
   }
   void SetUp() override {
-    ASSERT_EQ(load_error_, nullptr) << *load_error_;
+    if (load_error_ != nullptr) FAIL() << *load_error_;
     ASSERT_NE(service_, nullptr);
   }
   static const Service& service() { return *service_; }
