@@ -37,7 +37,9 @@
 //       follow the hierarchy). Several filters in one include are ANDed.
 //     - `valueSet` imports, intersected with each other and with the
 //       system part of the same include (spec semantics), cycles detected.
-//     - `system` + `version`: the named CodeSystem version when loaded.
+//     - `system` + `version`: the named CodeSystem version when loaded;
+//       otherwise codes of that include are kCannotCheck
+//       (kSystemVersionNotFound), not checked against another version.
 //   compose.inactive = false (inactive concepts left out);
 //   a pre-computed `expansion` (used when there is no compose, and to add
 //   members the compose could not decide).
@@ -62,8 +64,8 @@
 // Thread-safety and lifetimes. A `Service` is immutable after construction as
 // far as callers can observe, and every const member function may be called
 // from any number of threads. Expansions and CodeSystem indexes are computed
-// lazily, at most once per registry entry that is actually used and then
-// kept (compute outside any lock, first result published wins; a race can
+// lazily for the registry entries actually used, and one result per entry is
+// kept (computed outside any lock, first result published wins: a race can
 // duplicate work, never results). The cache is bounded by the number of
 // ValueSets and CodeSystems in the registry, which is fixed after load:
 // requests for unknown URLs are not cached. The Service keeps its Registry
