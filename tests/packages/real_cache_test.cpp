@@ -23,8 +23,8 @@ class RealCacheTest : public ::testing::Test {
       auto pid = PackageId::parse(id);
       if (!pid || !is_installed(cache, *pid)) {
         setup_error_ = "FHIR package " + std::string(id) + " is not installed in " + cache +
-                       ": run `fhir-gateway packages install` (or "
-                       "build/bin/fhir-gateway-packages install) before the tests";
+                       ": run `fhir-gateway packages install` "
+                       "(the README's test command does) before the tests";
         return;
       }
     }
