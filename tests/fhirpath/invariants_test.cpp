@@ -158,9 +158,6 @@ TEST(CoreInvariants, CompileAndRunOnTheR4Examples) {
   EXPECT_EQ(compile_failures, kKnownBad);
 
   std::string dir = testing::package_dir("hl7.fhir.r4.examples#4.0.1");
-  if (dir.empty()) {
-    if (const char* d = std::getenv("GW_R4_EXAMPLES_DIR")) dir = d;
-  }
   ASSERT_FALSE(dir.empty()) << "hl7.fhir.r4.examples#4.0.1 is not in the package cache";
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {

@@ -22,7 +22,7 @@
 namespace gw::fhirpath {
 namespace {
 
-constexpr int kMinimumPassing = 933;
+constexpr int kMinimumPassing = 934;
 
 #ifndef GW_FHIRPATH_SUITE_DIR
 #define GW_FHIRPATH_SUITE_DIR "../shared/fhirpath"
