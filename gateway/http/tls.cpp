@@ -3,6 +3,8 @@
 // for that use).
 #include "gateway/http/detail/tls.hpp"
 
+#include <boost/asio/ssl/error.hpp>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -48,6 +50,11 @@ Result<std::shared_ptr<ssl::context>> make_server_context(const TlsConfig& tls) 
   ctx->use_certificate_chain_file(tls.cert_chain_file, ec);
   if (ec) return fail(ErrorCode::kIo, "tls.cert is not a PEM certificate chain", tls.cert_chain_file);
   ctx->use_private_key_file(tls.private_key_file, ssl::context::pem, ec);
+  if (ec && ec.category() == boost::asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
+    ERR_clear_error();
+    return fail(ErrorCode::kIntegrity, "tls.key does not match tls.cert");
+  }
   if (ec) return fail(ErrorCode::kIo, "tls.key is not a PEM private key", tls.private_key_file);
   if (SSL_CTX_check_private_key(native) != 1) {
     ERR_clear_error();

@@ -7,7 +7,8 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/beast/core/error.hpp>
 
 #include <csignal>
 #include <cstdlib>
