@@ -15,6 +15,11 @@ constexpr std::string_view kVersion = "0.1.0";
 
 std::string capability_statement(const Router& router, std::chrono::system_clock::time_point date,
                                  bool mutual_tls) {
+  // Routes say what they contribute through CapabilityInfo; routes without
+  // it (probes, metrics, test hooks) are not part of the FHIR API and stay
+  // out. A route for a concrete type lands under rest.resource; a route
+  // for any type (`{type}`) or the system level lands under rest.operation,
+  // because a CapabilityStatement cannot list "every type" as a resource.
   // resource type -> interactions / operations (sorted: stable output).
   struct PerType {
     std::set<std::string> interactions;
@@ -56,6 +61,8 @@ std::string capability_statement(const Router& router, std::chrono::system_clock
   std::snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                 tm.tm_hour, tm.tm_min, tm.tm_sec);
 
+  // kind=instance: this describes one running server, so `date` is its
+  // start time and the statement is generated once, at Server::create.
   json::Writer w;
   w.begin_object();
   w.key("resourceType");
@@ -95,6 +102,8 @@ std::string capability_statement(const Router& router, std::chrono::system_clock
   w.begin_object();
   w.key("cors");
   w.boolean(false);
+  // The restful-security-service code for client certificates; SMART
+  // tokens would add "SMART-on-FHIR" here when they land.
   if (mutual_tls) {
     w.key("service");
     w.begin_array();
@@ -154,6 +163,10 @@ std::string capability_statement(const Router& router, std::chrono::system_clock
   return std::move(w).take();
 }
 
+// Probes and metrics are not FHIR routes (no _format/Accept rules), need no
+// registered client (an orchestrator's probe has none) and are never rate
+// limited (a throttled probe would restart a healthy pod). /fhir/metadata
+// needs no client either: FHIR clients read it before anything else.
 Status add_builtin_routes(Router& router, std::shared_ptr<BuiltinContext> ctx) {
   auto probe = [](std::string path, SyncHandler h) {
     Route r;
@@ -183,6 +196,7 @@ Status add_builtin_routes(Router& router, std::shared_ptr<BuiltinContext> ctx) {
   meta.capability = {.resource_type = "", .interaction = "", .operation = "", .operation_definition = ""};
   meta.handler = SyncHandler([ctx](const Request& req) {
     Response r = Response::fhir_json(200, *ctx->capability_statement, req.response_media_type);
+    // The statement holds no patient data: caches may keep it briefly.
     r.set_header("Cache-Control", "public, max-age=60");
     return r;
   });

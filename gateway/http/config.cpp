@@ -26,6 +26,9 @@ Status check_keys(json::Value obj, std::string_view section, std::initializer_li
   return {};
 }
 
+// Numbers arrive as their literal text (the json module keeps FHIR decimals
+// exact); from_chars rejects signs, fractions and exponents for integers,
+// which is what a limit must be.
 Result<std::uint64_t> get_uint(json::Value v, std::string_view key) {
   if (!v.is_number()) return bad(key, "must be a non-negative integer");
   std::uint64_t out = 0;
@@ -150,6 +153,9 @@ Status parse_clients(json::Value a, std::vector<ClientEntry>& out) {
 
 namespace detail {
 
+// IPv6 literals need brackets, as in URLs, because their colons would be
+// ambiguous with the port separator; host names other than localhost are
+// refused later by start() (no resolver at start-up: it could block).
 std::optional<ListenAddress> parse_listen(std::string_view text) {
   ListenAddress out;
   std::string_view host, port;
@@ -194,8 +200,12 @@ Result<ServerConfig> load_server_config(const std::string& path) {
   return c;
 }
 
+// Checks what cannot work, not what is merely unusual: a one-second body
+// deadline is odd but valid; a zero one would cut every request.
 Status check_server_config(const ServerConfig& c) {
   if (!detail::parse_listen(c.listen)) return bad("server.listen", "must be ADDR:PORT (IPv6 as [ADDR]:PORT)");
+  // TLS is the default and needs its files; plain HTTP is an explicit
+  // opt-in for local tests and benchmarks.
   if (!c.plain_http_for_local_tests) {
     if (c.tls.cert_chain_file.empty()) return bad("tls.cert", "is required unless plain HTTP is configured");
     if (c.tls.private_key_file.empty()) return bad("tls.key", "is required unless plain HTTP is configured");

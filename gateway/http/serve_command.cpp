@@ -61,6 +61,8 @@ int run_serve_command(std::span<const std::string_view> args, const ServeOptions
   }
   if (listen) config->listen = *listen;
   if (level) config->log_level = *level;
+  // The serve command owns the process: SIGINT/SIGTERM start the graceful
+  // stop. Library users (tests) leave signals alone.
   config->handle_signals = true;
   if (auto s = check_server_config(*config); !s) {
     err << "serve: " << s.error().to_string() << "\n";
@@ -78,6 +80,7 @@ int run_serve_command(std::span<const std::string_view> args, const ServeOptions
       return 2;
     }
   }
+  // Declared before the server so it outlives the logger that refers to it.
   auto clock = std::make_shared<SystemClock>();
   ServerDeps deps;
   deps.clock = clock;

@@ -27,6 +27,13 @@
 // expires_after only to the side that is not pending, so a pipelined read
 // and a write each keep their own deadline.
 //
+// Why callbacks (do_/on_ pairs) and not coroutines: the ordered queue needs a
+// reader and a writer that run concurrently on one strand, which is the
+// server-flex shape; with coroutines it would take two coroutines and a
+// channel. There is therefore no co_spawn to guard; an exception escaping a
+// handler reaches io_context::run(), where the server's thread loop logs,
+// counts and resumes (server.cpp).
+//
 // Invariants:
 //   1. Only the strand touches a session's members (handlers on the CPU
 //      pool talk back through a Responder that posts to the strand).
