@@ -572,7 +572,9 @@ struct ClientEntry {
 
 struct ServerConfig {
   std::string listen = "127.0.0.1:8443";  ///< "ADDR:PORT", "[v6]:PORT"; port 0 = any (tests)
-  unsigned io_threads = 0;   ///< 0: one per core
+  /// I/O threads, each running its own io_context; a connection stays on
+  /// one of them for life. 0: one per core.
+  unsigned io_threads = 0;
   unsigned cpu_threads = 0;  ///< CPU pool for heavy handlers; 0: max(1, cores / 2)
   /// Serve plain HTTP without TLS. For local tests and benchmarks on
   /// 127.0.0.1 only; never the default. There is no client identity then.
