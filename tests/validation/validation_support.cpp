@@ -1,0 +1,74 @@
+#include "tests/validation/validation_support.hpp"
+
+#include "tests/support/test_support.hpp"
+#include "tests/validation/dev_registry.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <mutex>
+
+namespace gw::testing {
+namespace {
+
+std::unique_ptr<ValidationEnv> build() {
+  const CoreDefinitions* core = core_definitions();
+  if (!core) return nullptr;
+  std::vector<std::string> paths;
+  if (const char* bundles = std::getenv("GW_R4_BUNDLE_DIR"); bundles && *bundles) {
+    for (const char* f : {"profiles-types.json", "profiles-resources.json", "profiles-others.json",
+                          "extension-definitions.json", "valuesets.json", "v3-codesystems.json",
+                          "v2-tables.json"}) {
+      paths.push_back(std::string(bundles) + "/" + f);
+    }
+  }
+  if (const char* ips = std::getenv("GW_IPS_DIR"); ips && *ips) paths.push_back(ips);
+  auto registry = load_dev_registry(paths);
+  if (!registry) return nullptr;
+  auto env = std::make_unique<ValidationEnv>();
+  env->registry = registry;
+  auto v = validation::Validator::create(registry, core->model);
+  if (!v) {
+    ADD_FAILURE() << "Validator::create failed: " << v.error().to_string();
+    return nullptr;
+  }
+  env->validator = *v;
+  return env;
+}
+
+}  // namespace
+
+const ValidationEnv* validation_env() {
+  static std::once_flag once;
+  static std::unique_ptr<ValidationEnv> env;
+  std::call_once(once, [] { env = build(); });
+  if (!env) ADD_FAILURE() << "validation environment unavailable (package cache missing?)";
+  return env.get();
+}
+
+std::vector<validation::Issue> validate_text(const std::string& text,
+                                             const validation::ValidateOptions& options) {
+  const ValidationEnv* env = validation_env();
+  if (!env) return {};
+  auto doc = json::Document::parse(text);
+  if (!doc) {
+    ADD_FAILURE() << "test input does not parse: " << doc.error().to_string();
+    return {};
+  }
+  auto issues = env->validator->validate(doc->root(), options);
+  if (!issues) {
+    ADD_FAILURE() << "validate failed: " << issues.error().to_string();
+    return {};
+  }
+  return *issues;
+}
+
+std::vector<std::string> summarize(const std::vector<validation::Issue>& issues) {
+  std::vector<std::string> out;
+  for (const auto& i : issues) {
+    out.push_back(std::string(fhir::to_string(i.severity)) + " " + i.code + " " + i.expression);
+  }
+  return out;
+}
+
+}  // namespace gw::testing
