@@ -326,6 +326,15 @@ void emit_pairs(json::Value v, json::Value ext, Emit&& emit) {
   emit(v, ext, -1);
 }
 
+// The `_name` sibling of member `name`, found without building the string.
+json::Value find_underscore(json::Value obj, std::string_view name) {
+  for (std::size_t i = 0; i < obj.size(); ++i) {
+    std::string_view k = obj.key(i);
+    if (k.size() == name.size() + 1 && k[0] == '_' && k.substr(1) == name) return obj[i];
+  }
+  return {};
+}
+
 }  // namespace
 
 void Model::children(const Node& parent, std::string_view name, std::vector<Node>& out) const {
@@ -356,8 +365,7 @@ void Model::children(const Node& parent, std::string_view name, std::vector<Node
     if (k.substr(0, name.size()) != name) continue;
     TypeDef::KeyMatch m = parent.type->match_key(k);
     if (m.element != def) continue;
-    std::string ext_key = "_" + std::string(k);
-    emit_pairs(obj[i], obj.find(ext_key), [&](json::Value a, json::Value b, std::int32_t idx) {
+    emit_pairs(obj[i], find_underscore(obj, k), [&](json::Value a, json::Value b, std::int32_t idx) {
       add_child(parent, def, m.type, a, b, idx, out);
     });
   }
@@ -390,8 +398,7 @@ void Model::children(const Node& parent, std::vector<Node>& out) const {
       });
       continue;
     }
-    std::string ext_key = "_" + std::string(k);
-    emit_pairs(obj[i], obj.find(ext_key), [&](json::Value a, json::Value b, std::int32_t idx) {
+    emit_pairs(obj[i], find_underscore(obj, k), [&](json::Value a, json::Value b, std::int32_t idx) {
       add_child(parent, m.element, m.type, a, b, idx, out);
     });
   }

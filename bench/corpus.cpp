@@ -1,0 +1,53 @@
+#include "bench/corpus.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "gateway/json/json.hpp"
+
+namespace gw::bench {
+
+bool is_definitional(const std::string& t) {
+  static const std::set<std::string> kDefinitional = {
+      "StructureDefinition", "ValueSet", "CodeSystem", "SearchParameter", "ConceptMap",
+      "OperationDefinition", "CapabilityStatement", "CompartmentDefinition", "NamingSystem",
+      "ImplementationGuide", "StructureMap", "GraphDefinition", "MessageDefinition",
+      "TerminologyCapabilities", "Library", "PlanDefinition", "ActivityDefinition", "Measure",
+      "Questionnaire", "TestScript", "TestReport", "ExampleScenario", "EventDefinition",
+      "ObservationDefinition", "SpecimenDefinition", "ChargeItemDefinition", "ResearchDefinition",
+      "ResearchElementDefinition", "EvidenceVariable", "Evidence", "EffectEvidenceSynthesis",
+      "RiskEvidenceSynthesis", "OperationOutcome"};
+  return kDefinitional.count(t) > 0;
+}
+
+std::vector<CorpusFile> load_clinical_examples() {
+  const char* env = std::getenv("FHIR_PACKAGE_CACHE");
+  std::string cache = env && *env ? env : std::string(std::getenv("HOME")) + "/.fhir/packages";
+  std::filesystem::path dir = std::filesystem::path(cache) / "hl7.fhir.r4.examples#4.0.1" / "package";
+  if (!std::filesystem::is_directory(dir)) {
+    std::fprintf(stderr, "benchmark corpus missing: %s (run ./scripts/run first)\n", dir.c_str());
+    std::exit(2);
+  }
+  std::vector<CorpusFile> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::string name = e.path().filename().string();
+    if (e.path().extension() != ".json" || name == "package.json" || name[0] == '.') continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    auto doc = json::Document::parse(s.str());
+    if (!doc) continue;
+    std::string type(doc->root().find("resourceType").str());
+    if (type.empty() || is_definitional(type)) continue;
+    out.push_back({name, s.str()});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
+}
+
+}  // namespace gw::bench

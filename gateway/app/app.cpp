@@ -1,0 +1,66 @@
+// The command table. Each command is a function taking its own arguments
+// (after the command name); the module that owns the behaviour owns its
+// option parsing too where it has one (packages, validate, fhirpath), so
+// this file stays a table and a help text.
+#include "gateway/app/app.hpp"
+
+#include "gateway/app/detail/commands.hpp"
+#include "gateway/packages/packages.hpp"
+
+#include <string>
+
+namespace gw::app {
+
+namespace {
+
+constexpr std::string_view kVersion = "0.1.0";
+
+struct Command {
+  std::string_view name;
+  std::string_view summary;
+  int (*run)(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+};
+
+const Command kCommands[] = {
+    {"packages", "list and install FHIR packages (pinned, checksummed)",
+     packages::run_packages_command},
+    {"validate", "validate FHIR resources and bundles (JSON)", detail::run_validate},
+    {"version", "print the version", nullptr},
+};
+
+void print_help(std::ostream& out) {
+  out << "fhir-gateway " << kVersion << " - continuity-of-care record exchange gateway (FHIR R4)\n\n"
+      << "Usage: fhir-gateway <command> [options]\n"
+      << "       fhir-gateway <command> --help\n\n"
+      << "Commands:\n";
+  for (const Command& c : kCommands) {
+    out << "  " << c.name << std::string(12 - c.name.size(), ' ') << c.summary << "\n";
+  }
+  out << "\nGlobal environment:\n"
+      << "  FHIR_PACKAGE_CACHE   FHIR package cache (default ~/.fhir/packages)\n\n"
+      << "Exit codes:\n"
+      << "  0  success\n"
+      << "  1  the command found a problem (invalid resource, failed install)\n"
+      << "  2  usage error or internal error\n";
+}
+
+}  // namespace
+
+int run(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  if (args.size() < 2 || args[1] == "--help" || args[1] == "-h" || args[1] == "help") {
+    print_help(args.size() < 2 ? err : out);
+    return args.size() < 2 ? kExitUsage : kExitOk;
+  }
+  if (args[1] == "--version" || args[1] == "version") {
+    out << "fhir-gateway " << kVersion << "\n";
+    return kExitOk;
+  }
+  for (const Command& c : kCommands) {
+    if (c.name == args[1] && c.run) return c.run(args.subspan(2), out, err);
+  }
+  err << "fhir-gateway: unknown command '" << std::string(args[1].substr(0, 40))
+      << "' (see fhir-gateway --help)\n";
+  return kExitUsage;
+}
+
+}  // namespace gw::app
