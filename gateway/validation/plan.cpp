@@ -354,6 +354,13 @@ class Compiler {
         n.by_element.assign(n.owner->elements.size(), -1);
         for (ElementPlan* c : n.children) {
           c->base = n.owner->element(c->name);
+          if (!c->base && c->name == "value" && n.owner->kind == fhir::TypeKind::kPrimitive) {
+            // A profile constraining a primitive's value (Coding.display.value):
+            // its rules are the primitive's own.
+            if (c->max_length >= 0) n.max_length = c->max_length;
+            if (c->regex) n.regex = c->regex;
+            continue;
+          }
           if (!c->base) {
             v_.problem(plan_.url, c->id, "element is not part of type " + n.owner->name);
             continue;

@@ -390,6 +390,8 @@ bool Walker::native_invariant(const Invariant& inv, const Item& item) {
       bool has_value = false;
       for (std::size_t i = 0; i < obj.size(); ++i) {
         std::string_view k = obj.key(i);
+        // `_valueString` alone is a value too: FHIRPath sees the element.
+        if (!k.empty() && k[0] == '_') k.remove_prefix(1);
         if (k.size() > 5 && k.substr(0, 5) == "value" && k[5] >= 'A' && k[5] <= 'Z') has_value = true;
       }
       return has_ext != has_value;

@@ -108,6 +108,11 @@ struct ValidatorOptions {
   /// HL7's validator by default) or error (true). Unknown modifier
   /// extensions are always errors.
   bool unknown_extensions_are_errors = false;
+  /// Accept extensions whose url is an example domain (example.org,
+  /// acme.com) without a definition, as HL7's validator does with
+  /// -allow-example-urls (used when validating specification examples).
+  /// Off by default: a gateway should not trust example modifiers.
+  bool allow_example_urls = false;
   /// Terminology for bindings; null leaves bindings unchecked.
   std::shared_ptr<const CodeChecker> terminology;
   /// Evaluate FHIRPath invariants (constraint.expression). Off: only the

@@ -1,11 +1,9 @@
 #include "tests/validation/validation_support.hpp"
 
 #include "tests/support/test_support.hpp"
-#include "tests/validation/dev_registry.hpp"
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <mutex>
 
 namespace gw::testing {
@@ -14,17 +12,7 @@ namespace {
 std::unique_ptr<ValidationEnv> build() {
   const CoreDefinitions* core = core_definitions();
   if (!core) return nullptr;
-  std::vector<std::string> paths;
-  if (const char* bundles = std::getenv("GW_R4_BUNDLE_DIR"); bundles && *bundles) {
-    for (const char* f : {"profiles-types.json", "profiles-resources.json", "profiles-others.json",
-                          "extension-definitions.json", "valuesets.json", "v3-codesystems.json",
-                          "v2-tables.json"}) {
-      paths.push_back(std::string(bundles) + "/" + f);
-    }
-  }
-  if (const char* ips = std::getenv("GW_IPS_DIR"); ips && *ips) paths.push_back(ips);
-  auto registry = load_dev_registry(paths);
-  if (!registry) return nullptr;
+  auto registry = core->registry;
   auto env = std::make_unique<ValidationEnv>();
   env->registry = registry;
   auto v = validation::Validator::create(registry, core->model);
@@ -33,6 +21,11 @@ std::unique_ptr<ValidationEnv> build() {
     return nullptr;
   }
   env->validator = *v;
+  validation::ValidatorOptions lenient;
+  lenient.allow_example_urls = true;
+  auto ev = validation::Validator::create(registry, core->model, lenient);
+  if (!ev) return nullptr;
+  env->examples_validator = *ev;
   return env;
 }
 

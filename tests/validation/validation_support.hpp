@@ -13,6 +13,9 @@ namespace gw::testing {
 struct ValidationEnv {
   std::shared_ptr<const packages::Registry> registry;
   std::shared_ptr<const validation::Validator> validator;
+  /// Same definitions, with example-domain extension urls tolerated (the
+  /// mode HL7's publisher validates the specification's examples in).
+  std::shared_ptr<const validation::Validator> examples_validator;
 };
 
 /// Built once; fails the calling test and returns null when the package

@@ -62,6 +62,7 @@ struct ResourceFrame {
 struct ObjContext {
   const fhir::TypeDef* type = nullptr;   ///< type of the object
   std::size_t elem_path_len = 0;         ///< elem_path_ prefix naming it ("Patient.name")
+  const fhir::ElementDef* element = nullptr;  ///< its definition (HumanName.family), null for roots
   std::string_view extension_url;        ///< when the object is an Extension
   bool resource_root = false;
 };
