@@ -183,14 +183,26 @@ Resolved Walker::resolve_reference(std::string_view ref) const {
   return r;
 }
 
-fhir::Node Walker::resolve(std::string_view reference) const {
+std::optional<fhir::Node> Walker::resolve(std::string_view reference) const {
   Resolved r = resolve_reference(reference);
+  if (!r || !r.type) return std::nullopt;
   fhir::Node n;
-  if (r) {
-    n.value = r.resource;
-    n.type = r.type;
-  }
+  n.value = r.resource;
+  n.type = r.type;
   return n;
+}
+
+Result<std::optional<bool>> Walker::member_of(std::span<const fhirpath::Code> codes,
+                                              std::string_view value_set_url) const {
+  if (!v_.options.terminology) return std::optional<bool>();
+  bool unknown = false;
+  for (const fhirpath::Code& c : codes) {
+    terminology::CodeCheck r = v_.options.terminology->validate_code(value_set_url, c.system, c.code);
+    if (r.membership == terminology::Membership::kMember) return std::optional<bool>(true);
+    if (r.membership == terminology::Membership::kCannotCheck) unknown = true;
+  }
+  if (unknown || codes.empty()) return std::optional<bool>();
+  return std::optional<bool>(false);
 }
 
 std::string Walker::location_of(const Resolved& r) const {

@@ -163,6 +163,10 @@ void Walker::check_rules(const ElementPlan& node, const Item& item, Mode mode) {
     }
   }
   if (node.check_binding && v_.options.terminology) check_binding(node, item);
+  if (mode == Mode::kBase && v_.options.terminology && v_.options.check_code_systems &&
+      (item.type == v_.t_coding || item.type == v_.t_quantity) && item.value.is_object()) {
+    check_code_system(item);
+  }
   if (item.type == v_.t_reference && item.value.is_object()) {
     const TypeRule* rule = node.type_rule("Reference");
     if (rule && (mode == Mode::kBase || !rule->target_profiles.empty())) {
@@ -247,41 +251,51 @@ void Walker::check_primitive(const StructurePlan& tp, const Item& item) {
   }
 }
 
+namespace {
+
+struct CodeRef {
+  std::string_view system;
+  std::string_view code;
+  json::Value display;
+  json::Value at;
+};
+
+std::string shown_code(std::string_view code) {
+  return code.size() <= 64 ? "'" + std::string(code) + "'" : std::string("the code");
+}
+
+}  // namespace
+
 void Walker::check_binding(const ElementPlan& node, const Item& item) {
-  const CodeChecker& tc = *v_.options.terminology;
   if (node.strength != Strength::kRequired && node.strength != Strength::kExtensible) return;
+  const terminology::Service& ts = *v_.options.terminology;
   const bool required = node.strength == Strength::kRequired;
-  const std::string& vs = node.value_set;
   const fhir::TypeDef* t = item.type;
   if (!t) return;
-
-  struct Code {
-    std::string_view system;
-    std::string_view code;
-    json::Value at;
-  };
-  Code codes[16];
+  CodeRef codes[16];
   std::size_t n = 0;
-  bool concept_with_text_only = false;
+  bool concept_without_codes = false;
   if (t->kind == fhir::TypeKind::kPrimitive) {
     if (!item.value || !item.value.is_string()) return;
-    codes[n++] = {{}, item.value.str(), item.value};
+    codes[n++] = {{}, item.value.str(), {}, item.value};
   } else if (t == v_.t_coding || t == v_.t_quantity) {
     json::Value c = item.value.find("code");
     if (!c.is_string()) return;
-    codes[n++] = {item.value.find("system").str(), c.str(), c};
+    codes[n++] = {item.value.find("system").str(), c.str(),
+                  t == v_.t_coding ? item.value.find("display") : json::Value(), c};
   } else if (t == v_.t_codeable_concept) {
     for (json::Value coding : item.value.find("coding").items()) {
       json::Value c = coding.find("code");
       if (!c.is_string() || n == 16) continue;
-      codes[n++] = {coding.find("system").str(), c.str(), c};
+      codes[n++] = {coding.find("system").str(), c.str(), coding.find("display"), c};
     }
-    concept_with_text_only = n == 0;
+    concept_without_codes = n == 0;
   } else {
     return;
   }
-  std::string vs_shown(vs.substr(0, vs.find('|')));
-  if (concept_with_text_only) {
+  const std::string vs(node.value_set);
+  const std::string vs_shown = vs.substr(0, vs.find('|'));
+  if (concept_without_codes) {
     if (required && item.value.find("text")) {
       error("code-invalid", item.anchor(),
             "no code provided, and a code is required from the value set " + vs_shown);
@@ -289,45 +303,72 @@ void Walker::check_binding(const ElementPlan& node, const Item& item) {
     return;
   }
   bool any_member = false;
-  bool any_checked = false;
-  bool unknown_vs = false;
-  std::string_view uncheckable;
+  bool any_not_member = false;
+  bool value_set_missing = false;
+  std::string_view open_system;
+  terminology::Reason open_reason = terminology::Reason::kNone;
   for (std::size_t i = 0; i < n; ++i) {
-    switch (tc.check(vs, codes[i].system, codes[i].code)) {
-      case CodeChecker::Verdict::kMember:
+    std::optional<std::string_view> display;
+    if (codes[i].display.is_string()) display = codes[i].display.str();
+    terminology::CodeCheck r = ts.validate_code(vs, codes[i].system, codes[i].code, display);
+    switch (r.membership) {
+      case terminology::Membership::kMember:
         any_member = true;
-        any_checked = true;
         break;
-      case CodeChecker::Verdict::kNotMember: any_checked = true; break;
-      case CodeChecker::Verdict::kUnknownValueSet: unknown_vs = true; break;
-      case CodeChecker::Verdict::kNotCheckable: uncheckable = codes[i].system; break;
+      case terminology::Membership::kNotMember: any_not_member = true; break;
+      case terminology::Membership::kCannotCheck:
+        if (r.reason == terminology::Reason::kValueSetNotFound ||
+            r.reason == terminology::Reason::kValueSetUnusable) {
+          value_set_missing = true;
+        } else {
+          open_system = codes[i].system;
+          open_reason = r.reason;
+        }
+        break;
     }
-    if (any_member) break;
   }
   if (any_member) return;
-  if (unknown_vs) {
-    if (required) {
-      warning("not-found", item.anchor(),
-              "value set " + vs_shown + " is not available offline; the required binding was not checked");
-    }
+  if (value_set_missing) {
+    warning("not-found", item.anchor(), "value set " + vs_shown + " is not available offline; the " +
+                                            (required ? "required" : "extensible") + " binding was not checked");
     return;
   }
-  if (!uncheckable.empty()) {
+  if (open_reason != terminology::Reason::kNone) {
+    std::string sys = open_system.empty() ? std::string("its code system")
+                                          : std::string(open_system.substr(0, 128));
     warning("not-supported", item.anchor(),
-            "codes from " + std::string(uncheckable.substr(0, 128)) +
-                " cannot be checked offline against the value set " + vs_shown);
+            "codes from " + sys + " cannot be checked offline against the value set " + vs_shown + " (" +
+                std::string(terminology::to_string(open_reason)) + ")");
     return;
   }
-  if (!any_checked) return;
-  std::string what = n == 1 && codes[0].code.size() <= 64
-                         ? "code '" + std::string(codes[0].code) + "'"
-                         : std::string("none of the codes");
+  if (!any_not_member) return;
+  std::string what = n == 1 ? "code " + shown_code(codes[0].code) : std::string("none of the codes");
   if (required) {
-    error("code-invalid", item.anchor(), what + " is not in the value set " + vs_shown +
-                                             " (required binding)");
+    error("code-invalid", item.anchor(), what + " is not in the value set " + vs_shown + " (required binding)");
   } else {
-    warning("code-invalid", item.anchor(), what + " is not in the value set " + vs_shown +
-                                               " (extensible binding)");
+    warning("code-invalid", item.anchor(),
+            what + " is not in the value set " + vs_shown + " (extensible binding)");
+  }
+}
+
+void Walker::check_code_system(const Item& item) {
+  const terminology::Service& ts = *v_.options.terminology;
+  json::Value code = item.value.find("code");
+  json::Value system = item.value.find("system");
+  if (!code.is_string() || !system.is_string() || code.str().empty() || system.str().empty()) return;
+  terminology::LookupResult r = ts.lookup(system.str(), code.str());
+  if (r.status == terminology::CodeStatus::kNotFound) {
+    error("code-invalid", code, "code " + shown_code(code.str()) + " is not defined in the code system " +
+                                    std::string(system.str().substr(0, 128)));
+    return;
+  }
+  if (r.status != terminology::CodeStatus::kFound || !v_.options.check_displays) return;
+  json::Value display = item.value.find("display");
+  if (display.is_string() && !r.display.empty() &&
+      !terminology::display_matches(display.str(), r.display, r.designations)) {
+    warning("code-invalid", display, "display does not match the code system's display for code " +
+                                         shown_code(code.str()) + " in " +
+                                         std::string(system.str().substr(0, 128)));
   }
 }
 
@@ -341,24 +382,31 @@ void Walker::check_invariants(std::span<const Invariant* const> invariants, cons
       holds = native_invariant(*inv, item);
     } else {
       if (!v_.options.check_invariants || !inv->compiled) continue;
-      EvalContext ctx;
-      ctx.focus.value = item.value;
-      ctx.focus.extension_part = item.ext;
-      ctx.focus.type = item.type;
-      ctx.focus.element = node.base;
-      ctx.focus.name = node.base ? std::string_view(node.base->name) : std::string_view();
-      ctx.focus.index = item.index;
+      fhir::Node focus;
+      focus.value = item.value;
+      focus.extension_part = item.ext;
+      focus.type = item.type;
+      focus.element = node.base;
+      focus.name = node.base ? std::string_view(node.base->name) : std::string_view();
+      focus.index = item.index;
+      fp_ctx_.model = v_.model.get();
+      fp_ctx_.environment = this;
+      fp_ctx_.resource.reset();
+      fp_ctx_.root_resource.reset();
       if (!frames_.empty()) {
         const ResourceFrame& f = frame();
-        ctx.resource.value = f.obj;
-        ctx.resource.type = f.type;
+        fhir::Node res;
+        res.value = f.obj;
+        res.type = f.type;
+        fp_ctx_.resource = res;
         const ResourceFrame* top = &f;
         while (top->container) top = top->container;
-        ctx.root_resource.value = top->obj;
-        ctx.root_resource.type = top->type;
+        fhir::Node root;
+        root.value = top->obj;
+        root.type = top->type;
+        fp_ctx_.root_resource = root;
       }
-      ctx.resolver = this;
-      auto r = inv->compiled->holds(ctx);
+      auto r = inv->compiled->evaluate_boolean(focus, fp_ctx_);
       if (!r) {
         if (std::find(failed_invariants_.begin(), failed_invariants_.end(), inv) ==
             failed_invariants_.end()) {
@@ -368,7 +416,8 @@ void Walker::check_invariants(std::span<const Invariant* const> invariants, cons
         }
         continue;
       }
-      holds = *r;
+      if (!*r) continue;  // empty: the constraint does not apply
+      holds = **r;
     }
     if (!holds) {
       Issue::Severity sev = inv->best_practice ? Issue::Severity::kWarning : inv->severity;
@@ -383,7 +432,8 @@ bool Walker::native_invariant(const Invariant& inv, const Item& item) {
     case NativeCheck::kNone:
     case NativeCheck::kCovered:
     case NativeCheck::kTxt1:
-    case NativeCheck::kTxt2: return true;
+    case NativeCheck::kTxt2:
+    case NativeCheck::kRef1: return true;
     case NativeCheck::kExt1: {
       if (!obj.is_object()) return true;
       bool has_ext = obj.find("extension").is_array() && obj.find("extension").size() > 0;

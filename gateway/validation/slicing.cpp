@@ -175,8 +175,7 @@ struct SliceMatcher {
             return;
           }
           for (const fhir::Node& n : cur) {
-            fhir::Node r = w.resolve(n.value.find("reference").str());
-            if (r.type) next.push_back(r);
+            if (auto r = w.resolve(n.value.find("reference").str())) next.push_back(*r);
           }
           break;
       }

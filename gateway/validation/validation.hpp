@@ -48,6 +48,7 @@
 #include "gateway/core/core.hpp"
 #include "gateway/fhir/fhir.hpp"
 #include "gateway/json/json.hpp"
+#include "gateway/terminology/terminology.hpp"
 
 #include <iosfwd>
 #include <memory>
@@ -81,22 +82,6 @@ bool has_errors(std::span<const Issue> issues);
 std::size_t count_errors(std::span<const Issue> issues);
 std::size_t count_warnings(std::span<const Issue> issues);
 
-/// Answers "is this code in that value set?" for bindings, offline.
-/// Implementations must be immutable and thread-safe.
-class CodeChecker {
- public:
-  enum class Verdict : std::uint8_t {
-    kMember,           ///< the code is in the value set
-    kNotMember,        ///< the value set is known and the code is not in it
-    kUnknownValueSet,  ///< the value set cannot be found or expanded
-    kNotCheckable,     ///< the code's system is not available offline (SNOMED CT, LOINC, ...)
-  };
-  virtual ~CodeChecker() = default;
-  /// `system` may be empty (a bare `code` element bound to a value set).
-  virtual Verdict check(std::string_view value_set, std::string_view system,
-                        std::string_view code) const = 0;
-};
-
 /// Configuration fixed when the Validator is created.
 struct ValidatorOptions {
   /// Profiles every root resource of the matching type is validated
@@ -113,8 +98,15 @@ struct ValidatorOptions {
   /// -allow-example-urls (used when validating specification examples).
   /// Off by default: a gateway should not trust example modifiers.
   bool allow_example_urls = false;
-  /// Terminology for bindings; null leaves bindings unchecked.
-  std::shared_ptr<const CodeChecker> terminology;
+  /// Terminology for bindings, code existence and memberOf(); null leaves
+  /// them unchecked. Offline: codes of systems local data cannot decide
+  /// (SNOMED CT, LOINC, ...) give warnings, never errors.
+  std::shared_ptr<const terminology::Service> terminology;
+  /// Check that a Coding's code exists in its code system when that code
+  /// system is local and complete (HL7's "unknown code" error).
+  bool check_code_systems = true;
+  /// Compare Coding.display with the code system's display (warning).
+  bool check_displays = true;
   /// Evaluate FHIRPath invariants (constraint.expression). Off: only the
   /// invariants the validator implements natively (ele-1, ext-1, dom-*,
   /// txt-*) are checked.

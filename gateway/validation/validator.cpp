@@ -29,6 +29,7 @@ detail::NativeCheck native_for(std::string_view key) {
   if (key == "dom-6") return NativeCheck::kDom6;
   if (key == "txt-1" || key == "txt-2") return NativeCheck::kCovered;  // the xhtml check
   if (key == "bdl-7") return NativeCheck::kBdl7;
+  if (key == "ref-1") return NativeCheck::kCovered;  // check_reference resolves '#id'
   return NativeCheck::kNone;
 }
 
@@ -114,10 +115,13 @@ const detail::Invariant* Validator::Impl::intern_invariant(json::Value c, std::s
   inv->severity = severity == "warning" ? Issue::Severity::kWarning : Issue::Severity::kError;
   inv->best_practice = best_practice;
   inv->native = native_for(key);
-  if (inv->native == detail::NativeCheck::kNone && engine) {
-    auto compiled = engine->compile(expr, context);
+  if (inv->native == detail::NativeCheck::kNone && options.check_invariants) {
+    fhirpath::CompileOptions co;
+    co.model = model;
+    if (context) co.context_type = context->name;
+    auto compiled = fhirpath::Expression::compile(expr, co);
     if (compiled) {
-      inv->compiled = *compiled;
+      inv->compiled = std::move(*compiled);
     } else {
       // Reported once (this table is shared), outside the lock would be
       // nicer but problem() takes its own mutex and never calls back here.
@@ -152,7 +156,6 @@ Result<std::shared_ptr<const Validator>> Validator::create(std::shared_ptr<const
   impl->registry = std::move(registry);
   impl->model = std::move(model);
   impl->options = std::move(options);
-  if (impl->options.check_invariants) impl->engine = detail::make_fhirpath_engine(impl->model);
   const fhir::Model& m = *impl->model;
   impl->t_extension = m.type("Extension");
   impl->t_reference = m.type("Reference");

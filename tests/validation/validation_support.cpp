@@ -15,13 +15,15 @@ std::unique_ptr<ValidationEnv> build() {
   auto registry = core->registry;
   auto env = std::make_unique<ValidationEnv>();
   env->registry = registry;
-  auto v = validation::Validator::create(registry, core->model);
+  validation::ValidatorOptions options;
+  options.terminology = std::make_shared<const terminology::Service>(registry);
+  auto v = validation::Validator::create(registry, core->model, options);
   if (!v) {
     ADD_FAILURE() << "Validator::create failed: " << v.error().to_string();
     return nullptr;
   }
   env->validator = *v;
-  validation::ValidatorOptions lenient;
+  validation::ValidatorOptions lenient = options;
   lenient.allow_example_urls = true;
   auto ev = validation::Validator::create(registry, core->model, lenient);
   if (!ev) return nullptr;

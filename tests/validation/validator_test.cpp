@@ -27,3 +27,14 @@ TEST(ValidatorTest, UnknownPropertyAndBadDate) {
 
 }  // namespace
 }  // namespace gw::validation
+
+namespace gw::validation {
+namespace {
+TEST(ValidatorTest, InvariantsAndBindingsRun) {
+  auto issues = validate_text(R"({"resourceType": "Patient", "gender": "mal",
+    "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},
+    "contact": [{"gender": "male"}]})");
+  EXPECT_THAT(summarize(issues), ElementsAre("error code-invalid Patient.gender", "error invariant Patient.contact[0]"));
+}
+}  // namespace
+}  // namespace gw::validation

@@ -17,11 +17,13 @@
 #pragma once
 
 #include "gateway/fhir/fhir.hpp"
+#include "gateway/fhirpath/fhirpath.hpp"
 #include "gateway/json/json.hpp"
 #include "gateway/validation/detail/primitive.hpp"
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,9 +81,8 @@ enum class NativeCheck : std::uint8_t {
   kTxt1,     ///< narrative uses only allowed XHTML (checked with the xhtml primitive)
   kTxt2,     ///< narrative has non-whitespace content
   kBdl7,     ///< fullUrl unique unless versionId differs
+  kRef1,     ///< contained references resolve (checked with the reference)
 };
-
-class CompiledExpression;
 
 /// One constraint (invariant), shared by every node that carries it.
 struct Invariant {
@@ -91,9 +92,9 @@ struct Invariant {
   fhir::Issue::Severity severity = fhir::Issue::Severity::kError;
   bool best_practice = false;
   NativeCheck native = NativeCheck::kNone;
-  /// Null when the expression failed to compile (a load problem) or no
-  /// FHIRPath engine is configured.
-  std::shared_ptr<const CompiledExpression> compiled;
+  /// Empty when the expression failed to compile (a load problem) or
+  /// invariants are switched off.
+  std::optional<fhirpath::Expression> compiled;
 };
 
 struct StructurePlan;

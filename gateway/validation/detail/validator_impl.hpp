@@ -9,7 +9,7 @@
 #pragma once
 
 #include "gateway/packages/packages.hpp"
-#include "gateway/validation/detail/engine.hpp"
+#include "gateway/terminology/terminology.hpp"
 #include "gateway/validation/detail/plan.hpp"
 #include "gateway/validation/validation.hpp"
 
@@ -23,7 +23,6 @@ struct Validator::Impl {
   std::shared_ptr<const packages::Registry> registry;
   std::shared_ptr<const fhir::Model> model;
   ValidatorOptions options;
-  std::shared_ptr<const detail::ExpressionEngine> engine;
 
   // ---- base types ----
   std::unordered_map<const fhir::TypeDef*, std::unique_ptr<detail::StructurePlan>> base_plans;

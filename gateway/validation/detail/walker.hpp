@@ -19,7 +19,6 @@
 // A Walker lives for one validate() call, on one thread.
 #pragma once
 
-#include "gateway/validation/detail/engine.hpp"
 #include "gateway/validation/detail/plan.hpp"
 #include "gateway/validation/detail/validator_impl.hpp"
 
@@ -97,7 +96,7 @@ struct Resolved {
   explicit operator bool() const { return static_cast<bool>(resource); }
 };
 
-class Walker final : public ReferenceResolver {
+class Walker final : public fhirpath::Environment {
  public:
   Walker(const Validator::Impl& v, std::vector<Issue>& out);
 
@@ -105,7 +104,10 @@ class Walker final : public ReferenceResolver {
   /// meta.profile and `profiles`.
   void validate(json::Value root, std::span<const StructurePlan* const> profiles);
 
-  fhir::Node resolve(std::string_view reference) const override;
+  // fhirpath::Environment: what invariants need from the validation call.
+  std::optional<fhir::Node> resolve(std::string_view reference) const override;
+  Result<std::optional<bool>> member_of(std::span<const fhirpath::Code> codes,
+                                        std::string_view value_set_url) const override;
 
  private:
   friend struct SliceMatcher;
@@ -128,6 +130,7 @@ class Walker final : public ReferenceResolver {
   void check_rules(const ElementPlan& node, const Item& item, Mode mode);
   void check_primitive(const StructurePlan& type_plan, const Item& item);
   void check_binding(const ElementPlan& node, const Item& item);
+  void check_code_system(const Item& item);
   void check_invariants(std::span<const Invariant* const> invariants, const ElementPlan& node,
                         const Item& item);
   bool native_invariant(const Invariant& inv, const Item& item);
@@ -195,6 +198,7 @@ class Walker final : public ReferenceResolver {
   std::unordered_map<MemoKey, MemoState, MemoHash> conform_memo_;
   // Load problems already reported once in this call (invariant eval errors).
   std::vector<const Invariant*> failed_invariants_;
+  fhirpath::EvaluationContext fp_ctx_;
 };
 
 /// Deep equality of a JSON value with a fixed[x] value (instance may add
