@@ -87,18 +87,6 @@ void Walker::check_bundle(const BundleScope& scope) {
     push_key("fullUrl");
     if (!is_absolute(e.full_url)) {
       error("business-rule", fu, "fullUrl must be an absolute URL or a URN");
-    } else if (e.full_url.substr(0, 9) == "urn:uuid:") {
-      bool ok = e.full_url.size() == 45;
-      for (std::size_t k = 9; ok && k < 45; ++k) {
-        char c = e.full_url[k];
-        bool dash = k == 17 || k == 22 || k == 27 || k == 32;
-        ok = dash ? c == '-' : std::isxdigit(static_cast<unsigned char>(c)) != 0;
-      }
-      if (!ok) error("business-rule", fu, "fullUrl is not a valid urn:uuid");
-    } else if (e.full_url.substr(0, 8) == "urn:oid:") {
-      if (!matches_r4_regex(PrimitiveKind::kOid, e.full_url)) {
-        error("business-rule", fu, "fullUrl is not a valid urn:oid");
-      }
     } else if (e.type) {
       std::string_view t, id;
       std::string_view url = strip_history(e.full_url);

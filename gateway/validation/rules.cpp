@@ -176,9 +176,9 @@ void Walker::check_rules(const ElementPlan& node, const Item& item, Mode mode) {
   if (!node.invariants.empty()) check_invariants(node.invariants, node, item);
 }
 
-void Walker::check_primitive(const StructurePlan& tp, const Item& item) {
+bool Walker::check_primitive(const StructurePlan& tp, const Item& item) {
   json::Value v = item.value;
-  if (!v) return;
+  if (!v) return true;
   const PrimitiveRules& r = tp.primitive;
   const PrimitiveKind k = r.kind;
   JsonShape shape = json_shape(k);
@@ -190,12 +190,12 @@ void Walker::check_primitive(const StructurePlan& tp, const Item& item) {
                        : shape == JsonShape::kNumber ? "a JSON number"
                                                      : "a JSON string";
     error("structure", v, "a value of type " + tp.type_name + " must be " + want);
-    return;
+    return false;
   }
   std::string_view text = v.str();
   if (v.is_string() && text.empty()) {
     error("value", v, "a " + tp.type_name + " value must not be empty");
-    return;
+    return false;
   }
   if (k == PrimitiveKind::kXhtml) {
     std::vector<XhtmlProblem> problems;
@@ -209,11 +209,11 @@ void Walker::check_primitive(const StructurePlan& tp, const Item& item) {
         case XhtmlProblem::Rule::kEmpty: error("invariant", v, "txt-2: " + p.message); break;
       }
     }
-    return;
+    return problems.empty();
   }
   if (is_string_kind(k) && !no_illegal_controls(text)) {
     error("value", v, "a " + tp.type_name + " value must not contain control characters other than tab, CR and LF");
-    return;
+    return false;
   }
   bool format_ok = true;
   if (r.fast) {
@@ -223,17 +223,17 @@ void Walker::check_primitive(const StructurePlan& tp, const Item& item) {
   }
   if (!format_ok) {
     error("value", v, "not a valid " + tp.type_name + " (does not match the format of the type)");
-    return;
+    return false;
   }
   if (!calendar_valid(k, text)) {
     error("value", v, "not a valid " + tp.type_name + ": the day does not exist in that month");
-    return;
+    return false;
   }
   if ((k == PrimitiveKind::kInteger || k == PrimitiveKind::kPositiveInt ||
        k == PrimitiveKind::kUnsignedInt) &&
       !integer_in_range(k, text)) {
     error("value", v, "not a valid " + tp.type_name + ": out of the 32-bit integer range");
-    return;
+    return false;
   }
   if (k == PrimitiveKind::kUri || k == PrimitiveKind::kUrl || k == PrimitiveKind::kCanonical) {
     if (starts_with(text, "urn:oid:") && !matches_r4_regex(PrimitiveKind::kOid, text)) {
@@ -249,6 +249,7 @@ void Walker::check_primitive(const StructurePlan& tp, const Item& item) {
     error("value", v, "a " + tp.type_name + " value must not be longer than " +
                           std::to_string(r.max_length) + " characters");
   }
+  return true;
 }
 
 namespace {
@@ -259,6 +260,57 @@ struct CodeRef {
   json::Value display;
   json::Value at;
 };
+
+// Systems HL7's validator checks by grammar rather than by a code list:
+// BCP 13 media types and BCP 47 language tags.
+bool is_token_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$&-^_.+").find(c) != std::string_view::npos;
+}
+
+bool is_media_type(std::string_view s) {
+  s = s.substr(0, s.find(';'));
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  auto slash = s.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == s.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i != slash && !is_token_char(s[i])) return false;
+  }
+  return true;
+}
+
+bool is_language_tag(std::string_view s) {
+  std::size_t i = 0;
+  bool first = true;
+  while (i <= s.size()) {
+    std::size_t j = s.find('-', i);
+    std::string_view part = s.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
+    if (part.empty() || part.size() > 8) return false;
+    for (char c : part) {
+      if (first ? !std::isalpha(static_cast<unsigned char>(c)) : !std::isalnum(static_cast<unsigned char>(c))) {
+        return false;
+      }
+    }
+    first = false;
+    if (j == std::string_view::npos) break;
+    i = j + 1;
+  }
+  return !s.empty();
+}
+
+enum class Grammar : std::uint8_t { kNone, kMediaType, kLanguage };
+
+Grammar grammar_for(std::string_view value_set, std::string_view system) {
+  std::string_view vs = value_set.substr(0, value_set.find('|'));
+  if (system == "urn:ietf:bcp:13" || (system.empty() && vs == "http://hl7.org/fhir/ValueSet/mimetypes")) {
+    return Grammar::kMediaType;
+  }
+  if (system == "urn:ietf:bcp:47" ||
+      (system.empty() && (vs == "http://hl7.org/fhir/ValueSet/languages" ||
+                          vs == "http://hl7.org/fhir/ValueSet/all-languages"))) {
+    return Grammar::kLanguage;
+  }
+  return Grammar::kNone;
+}
 
 std::string shown_code(std::string_view code) {
   return code.size() <= 64 ? "'" + std::string(code) + "'" : std::string("the code");
@@ -276,7 +328,7 @@ void Walker::check_binding(const ElementPlan& node, const Item& item) {
   std::size_t n = 0;
   bool concept_without_codes = false;
   if (t->kind == fhir::TypeKind::kPrimitive) {
-    if (!item.value || !item.value.is_string()) return;
+    if (!item.value || !item.value.is_string() || item.value.str().empty()) return;
     codes[n++] = {{}, item.value.str(), {}, item.value};
   } else if (t == v_.t_coding || t == v_.t_quantity) {
     json::Value c = item.value.find("code");
@@ -317,6 +369,15 @@ void Walker::check_binding(const ElementPlan& node, const Item& item) {
         break;
       case terminology::Membership::kNotMember: any_not_member = true; break;
       case terminology::Membership::kCannotCheck:
+        if (Grammar g = grammar_for(vs, codes[i].system); g != Grammar::kNone) {
+          bool ok = g == Grammar::kMediaType ? is_media_type(codes[i].code) : is_language_tag(codes[i].code);
+          if (ok) {
+            any_member = true;
+          } else {
+            any_not_member = true;
+          }
+          break;
+        }
         if (r.reason == terminology::Reason::kValueSetNotFound ||
             r.reason == terminology::Reason::kValueSetUnusable) {
           value_set_missing = true;

@@ -262,7 +262,15 @@ void Walker::walk_item(const ElementPlan& node, const Item& item, Mode mode, con
       return;
     }
   }
-  check_rules(node, item, mode);
+  // A primitive's own format comes first: rules about its value (fixed,
+  // bindings) are only meaningful on a well-formed value.
+  bool value_ok = true;
+  const StructurePlan* prim_plan = nullptr;
+  if (type && type->kind == fhir::TypeKind::kPrimitive) {
+    prim_plan = node.type_plan && node.single_type == type ? node.type_plan : v_.base_plan(type);
+    if (mode == Mode::kBase && prim_plan) value_ok = check_primitive(*prim_plan, item);
+  }
+  if (value_ok) check_rules(node, item, mode);
   if (!type) return;
 
   ObjContext here;
@@ -274,8 +282,7 @@ void Walker::walk_item(const ElementPlan& node, const Item& item, Mode mode, con
   }
 
   if (type->kind == fhir::TypeKind::kPrimitive) {
-    const StructurePlan* tp = node.type_plan ? node.type_plan : v_.base_plan(type);
-    if (mode == Mode::kBase && tp) check_primitive(*tp, item);
+    const StructurePlan* tp = prim_plan;
     if (item.ext.is_object()) {
       const ElementPlan* kids = !node.children.empty() ? &node
                                 : (mode == Mode::kBase && tp) ? tp->root
@@ -520,15 +527,24 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
     std::size_t distinct_keys = 0;
     auto add = [&](json::Value v, json::Value x, std::string_view key, std::string_view code) {
       ++distinct_keys;
-      if (mode == Mode::kBase && distinct_keys == 2) {
-        std::size_t len = push_key(key);
-        error("structure", v ? v : x,
-              "only one type of " + first.def->name + "[x] may be present");
-        pop(len);
+      if (distinct_keys >= 2) {
+        // A second type of a choice: reported once, its content not walked
+        // (the cardinality of value[x] is then not counted twice).
+        if (mode == Mode::kBase) {
+          std::size_t len = push_key(key);
+          error("structure", v ? v : x, "only one type of " + first.def->name + "[x] may be present");
+          pop(len);
+        }
+        return;
       }
       const fhir::TypeDef* type = nullptr;
       if (first.def->backbone) {
         type = first.def->backbone;
+      } else if (ctx.resource_root && first.def->name == "id") {
+        // R4 4.0.1 types Resource.id as string; its content rule is `id`
+        // (HL7's validator checks it as such).
+        type = v_.model->type("id");
+        code = "id";
       } else if (!is_resource_code(code)) {
         type = v_.model->type(code);
       }

@@ -12,7 +12,18 @@ namespace {
 std::unique_ptr<ValidationEnv> build() {
   const CoreDefinitions* core = core_definitions();
   if (!core) return nullptr;
-  auto registry = core->registry;
+  // R4 core and IPS from the package cache, plus the test profiles
+  // (differential-only StructureDefinitions exercising rule families).
+  packages::LoadOptions load;
+  load.cache_dir = package_cache_dir();
+  for (std::string_view id : packages::kDefaultPackages) load.packages.emplace_back(id);
+  load.extra_paths.push_back(source_dir() + "/tests/data/validation/profiles");
+  auto loaded = packages::Registry::load(load);
+  if (!loaded) {
+    ADD_FAILURE() << loaded.error().to_string();
+    return nullptr;
+  }
+  std::shared_ptr<const packages::Registry> registry = *loaded;
   auto env = std::make_unique<ValidationEnv>();
   env->registry = registry;
   validation::ValidatorOptions options;

@@ -128,7 +128,8 @@ class Walker final : public fhirpath::Environment {
 
   // ---- element rules (rules.cpp) ----
   void check_rules(const ElementPlan& node, const Item& item, Mode mode);
-  void check_primitive(const StructurePlan& type_plan, const Item& item);
+  /// False when the value is malformed (an issue was reported).
+  bool check_primitive(const StructurePlan& type_plan, const Item& item);
   void check_binding(const ElementPlan& node, const Item& item);
   void check_code_system(const Item& item);
   void check_invariants(std::span<const Invariant* const> invariants, const ElementPlan& node,
