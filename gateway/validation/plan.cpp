@@ -371,7 +371,9 @@ class Compiler {
             continue;
           }
           n.by_element[idx] = static_cast<std::int32_t>(kept.size());
-          if (c->min > 0) n.required.push_back(static_cast<std::uint32_t>(kept.size()));
+          bool required_slice = false;
+          for (const ElementPlan* sl : c->slices) required_slice = required_slice || sl->min > 0;
+          if (c->min > 0 || required_slice) n.required.push_back(static_cast<std::uint32_t>(kept.size()));
           kept.push_back(c);
         }
       }

@@ -88,32 +88,58 @@ std::string_view extension_slice_url(const ElementPlan& slice) {
 }
 
 struct Target {
-  const ElementPlan* node = nullptr;
+  const ElementPlan* node = nullptr;  ///< the first candidate
+  std::vector<const ElementPlan*> candidates;
   bool after_resolve = false;
   std::string_view of_type;
+
+  // For value discriminators: the fixed/pattern value along the path. A
+  // slice may put it one level down in a slice of its own (bp: the code is
+  // fixed in component:SystolicBP.code.coding:SBPCode.code), so every
+  // candidate is looked at.
+  const ElementPlan* with_value() const {
+    for (const ElementPlan* c : candidates) {
+      if (c->fixed || c->pattern) return c;
+    }
+    return node;
+  }
 };
 
 Target find_target(const ElementPlan& slice, const std::vector<Segment>& segs) {
   Target t;
-  t.node = &slice;
+  t.candidates.push_back(&slice);
+  std::vector<const ElementPlan*> next;
   for (const Segment& s : segs) {
-    if (!t.node) break;
+    if (t.candidates.empty()) break;
     switch (s.kind) {
       case Segment::Kind::kThis: break;
       case Segment::Kind::kResolve: t.after_resolve = true; break;
       case Segment::Kind::kOfType: t.of_type = s.arg; break;
-      case Segment::Kind::kName: t.node = child_named(*t.node, s.arg); break;
-      case Segment::Kind::kExtension: {
-        const ElementPlan* ext = child_named(*t.node, "extension");
-        t.node = nullptr;
-        if (!ext) break;
-        for (const ElementPlan* sl : ext->slices) {
-          if (extension_slice_url(*sl) == s.arg) t.node = sl;
+      case Segment::Kind::kName:
+        next.clear();
+        for (const ElementPlan* c : t.candidates) {
+          if (const ElementPlan* child = child_named(*c, s.arg)) {
+            next.push_back(child);
+            for (const ElementPlan* sl : child->slices) next.push_back(sl);
+          }
         }
+        t.candidates.swap(next);
+        break;
+      case Segment::Kind::kExtension: {
+        next.clear();
+        for (const ElementPlan* c : t.candidates) {
+          const ElementPlan* ext = child_named(*c, "extension");
+          if (!ext) continue;
+          for (const ElementPlan* sl : ext->slices) {
+            if (extension_slice_url(*sl) == s.arg) next.push_back(sl);
+          }
+        }
+        t.candidates.swap(next);
         break;
       }
     }
   }
+  t.node = t.candidates.empty() ? nullptr : t.candidates.front();
   return t;
 }
 
@@ -242,7 +268,8 @@ struct SliceMatcher {
       case DiscriminatorKind::kValue:
       case DiscriminatorKind::kPattern: {
         if (!t.node) return false;
-        json::Value want = t.node->fixed ? t.node->fixed : t.node->pattern;
+        const ElementPlan* holder = t.with_value();
+        json::Value want = holder->fixed ? holder->fixed : holder->pattern;
         eval(item, segs, false, values);
         if (!want) {
           // A value discriminator may also be bound to a required value set.
@@ -261,7 +288,7 @@ struct SliceMatcher {
           }
           return false;
         }
-        bool fixed = static_cast<bool>(t.node->fixed);
+        bool fixed = static_cast<bool>(holder->fixed);
         for (const fhir::Node& v : values) {
           if (fixed ? equals_fixed(v.value, want) : matches_pattern(v.value, want)) return true;
         }
@@ -376,10 +403,21 @@ void Walker::walk_sliced(const ElementPlan& child, std::span<const Item> items, 
                                         child.structure->url + ")");
     }
     if (sl.max != kUnbounded && counts[k] > sl.max) {
-      error("structure", parent_obj, "slice '" + sl.slice_name + "' of element '" + child.name +
-                                         "' allows at most " + std::to_string(sl.max) +
-                                         " item(s), found " + std::to_string(counts[k]) + " (" +
-                                         child.structure->url + ")");
+      // Reported at the first item beyond the maximum.
+      std::uint32_t seen = 0;
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        if (assign[i] != static_cast<std::int32_t>(k) || ++seen <= sl.max) continue;
+        std::size_t len = push_key(items[i].key);
+        if (items[i].index >= 0) push_index(items[i].index);
+        error("structure", items[i].anchor(),
+              sl.max == 0 ? "slice '" + sl.slice_name + "' of element '" + child.name + "' is not allowed (" +
+                                child.structure->url + ")"
+                          : "slice '" + sl.slice_name + "' of element '" + child.name + "' allows at most " +
+                                std::to_string(sl.max) + " item(s), found " + std::to_string(counts[k]) + " (" +
+                                child.structure->url + ")");
+        pop(len);
+        break;
+      }
     }
   }
   bool seen_unmatched = false;

@@ -666,9 +666,16 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
         break;
       }
     }
-    if (!present) {
+    if (present) continue;
+    if (c->min > 0) {
       error("required", obj, "missing required element '" + c->base->name + (c->base->is_choice ? "[x]" : "") +
                                  "' (minimum cardinality " + std::to_string(c->min) + ")");
+    }
+    for (const ElementPlan* sl : c->slices) {
+      if (sl->min > 0) {
+        error("required", obj, "missing required slice '" + sl->slice_name + "' of element '" + c->base->name +
+                                   "' (" + c->structure->url + ")");
+      }
     }
   }
 }
