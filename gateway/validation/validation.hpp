@@ -181,4 +181,22 @@ class Validator {
   std::unique_ptr<Impl> impl_;
 };
 
+/// `fhir-gateway validate [--ig NAME#VERSION|DIR|FILE]... [--profile URL]...
+///                       [--format text|json|ndjson] [--fhir-cache DIR] [--verbose] FILE...`
+///
+/// `args` are the arguments after "validate". Loads hl7.fhir.r4.core#4.0.1
+/// plus each --ig (a package id from the cache, a folder of conformance
+/// resources or one resource file), builds one Validator (with offline
+/// terminology) and validates every FILE against the base definitions,
+/// its meta.profile and the --profile URLs. Output:
+///   text    one line per issue "FILE:LINE:COL: severity: expression: message",
+///           then "FILE: valid" for a file without errors;
+///   json    one OperationOutcome per file;
+///   ndjson  one line per file {"file", "valid", "errors", "warnings", "outcome"}.
+/// Returns 0 when every file is valid, 1 when some file has an error (a
+/// file that is not JSON counts as invalid), 2 for usage errors, unreadable
+/// files, missing packages and unknown --profile URLs (message on `err`).
+/// Reentrant; writes only to `out` and `err`.
+int run_validate_command(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+
 }  // namespace gw::validation
