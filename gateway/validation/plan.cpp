@@ -321,6 +321,9 @@ class Compiler {
 
   void link(ElementPlan& n) {
     n.single_type = concrete_type(n);
+    if (n.base) {
+      for (const std::string& code : n.base->types) n.model_types.push_back(v_.model->type(code));
+    }
     if (n.types.empty() && n.base && !n.base->backbone) {
       // Snapshot elements nearly always list their types; fall back to the model's.
       for (const std::string& code : n.base->types) {

@@ -1,5 +1,6 @@
 // Element-level rules: fixed/pattern values, primitive formats, lengths,
 // value ranges, bindings and invariants.
+#include "gateway/validation/detail/fold.hpp"
 #include "gateway/validation/detail/walker.hpp"
 #include "gateway/validation/detail/xhtml.hpp"
 
@@ -359,6 +360,12 @@ void Walker::check_binding(const ElementPlan& node, const Item& item) {
   bool value_set_missing = false;
   std::string_view open_system;
   terminology::Reason open_reason = terminology::Reason::kNone;
+  // Fast path: a code the expansion lists is a member, whatever else.
+  if (const terminology::Expansion* exp = v_.expansion_for(node)) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (exp->contains(codes[i].system, codes[i].code) == terminology::Membership::kMember) return;
+    }
+  }
   for (std::size_t i = 0; i < n; ++i) {
     std::optional<std::string_view> display;
     if (codes[i].display.is_string()) display = codes[i].display.str();
@@ -443,6 +450,24 @@ void Walker::check_invariants(std::span<const Invariant* const> invariants, cons
       holds = native_invariant(*inv, item);
     } else {
       if (!v_.options.check_invariants || !inv->compiled) continue;
+      if (inv->foldable && item.value.is_object()) {
+        bool relevant = false;
+        for (std::size_t m = 0; m < item.value.size() && !relevant; ++m) {
+          std::string_view key = item.value.key(m);
+          for (const std::string& name : inv->reads) {
+            if (key_may_hold(key, name)) {
+              relevant = true;
+              break;
+            }
+          }
+        }
+        if (!relevant) {
+          if (inv->folded.value_or(true)) continue;
+          report(inv->best_practice ? Issue::Severity::kWarning : inv->severity, "invariant", item.anchor(),
+                 inv->key + ": " + inv->human);
+          continue;
+        }
+      }
       fhir::Node focus;
       focus.value = item.value;
       focus.extension_part = item.ext;
@@ -548,6 +573,27 @@ bool Walker::native_invariant(const Invariant& inv, const Item& item) {
     case NativeCheck::kDom6: {
       if (!frames_.empty() && frame().container) return true;  // contained: the container's narrative covers it
       return static_cast<bool>(obj.find("text").find("div"));
+    }
+    case NativeCheck::kBdl3:
+    case NativeCheck::kBdl4: {
+      std::string_view type = obj.find("type").str();
+      bool want = inv.native == NativeCheck::kBdl3
+                      ? (type == "batch" || type == "transaction" || type == "history")
+                      : (type == "batch-response" || type == "transaction-response" || type == "history");
+      const char* member = inv.native == NativeCheck::kBdl3 ? "request" : "response";
+      for (json::Value e : obj.find("entry").items()) {
+        if (static_cast<bool>(e.find(member)) != want) return false;
+      }
+      return true;
+    }
+    case NativeCheck::kSdf9: {
+      for (const char* part : {"snapshot", "differential"}) {
+        for (json::Value el : obj.find(part).find("element").items()) {
+          if (el.find("path").str().find('.') != std::string_view::npos) continue;
+          if (el.find("label") || el.find("code") || el.find("requirements")) return false;
+        }
+      }
+      return true;
     }
     case NativeCheck::kBdl7: {
       if (obj.find("type").str() == "history") return true;

@@ -1,6 +1,7 @@
 // The Validator: creation (base plans compiled eagerly, one once-flag slot
 // per other StructureDefinition), the plan cache, interned invariants, and
 // the validate() entry point that runs a Walker and tidies its issues.
+#include "gateway/validation/detail/fold.hpp"
 #include "gateway/validation/detail/walker.hpp"
 
 #include <algorithm>
@@ -18,8 +19,24 @@ std::string_view strip_version(std::string_view canonical) {
 }
 
 // Invariants the walker evaluates natively (see NativeCheck).
-detail::NativeCheck native_for(std::string_view key) {
+// The R4 text of the constraints implemented natively only when the
+// definition uses exactly that expression.
+constexpr std::string_view kSdf9Expr =
+    "children().element.where(path.contains('.').not()).label.empty() and "
+    "children().element.where(path.contains('.').not()).code.empty() and "
+    "children().element.where(path.contains('.').not()).requirements.empty()";
+constexpr std::string_view kBdl3Expr =
+    "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' or "
+    "%resource.type = 'history'))";
+constexpr std::string_view kBdl4Expr =
+    "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = "
+    "'transaction-response' or %resource.type = 'history'))";
+
+detail::NativeCheck native_for(std::string_view key, std::string_view expr) {
   using detail::NativeCheck;
+  if (key == "sdf-9" && expr == kSdf9Expr) return NativeCheck::kSdf9;
+  if (key == "bdl-3" && expr == kBdl3Expr) return NativeCheck::kBdl3;
+  if (key == "bdl-4" && expr == kBdl4Expr) return NativeCheck::kBdl4;
   if (key == "ele-1") return NativeCheck::kCovered;  // empty objects and id-only elements
   if (key == "ext-1") return NativeCheck::kExt1;
   if (key == "dom-2") return NativeCheck::kDom2;
@@ -114,7 +131,7 @@ const detail::Invariant* Validator::Impl::intern_invariant(json::Value c, std::s
   inv->expression = std::string(expr);
   inv->severity = severity == "warning" ? Issue::Severity::kWarning : Issue::Severity::kError;
   inv->best_practice = best_practice;
-  inv->native = native_for(key);
+  inv->native = native_for(key, expr);
   if (inv->native == detail::NativeCheck::kNone && options.check_invariants) {
     fhirpath::CompileOptions co;
     co.model = model;
@@ -122,6 +139,21 @@ const detail::Invariant* Validator::Impl::intern_invariant(json::Value c, std::s
     auto compiled = fhirpath::Expression::compile(expr, co);
     if (compiled) {
       inv->compiled = std::move(*compiled);
+      // Fold for objects lacking every member the expression reads.
+      if (context && context->kind != fhir::TypeKind::kPrimitive) {
+        if (auto reads = detail::focus_members(expr)) {
+          fhir::Node empty;
+          empty.value = empty_object.root();
+          empty.type = context;
+          fhirpath::EvaluationContext ctx;
+          ctx.model = model.get();
+          if (auto r = inv->compiled->evaluate_boolean(empty, ctx)) {
+            inv->foldable = true;
+            inv->reads = std::move(*reads);
+            inv->folded = *r;
+          }
+        }
+      }
     } else {
       // Reported once (this table is shared), outside the lock would be
       // nicer but problem() takes its own mutex and never calls back here.
@@ -143,6 +175,20 @@ const fhir::TypeDef* Validator::Impl::type_of_profile(std::string_view canonical
   return t && t->kind == fhir::TypeKind::kResource ? t : nullptr;
 }
 
+const terminology::Expansion* Validator::Impl::expansion_for(const detail::ElementPlan& node) const {
+  if (const terminology::Expansion* e = node.expansion.load(std::memory_order_acquire)) return e;
+  if (node.expansion_unavailable.load(std::memory_order_acquire) || !options.terminology) return nullptr;
+  auto r = options.terminology->expand(node.value_set);
+  if (!r) {
+    node.expansion_unavailable.store(true, std::memory_order_release);
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(expansions_mu);
+  expansions.push_back(*r);
+  node.expansion.store(r->get(), std::memory_order_release);
+  return r->get();
+}
+
 // ---- Validator ---------------------------------------------------------------
 
 Validator::Validator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -156,6 +202,7 @@ Result<std::shared_ptr<const Validator>> Validator::create(std::shared_ptr<const
   impl->registry = std::move(registry);
   impl->model = std::move(model);
   impl->options = std::move(options);
+  if (auto empty = json::Document::parse("{}")) impl->empty_object = std::move(*empty);
   const fhir::Model& m = *impl->model;
   impl->t_extension = m.type("Extension");
   impl->t_reference = m.type("Reference");
@@ -166,6 +213,7 @@ Result<std::shared_ptr<const Validator>> Validator::create(std::shared_ptr<const
   impl->t_codeable_concept = m.type("CodeableConcept");
   impl->t_quantity = m.type("Quantity");
   impl->t_narrative = m.type("Narrative");
+  impl->t_id = m.type("id");
   if (!impl->t_extension || !impl->t_reference || !impl->t_resource || !impl->t_element) {
     return fail(ErrorCode::kNotFound, "the model lacks the base types (Resource, Element, Extension, Reference)");
   }

@@ -39,6 +39,17 @@ std::string allowed_types(const ElementPlan& node) {
 
 }  // namespace
 
+const fhir::TypeDef* Walker::model_type(const ElementPlan* child, const fhir::ElementDef* def,
+                                        std::string_view code) const {
+  // `code` views one of def->types (TypeDef::KeyMatch): find it by address.
+  if (child && child->base == def && child->model_types.size() == def->types.size()) {
+    for (std::size_t i = 0; i < def->types.size(); ++i) {
+      if (def->types[i].data() == code.data()) return child->model_types[i];
+    }
+  }
+  return v_.model->type(code);
+}
+
 Walker::Walker(const Validator::Impl& v, std::vector<Issue>& out) : v_(v), out_(&out) {
   path_.reserve(256);
   elem_path_.reserve(256);
@@ -482,7 +493,7 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
       continue;
     }
     if (underscore) {
-      const fhir::TypeDef* t = v_.model->type(m.type);
+      const fhir::TypeDef* t = model_type(kids.child(m.element), m.element, m.type);
       if (!t || t->kind != fhir::TypeKind::kPrimitive) {
         if (mode == Mode::kBase) {
           std::size_t len = push_key(shown_key(key));
@@ -543,10 +554,10 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
       } else if (ctx.resource_root && first.def->name == "id") {
         // R4 4.0.1 types Resource.id as string; its content rule is `id`
         // (HL7's validator checks it as such).
-        type = v_.model->type("id");
+        type = v_.t_id;
         code = "id";
       } else if (!is_resource_code(code)) {
-        type = v_.model->type(code);
+        type = model_type(child, first.def, code);
       }
       bool primitive = type && type->kind == fhir::TypeKind::kPrimitive;
       if (mode == Mode::kBase) {

@@ -18,9 +18,11 @@
 
 #include "gateway/fhir/fhir.hpp"
 #include "gateway/fhirpath/fhirpath.hpp"
+#include "gateway/terminology/terminology.hpp"
 #include "gateway/json/json.hpp"
 #include "gateway/validation/detail/primitive.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -82,6 +84,9 @@ enum class NativeCheck : std::uint8_t {
   kTxt2,     ///< narrative has non-whitespace content
   kBdl7,     ///< fullUrl unique unless versionId differs
   kRef1,     ///< contained references resolve (checked with the reference)
+  kBdl3,     ///< entry.request exactly in batch/transaction/history
+  kBdl4,     ///< entry.response exactly in batch-response/transaction-response/history
+  kSdf9,     ///< no label/code/requirements on a root element (children() walk)
 };
 
 /// One constraint (invariant), shared by every node that carries it.
@@ -95,6 +100,12 @@ struct Invariant {
   /// Empty when the expression failed to compile (a load problem) or
   /// invariants are switched off.
   std::optional<fhirpath::Expression> compiled;
+  /// Folding (detail/fold.hpp): when `foldable`, an object with none of
+  /// `reads` among its members gets `folded` without evaluation (nullopt:
+  /// the constraint does not apply, i.e. holds).
+  bool foldable = false;
+  std::vector<std::string> reads;
+  std::optional<bool> folded;
 };
 
 struct StructurePlan;
@@ -111,6 +122,9 @@ struct ElementPlan {
   bool is_root = false;
   bool is_modifier = false;
   std::vector<TypeRule> types;
+  /// Model types of base->types, index for index (saves a name lookup per
+  /// JSON member).
+  std::vector<const fhir::TypeDef*> model_types;
 
   json::Value definition;      ///< the ElementDefinition JSON
   json::Value fixed;           ///< fixed[x] value (absent if none)
@@ -123,6 +137,10 @@ struct ElementPlan {
   Strength strength = Strength::kNone;
   std::string value_set;       ///< binding.valueSet canonical
   bool check_binding = false;  ///< false when the base pass already checks the same binding
+  /// The bound value set's expansion, fetched on first use (the Validator
+  /// keeps it alive); lets a member code be accepted with one hash lookup.
+  mutable std::atomic<const terminology::Expansion*> expansion{nullptr};
+  mutable std::atomic<bool> expansion_unavailable{false};
 
   std::vector<const Invariant*> invariants;
 

@@ -41,6 +41,9 @@ struct Validator::Impl {
   mutable std::mutex invariants_mu;
   mutable std::unordered_map<std::string, std::unique_ptr<detail::Invariant>> invariants;
 
+  /// "{}", the focus invariants are folded on.
+  json::Document empty_object;
+
   mutable std::mutex problems_mu;
   mutable std::vector<LoadProblem> problems;
 
@@ -54,6 +57,14 @@ struct Validator::Impl {
   const fhir::TypeDef* t_codeable_concept = nullptr;
   const fhir::TypeDef* t_quantity = nullptr;
   const fhir::TypeDef* t_narrative = nullptr;
+  const fhir::TypeDef* t_id = nullptr;
+
+  // Expansions fetched for bindings, kept alive for the plans that point
+  // at them (bounded by the number of bound elements).
+  mutable std::mutex expansions_mu;
+  mutable std::vector<std::shared_ptr<const terminology::Expansion>> expansions;
+  /// The expansion of a node's bound value set, or null (cached on the node).
+  const terminology::Expansion* expansion_for(const detail::ElementPlan& node) const;
 
   /// The plan of a base type (null for types without a definition).
   const detail::StructurePlan* base_plan(const fhir::TypeDef* type) const {
