@@ -56,7 +56,8 @@ std::optional<std::vector<std::string>> focus_members(std::string_view e) {
     }
     if (ident_start(c) || c == '`') {
       std::string_view name;
-      if (c == '`') {
+      const bool quoted = c == '`';  // `div` is a name, never the operator
+      if (quoted) {
         auto end = e.find('`', i + 1);
         if (end == std::string_view::npos) return std::nullopt;
         name = e.substr(i + 1, end - i - 1);
@@ -70,7 +71,7 @@ std::optional<std::vector<std::string>> focus_members(std::string_view e) {
       std::size_t k = i;
       while (k < n && (e[k] == ' ' || e[k] == '\t' || e[k] == '\n' || e[k] == '\r')) ++k;
       bool call = k < n && e[k] == '(';
-      if (!after_dot && !is_keyword(name)) {
+      if (!after_dot && (quoted || !is_keyword(name))) {
         if (call) {
           if (name != "iif") return std::nullopt;
         } else if (std::find(names.begin(), names.end(), name) == names.end()) {
