@@ -51,7 +51,7 @@ void Walker::index_bundle(json::Value bundle, BundleScope& scope) {
   scope.type = bundle.find("type").str();
   json::Value entries = bundle.find("entry");
   scope.entries.reserve(entries.size());
-  std::string key;
+  scope.by_full_url.reserve(entries.size());
   for (json::Value e : entries.items()) {
     BundleEntry be;
     be.resource = e.find("resource");
@@ -62,18 +62,38 @@ void Walker::index_bundle(json::Value bundle, BundleScope& scope) {
     be.full_url = e.find("fullUrl").str();
     auto idx = static_cast<std::uint32_t>(scope.entries.size());
     if (!be.full_url.empty()) scope.by_full_url.emplace(be.full_url, idx);
-    if (be.resource) scope.by_offset.emplace(be.resource.offset(), idx);
-    if (be.type) {
-      std::string_view id = be.resource.find("id").str();
-      if (!id.empty()) {
-        key.assign(be.type->name);
-        key += '/';
-        key += id;
-        scope.by_type_id.emplace(key, idx);
-      }
-    }
     scope.entries.push_back(be);
   }
+}
+
+const std::unordered_map<std::string, std::uint32_t>& BundleScope::type_ids() {
+  if (!type_id_built) {
+    type_id_built = true;
+    std::string key;
+    for (std::uint32_t i = 0; i < entries.size(); ++i) {
+      const BundleEntry& be = entries[i];
+      if (!be.type) continue;
+      std::string_view id = be.resource.find("id").str();
+      if (id.empty()) continue;
+      key.assign(be.type->name);
+      key += '/';
+      key += id;
+      by_type_id.emplace(key, i);
+    }
+  }
+  return by_type_id;
+}
+
+std::int32_t BundleScope::entry_of(json::Value resource) {
+  if (!offset_built) {
+    offset_built = true;
+    by_offset.reserve(entries.size());
+    for (std::uint32_t i = 0; i < entries.size(); ++i) {
+      if (entries[i].resource) by_offset.emplace(entries[i].resource.offset(), i);
+    }
+  }
+  auto it = by_offset.find(resource.offset());
+  return it == by_offset.end() ? -1 : static_cast<std::int32_t>(it->second);
 }
 
 void Walker::check_bundle(const BundleScope& scope) {
@@ -150,8 +170,9 @@ Resolved Walker::resolve_reference(std::string_view ref) const {
       found = scope->by_full_url.find(ref_key_);
     }
     if (found == scope->by_full_url.end()) {
-      auto it = scope->by_type_id.find(std::string(target));
-      if (it != scope->by_type_id.end()) {
+      const auto& ids = scope->type_ids();
+      auto it = ids.find(std::string(target));
+      if (it != ids.end()) {
         const BundleEntry& e = scope->entries[it->second];
         r.resource = e.resource;
         r.type = e.type;

@@ -218,10 +218,10 @@ struct SliceMatcher {
     r.type = type;
     if (!w.bundles_.empty()) {
       BundleScope* scope = w.bundles_.back();
-      auto it = scope->by_offset.find(resource.offset());
-      if (it != scope->by_offset.end()) {
+      std::int32_t entry = scope->entry_of(resource);
+      if (entry >= 0) {
         r.bundle = scope;
-        r.entry = static_cast<std::int32_t>(it->second);
+        r.entry = entry;
       }
     }
     return r;

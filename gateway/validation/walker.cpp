@@ -202,11 +202,17 @@ void Walker::walk_item(const ElementPlan& node, const Item& item, Mode mode, con
       f.full_url = frame().full_url;
     } else if (node.base && node.base->path == "Bundle.entry.resource" && !bundles_.empty()) {
       BundleScope* scope = bundles_.back();
-      auto it = scope->by_offset.find(obj.offset());
-      if (it != scope->by_offset.end()) {
+      // The entry's index comes with the walk (parent.index); the offset
+      // index is the fallback for walks that start elsewhere.
+      std::int32_t entry = parent.index;
+      if (entry < 0 || static_cast<std::size_t>(entry) >= scope->entries.size() ||
+          !(scope->entries[static_cast<std::size_t>(entry)].resource == obj)) {
+        entry = scope->entry_of(obj);
+      }
+      if (entry >= 0) {
         f.bundle = scope;
-        f.entry = static_cast<std::int32_t>(it->second);
-        f.full_url = scope->entries[it->second].full_url;
+        f.entry = entry;
+        f.full_url = scope->entries[static_cast<std::size_t>(entry)].full_url;
       }
     }
     if (mode == Mode::kBase) walk_resource(obj, f, {});
@@ -288,6 +294,7 @@ void Walker::walk_item(const ElementPlan& node, const Item& item, Mode mode, con
   here.type = type;
   here.elem_path_len = elem_path_.size();
   here.element = node.base;
+  here.index = item.index;
   if (type == v_.t_extension && item.value.is_object()) {
     here.extension_url = item.value.find("url").str();
   }

@@ -62,6 +62,7 @@ struct ObjContext {
   const fhir::TypeDef* type = nullptr;   ///< type of the object
   std::size_t elem_path_len = 0;         ///< elem_path_ prefix naming it ("Patient.name")
   const fhir::ElementDef* element = nullptr;  ///< its definition (HumanName.family), null for roots
+  std::int32_t index = -1;               ///< its index in its parent's array (Bundle.entry[i])
   std::string_view extension_url;        ///< when the object is an Extension
   bool resource_root = false;
 };
@@ -79,8 +80,13 @@ struct BundleScope {
   std::string path;  ///< FHIRPath location of the Bundle
   std::vector<BundleEntry> entries;
   std::unordered_map<std::string_view, std::uint32_t> by_full_url;
+  // Built on first use only (most Bundles never need them):
   std::unordered_map<std::string, std::uint32_t> by_type_id;  ///< "Patient/123"
   std::unordered_map<std::uint32_t, std::uint32_t> by_offset; ///< resource JSON offset -> entry
+  bool type_id_built = false;
+  bool offset_built = false;
+  const std::unordered_map<std::string, std::uint32_t>& type_ids();
+  std::int32_t entry_of(json::Value resource);
   BundleScope* parent = nullptr;
 };
 
