@@ -86,11 +86,16 @@ Result<std::shared_ptr<const CodeSystemIndex>> CodeSystemIndex::build(json::Valu
   cs->url_ = std::string(root.find("url").str());
   cs->version_ = std::string(root.find("version").str());
   std::string_view content = root.find("content").str();
-  if (content == "complete") cs->content_ = Content::kComplete;
-  else if (content == "fragment") cs->content_ = Content::kFragment;
-  else if (content == "example") cs->content_ = Content::kExample;
-  else if (content == "supplement") cs->content_ = Content::kSupplement;
-  else cs->content_ = Content::kNotPresent;  // "not-present", absent or unknown: trust nothing
+  if (content == "complete")
+    cs->content_ = Content::kComplete;
+  else if (content == "fragment")
+    cs->content_ = Content::kFragment;
+  else if (content == "example")
+    cs->content_ = Content::kExample;
+  else if (content == "supplement")
+    cs->content_ = Content::kSupplement;
+  else
+    cs->content_ = Content::kNotPresent;  // "not-present", absent or unknown: trust nothing
   json::Value cs_flag = root.find("caseSensitive");
   cs->case_sensitive_ = !cs_flag.is_bool() || cs_flag.boolean();
 
@@ -146,12 +151,23 @@ Result<std::shared_ptr<const CodeSystemIndex>> CodeSystemIndex::build(json::Valu
         if (pcode.empty()) continue;
         std::string value = property_value(prop);
         switch (role(pcode)) {
-          case Role::kParent: parent_links.emplace_back(idx, value); break;
-          case Role::kChild: child_links.emplace_back(idx, value); break;
-          case Role::kAbstract: c.abstract = c.abstract || value == "true"; break;
-          case Role::kStatus: c.inactive = c.inactive || value == "retired" || value == "inactive"; break;
-          case Role::kInactive: c.inactive = c.inactive || value == "true"; break;
-          case Role::kOther: break;
+          case Role::kParent:
+            parent_links.emplace_back(idx, value);
+            break;
+          case Role::kChild:
+            child_links.emplace_back(idx, value);
+            break;
+          case Role::kAbstract:
+            c.abstract = c.abstract || value == "true";
+            break;
+          case Role::kStatus:
+            c.inactive = c.inactive || value == "retired" || value == "inactive";
+            break;
+          case Role::kInactive:
+            c.inactive = c.inactive || value == "true";
+            break;
+          case Role::kOther:
+            break;
         }
         if (std::find(cs->declared_.begin(), cs->declared_.end(), pcode) == cs->declared_.end()) {
           cs->declared_.emplace_back(pcode);  // used but undeclared: still filterable
@@ -310,8 +326,10 @@ std::optional<std::vector<bool>> CodeSystemIndex::filter(std::string_view proper
 
   if (op == "=" || op == "in" || op == "not-in") {
     std::vector<std::string_view> wanted;
-    if (op == "=") wanted.push_back(value);
-    else wanted = split_list(value);
+    if (op == "=")
+      wanted.push_back(value);
+    else
+      wanted = split_list(value);
     for (std::size_t i = 0; i < n; ++i) {
       for (std::string_view v : values_of(i)) {
         if (std::find(wanted.begin(), wanted.end(), v) != wanted.end()) {

@@ -130,9 +130,12 @@ void emit(SystemPart& out, const std::string& key, Tri state, Reason reason, con
   // Carry the info data of the side that made it a member, else any side
   // that has it (a maybe keeps the code for messages and listing).
   const Item* src = nullptr;
-  if (a.item != nullptr && a.state == state) src = a.item;
-  else if (b.item != nullptr && b.state == state) src = b.item;
-  else src = a.item != nullptr ? a.item : b.item;
+  if (a.item != nullptr && a.state == state)
+    src = a.item;
+  else if (b.item != nullptr && b.state == state)
+    src = b.item;
+  else
+    src = a.item != nullptr ? a.item : b.item;
   if (src != nullptr) item.info = src->info;
   out.put(std::move(item));
 }

@@ -19,8 +19,8 @@
 
 #include <algorithm>
 #include <mutex>
-#include <shared_mutex>
 #include <optional>
+#include <shared_mutex>
 #include <unordered_map>
 #include <utility>
 
@@ -50,7 +50,8 @@ std::string message_for(Reason reason, std::string_view value_set, std::string_v
   std::string vs = quoted(value_set);
   std::string sys = system.empty() ? std::string("(no system)") : quoted(system);
   switch (reason) {
-    case Reason::kNone: return {};
+    case Reason::kNone:
+      return {};
     case Reason::kNotInValueSet:
       return "The code is not in the value set " + vs + " (system " + sys + ")";
     case Reason::kCodeNotInSystem:
@@ -66,8 +67,9 @@ std::string message_for(Reason reason, std::string_view value_set, std::string_v
       return "The code system " + sys + " is only partially available locally; membership in " +
              vs + " cannot be checked";
     case Reason::kExternalSystem:
-      return "The code system " + sys + " is external and cannot be checked offline; membership in " +
-             vs + " cannot be checked";
+      return "The code system " + sys +
+             " is external and cannot be checked offline; membership in " + vs +
+             " cannot be checked";
     case Reason::kSystemVersionNotFound:
       return "The requested version of the code system " + sys +
              " is not available locally; membership in " + vs + " cannot be checked";
@@ -75,11 +77,15 @@ std::string message_for(Reason reason, std::string_view value_set, std::string_v
       return "The value set " + vs + " uses a filter on " + sys +
              " that cannot be evaluated locally; membership cannot be checked";
     case Reason::kImportNotFound:
-      return "The value set " + vs + " imports a value set that is not loaded; membership cannot be checked";
-    case Reason::kInvalidUcumSyntax: return "The code is not a syntactically valid UCUM unit";
-    case Reason::kMissingCode: return "No code was given";
+      return "The value set " + vs +
+             " imports a value set that is not loaded; membership cannot be checked";
+    case Reason::kInvalidUcumSyntax:
+      return "The code is not a syntactically valid UCUM unit";
+    case Reason::kMissingCode:
+      return "No code was given";
     case Reason::kPartialExpansion:
-      return "The value set " + vs + " is only available as a partial expansion; membership cannot be checked";
+      return "The value set " + vs +
+             " is only available as a partial expansion; membership cannot be checked";
   }
   return {};
 }
@@ -158,7 +164,8 @@ Result<std::shared_ptr<const CodeSystemIndex>> Engine::code_system(const package
     auto it = code_systems_.find(e);
     if (it != code_systems_.end() && it->second.value) return *it->second.value;
   }
-  Result<std::shared_ptr<const CodeSystemIndex>> built = [&]() -> Result<std::shared_ptr<const CodeSystemIndex>> {
+  Result<std::shared_ptr<const CodeSystemIndex>> built =
+      [&]() -> Result<std::shared_ptr<const CodeSystemIndex>> {
     GW_TRY(json::Value root, e->json());
     return CodeSystemIndex::build(root, options_.max_expansion_size);
   }();
@@ -300,7 +307,8 @@ Result<ConceptSet> Engine::compile(json::Value vs, std::string_view url,
     ConceptSet drop;
     for (const SystemPart& p : acc.parts) {
       for (const Item& it : p.items) {
-        if (it.state == Tri::kIn && it.info.inactive) drop.part_for(p.system, p.case_sensitive).put(it);
+        if (it.state == Tri::kIn && it.info.inactive)
+          drop.part_for(p.system, p.case_sensitive).put(it);
       }
     }
     acc = subtract(acc, drop);
@@ -365,7 +373,7 @@ ConceptSet Engine::system_part(json::Value inc, std::string_view system,
   Resolved res = resolve_system(system, version);
   ConceptSet out;
   SystemPart& part = out.part_for(system, res.case_sensitive());
-  std::string cs_version = !version.empty() ? std::string(version)
+  std::string cs_version = !version.empty()    ? std::string(version)
                            : res.cs != nullptr ? res.cs->version()
                                                : std::string();
 
@@ -377,8 +385,8 @@ ConceptSet Engine::system_part(json::Value inc, std::string_view system,
     item.info.version = cs_version;
     item.info.code = std::string(code);
     item.info.display = !display.empty() ? std::string(display)
-                           : c != nullptr   ? c->display
-                                            : std::string();
+                        : c != nullptr   ? c->display
+                                         : std::string();
     if (c != nullptr) {
       item.info.abstract = c->abstract;
       item.info.inactive = c->inactive;
@@ -482,8 +490,8 @@ ConceptSet Engine::from_expansion(json::Value expansion) const {
   // A paged or truncated expansion lists only part of the ValueSet.
   std::string_view total = expansion.find("total").str();
   std::string_view offset = expansion.find("offset").str();
-  bool partial = (!offset.empty() && offset != "0") ||
-                 (!total.empty() && total != std::to_string(listed));
+  bool partial =
+      (!offset.empty() && offset != "0") || (!total.empty() && total != std::to_string(listed));
   if (partial) {
     out.other = Tri::kMaybe;
     out.other_reason = Reason::kPartialExpansion;
@@ -533,8 +541,7 @@ LookupResult Engine::lookup(std::string_view system_version, std::string_view co
 }
 
 CodeCheck Engine::validate(std::string_view value_set, std::string_view system_version,
-                           std::string_view code,
-                           std::optional<std::string_view> display) const {
+                           std::string_view code, std::optional<std::string_view> display) const {
   auto system = split_canonical(system_version).first;
   CodeCheck out;
   auto finish = [&](Membership m, Reason reason) {
@@ -603,9 +610,12 @@ CodeCheck Engine::validate(std::string_view value_set, std::string_view system_v
     }
   }
   switch (m) {
-    case Membership::kMember: return finish(m, Reason::kNone);
-    case Membership::kNotMember: return finish(m, Reason::kNotInValueSet);
-    case Membership::kCannotCheck: break;
+    case Membership::kMember:
+      return finish(m, Reason::kNone);
+    case Membership::kNotMember:
+      return finish(m, Reason::kNotInValueSet);
+    case Membership::kCannotCheck:
+      break;
   }
   // kCannotCheck: say which open system (or missing import) is to blame so
   // the validator's warning names the cause.
@@ -655,9 +665,12 @@ Membership Expansion::contains(std::string_view system, std::string_view code) c
   system = bare(system);
   auto as_membership = [](detail::Tri t) {
     switch (t) {
-      case detail::Tri::kIn: return Membership::kMember;
-      case detail::Tri::kOut: return Membership::kNotMember;
-      case detail::Tri::kMaybe: break;
+      case detail::Tri::kIn:
+        return Membership::kMember;
+      case detail::Tri::kOut:
+        return Membership::kNotMember;
+      case detail::Tri::kMaybe:
+        break;
     }
     return Membership::kCannotCheck;
   };

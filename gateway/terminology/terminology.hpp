@@ -37,7 +37,9 @@
 //       follow the hierarchy). Several filters in one include are ANDed.
 //     - `valueSet` imports, intersected with each other and with the
 //       system part of the same include (spec semantics), cycles detected.
-//     - `system` + `version`: the named CodeSystem version when loaded.
+//     - `system` + `version`: the named CodeSystem version when loaded;
+//       otherwise codes of that include are kCannotCheck
+//       (kSystemVersionNotFound), not checked against another version.
 //   compose.inactive = false (inactive concepts left out);
 //   a pre-computed `expansion` (used when there is no compose, and to add
 //   members the compose could not decide).
@@ -62,8 +64,8 @@
 // Thread-safety and lifetimes. A `Service` is immutable after construction as
 // far as callers can observe, and every const member function may be called
 // from any number of threads. Expansions and CodeSystem indexes are computed
-// lazily, at most once per registry entry that is actually used and then
-// kept (compute outside any lock, first result published wins; a race can
+// lazily for the registry entries actually used, and one result per entry is
+// kept (computed outside any lock, first result published wins: a race can
 // duplicate work, never results). The cache is bounded by the number of
 // ValueSets and CodeSystems in the registry, which is fixed after load:
 // requests for unknown URLs are not cached. The Service keeps its Registry
@@ -109,20 +111,20 @@ enum class Membership : std::uint8_t {
 
 /// Why an answer is what it is. Stable names via to_string().
 enum class Reason : std::uint8_t {
-  kNone,                  ///< member / code found: nothing to explain
-  kNotInValueSet,         ///< decidable, and the code is not in the ValueSet
-  kCodeNotInSystem,       ///< the local, complete CodeSystem has no such code
-  kValueSetNotFound,      ///< no ValueSet with that canonical is loaded
-  kValueSetUnusable,      ///< the ValueSet could not be expanded (cycle, malformed, limit)
-  kSystemNotFound,        ///< no local CodeSystem for the system
-  kSystemIncomplete,      ///< local CodeSystem content is not-present/example/fragment/supplement
-  kExternalSystem,        ///< SNOMED CT, LOINC, RxNorm, UCUM, ICD, ...: never complete locally
-  kSystemVersionNotFound, ///< the requested CodeSystem version is not loaded
-  kUnsupportedFilter,     ///< a filter local data cannot evaluate (operator, property, regex)
-  kImportNotFound,        ///< an imported ValueSet (compose.include.valueSet) is not loaded
-  kInvalidUcumSyntax,     ///< a UCUM code that is not even syntactically valid
-  kMissingCode,           ///< the caller passed an empty code
-  kPartialExpansion,      ///< only a pre-computed expansion that says it is partial
+  kNone,                   ///< member / code found: nothing to explain
+  kNotInValueSet,          ///< decidable, and the code is not in the ValueSet
+  kCodeNotInSystem,        ///< the local, complete CodeSystem has no such code
+  kValueSetNotFound,       ///< no ValueSet with that canonical is loaded
+  kValueSetUnusable,       ///< the ValueSet could not be expanded (cycle, malformed, limit)
+  kSystemNotFound,         ///< no local CodeSystem for the system
+  kSystemIncomplete,       ///< local CodeSystem content is not-present/example/fragment/supplement
+  kExternalSystem,         ///< SNOMED CT, LOINC, RxNorm, UCUM, ICD, ...: never complete locally
+  kSystemVersionNotFound,  ///< the requested CodeSystem version is not loaded
+  kUnsupportedFilter,      ///< a filter local data cannot evaluate (operator, property, regex)
+  kImportNotFound,         ///< an imported ValueSet (compose.include.valueSet) is not loaded
+  kInvalidUcumSyntax,      ///< a UCUM code that is not even syntactically valid
+  kMissingCode,            ///< the caller passed an empty code
+  kPartialExpansion,       ///< only a pre-computed expansion that says it is partial
 };
 
 std::string_view to_string(Membership m) noexcept;
@@ -138,11 +140,11 @@ enum class DisplayCheck : std::uint8_t {
 /// One member of an expansion. Value type.
 struct Concept {
   std::string system;
-  std::string version;   ///< CodeSystem version when known, else empty
+  std::string version;  ///< CodeSystem version when known, else empty
   std::string code;
-  std::string display;   ///< from the ValueSet if it overrides, else the CodeSystem
-  bool abstract = false; ///< notSelectable / abstract: member, but not for data
-  bool inactive = false; ///< status retired/inactive/deprecated
+  std::string display;    ///< from the ValueSet if it overrides, else the CodeSystem
+  bool abstract = false;  ///< notSelectable / abstract: member, but not for data
+  bool inactive = false;  ///< status retired/inactive/deprecated
   friend bool operator==(const Concept&, const Concept&) = default;
 };
 
@@ -230,11 +232,11 @@ enum class CodeStatus : std::uint8_t {
 struct LookupResult {
   CodeStatus status = CodeStatus::kCannotCheck;
   Reason reason = Reason::kNone;
-  std::string message;            ///< as CodeCheck::message
-  std::string display;            ///< CodeSystem display, when found
+  std::string message;                    ///< as CodeCheck::message
+  std::string display;                    ///< CodeSystem display, when found
   std::vector<std::string> designations;  ///< designation values, when found
-  std::string system_version;     ///< version of the CodeSystem consulted
-  bool case_sensitive = true;     ///< CodeSystem.caseSensitive (true when unknown)
+  std::string system_version;             ///< version of the CodeSystem consulted
+  bool case_sensitive = true;             ///< CodeSystem.caseSensitive (true when unknown)
   bool abstract = false;
   bool inactive = false;
   friend bool operator==(const LookupResult&, const LookupResult&) = default;

@@ -8,29 +8,46 @@ namespace gw::terminology {
 
 std::string_view to_string(Membership m) noexcept {
   switch (m) {
-    case Membership::kMember: return "member";
-    case Membership::kNotMember: return "not-member";
-    case Membership::kCannotCheck: return "cannot-check";
+    case Membership::kMember:
+      return "member";
+    case Membership::kNotMember:
+      return "not-member";
+    case Membership::kCannotCheck:
+      return "cannot-check";
   }
   return "unknown";
 }
 
 std::string_view to_string(Reason r) noexcept {
   switch (r) {
-    case Reason::kNone: return "none";
-    case Reason::kNotInValueSet: return "not-in-value-set";
-    case Reason::kCodeNotInSystem: return "code-not-in-system";
-    case Reason::kValueSetNotFound: return "value-set-not-found";
-    case Reason::kValueSetUnusable: return "value-set-unusable";
-    case Reason::kSystemNotFound: return "system-not-found";
-    case Reason::kSystemIncomplete: return "system-incomplete";
-    case Reason::kExternalSystem: return "external-system";
-    case Reason::kSystemVersionNotFound: return "system-version-not-found";
-    case Reason::kUnsupportedFilter: return "unsupported-filter";
-    case Reason::kImportNotFound: return "import-not-found";
-    case Reason::kInvalidUcumSyntax: return "invalid-ucum-syntax";
-    case Reason::kMissingCode: return "missing-code";
-    case Reason::kPartialExpansion: return "partial-expansion";
+    case Reason::kNone:
+      return "none";
+    case Reason::kNotInValueSet:
+      return "not-in-value-set";
+    case Reason::kCodeNotInSystem:
+      return "code-not-in-system";
+    case Reason::kValueSetNotFound:
+      return "value-set-not-found";
+    case Reason::kValueSetUnusable:
+      return "value-set-unusable";
+    case Reason::kSystemNotFound:
+      return "system-not-found";
+    case Reason::kSystemIncomplete:
+      return "system-incomplete";
+    case Reason::kExternalSystem:
+      return "external-system";
+    case Reason::kSystemVersionNotFound:
+      return "system-version-not-found";
+    case Reason::kUnsupportedFilter:
+      return "unsupported-filter";
+    case Reason::kImportNotFound:
+      return "import-not-found";
+    case Reason::kInvalidUcumSyntax:
+      return "invalid-ucum-syntax";
+    case Reason::kMissingCode:
+      return "missing-code";
+    case Reason::kPartialExpansion:
+      return "partial-expansion";
   }
   return "unknown";
 }

@@ -36,7 +36,7 @@ class RealCacheTest : public ::testing::Test {
     load_error_ = nullptr;
   }
   void SetUp() override {
-    ASSERT_EQ(load_error_, nullptr) << *load_error_;
+    if (load_error_ != nullptr) FAIL() << *load_error_;
     ASSERT_NE(service_, nullptr);
   }
   static const Service& service() { return *service_; }
@@ -99,7 +99,7 @@ TEST_F(RealCacheTest, V3PurposeOfUseIsAFilter) {
   constexpr std::string_view cs = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
   EXPECT_EQ(member(vs, cs, "TREAT"), Membership::kMember);
   EXPECT_EQ(member(vs, cs, "HMARKT"), Membership::kMember);
-  EXPECT_EQ(member(vs, cs, "ETREAT"), Membership::kMember);  // under TREAT
+  EXPECT_EQ(member(vs, cs, "ETREAT"), Membership::kMember);        // under TREAT
   EXPECT_EQ(member(vs, cs, "PurposeOfUse"), Membership::kMember);  // is-a includes the root
   auto other = service().validate_code(vs, cs, "_ActAccommodationReason");
   EXPECT_EQ(other.membership, Membership::kNotMember);
@@ -122,7 +122,8 @@ TEST_F(RealCacheTest, SnomedBasedIpsValueSetCannotBeChecked) {
   EXPECT_EQ(r.membership, Membership::kCannotCheck);
   EXPECT_EQ(r.reason, Reason::kExternalSystem);
   // Codes of other systems are decidably not in it.
-  EXPECT_EQ(member(vs, "http://hl7.org/fhir/administrative-gender", "male"), Membership::kNotMember);
+  EXPECT_EQ(member(vs, "http://hl7.org/fhir/administrative-gender", "male"),
+            Membership::kNotMember);
   auto x = service().expand(vs);
   ASSERT_TRUE(x) << x.error().to_string();
   EXPECT_FALSE((*x)->is_complete());

@@ -70,9 +70,7 @@ std::string vs(std::string_view url, std::string_view compose) {
 
 class ServiceTest : public ::testing::Test {
  protected:
-  ServiceTest() {
-    reg_->add(kAnimalsCs).add(kFlatCs);
-  }
+  ServiceTest() { reg_->add(kAnimalsCs).add(kFlatCs); }
   Service& service() {
     if (!service_) service_ = std::make_unique<Service>(reg_);
     return *service_;
@@ -85,7 +83,8 @@ class ServiceTest : public ::testing::Test {
 };
 
 TEST_F(ServiceTest, EnumeratedIncludeIsDecidable) {
-  reg_->add(vs("http://example.org/vs/pets", R"({"include": [{"system": "http://example.org/cs/animals",
+  reg_->add(
+      vs("http://example.org/vs/pets", R"({"include": [{"system": "http://example.org/cs/animals",
       "concept": [{"code": "dog"}, {"code": "cat", "display": "Kitty"}, {"code": "unicorn"}]}]})"));
   auto dog = service().validate_code("http://example.org/vs/pets", kAnimals, "dog", "hound");
   EXPECT_EQ(dog.membership, Membership::kMember);
@@ -95,7 +94,7 @@ TEST_F(ServiceTest, EnumeratedIncludeIsDecidable) {
 
   auto cat = service().validate_code("http://example.org/vs/pets", kAnimals, "cat", "Cat");
   EXPECT_EQ(cat.membership, Membership::kMember);
-  EXPECT_EQ(cat.display, "Kitty");  // the ValueSet's display override
+  EXPECT_EQ(cat.display, "Kitty");                       // the ValueSet's display override
   EXPECT_EQ(cat.display_check, DisplayCheck::kMatches);  // the CodeSystem's display also counts
 
   auto bad_display = service().validate_code("http://example.org/vs/pets", kAnimals, "dog", "Wolf");
@@ -132,21 +131,27 @@ TEST_F(ServiceTest, WholeSystemIncludesNestedConcepts) {
   ASSERT_TRUE(x);
   std::vector<std::string> codes;
   for (const Concept& c : (*x)->concepts()) codes.push_back(c.code);
-  EXPECT_EQ(codes, (std::vector<std::string>{"animal", "mammal", "dog", "cat", "bird", "parrot", "fish"}));
+  EXPECT_EQ(codes,
+            (std::vector<std::string>{"animal", "mammal", "dog", "cat", "bird", "parrot", "fish"}));
   EXPECT_TRUE((*x)->concepts()[0].abstract);
   EXPECT_TRUE((*x)->concepts()[5].inactive);  // parrot: status retired
   EXPECT_EQ(member("http://example.org/vs/all-animals", kAnimals, "parrot"), Membership::kMember);
-  EXPECT_EQ(member("http://example.org/vs/all-animals", kAnimals, "Parrot"), Membership::kNotMember);
+  EXPECT_EQ(member("http://example.org/vs/all-animals", kAnimals, "Parrot"),
+            Membership::kNotMember);
 }
 
 TEST_F(ServiceTest, HierarchyFiltersOnNestedConcepts) {
-  reg_->add(vs("http://example.org/vs/isa", R"({"include": [{"system": "http://example.org/cs/animals",
+  reg_->add(
+      vs("http://example.org/vs/isa", R"({"include": [{"system": "http://example.org/cs/animals",
       "filter": [{"property": "concept", "op": "is-a", "value": "mammal"}]}]})"));
-  reg_->add(vs("http://example.org/vs/desc", R"({"include": [{"system": "http://example.org/cs/animals",
+  reg_->add(
+      vs("http://example.org/vs/desc", R"({"include": [{"system": "http://example.org/cs/animals",
       "filter": [{"property": "concept", "op": "descendent-of", "value": "animal"}]}]})"));
-  reg_->add(vs("http://example.org/vs/notisa", R"({"include": [{"system": "http://example.org/cs/animals",
+  reg_->add(
+      vs("http://example.org/vs/notisa", R"({"include": [{"system": "http://example.org/cs/animals",
       "filter": [{"property": "concept", "op": "is-not-a", "value": "mammal"}]}]})"));
-  reg_->add(vs("http://example.org/vs/gen", R"({"include": [{"system": "http://example.org/cs/animals",
+  reg_->add(
+      vs("http://example.org/vs/gen", R"({"include": [{"system": "http://example.org/cs/animals",
       "filter": [{"property": "concept", "op": "generalizes", "value": "dog"}]}]})"));
   const std::string_view isa = "http://example.org/vs/isa";
   EXPECT_EQ(member(isa, kAnimals, "mammal"), Membership::kMember);
@@ -173,9 +178,11 @@ TEST_F(ServiceTest, HierarchyFiltersOnNestedConcepts) {
 }
 
 TEST_F(ServiceTest, HierarchyFiltersOnSubsumedByProperties) {
-  reg_->add(vs("http://example.org/vs/flat-isa", R"({"include": [{"system": "http://example.org/cs/flat",
+  reg_->add(
+      vs("http://example.org/vs/flat-isa", R"({"include": [{"system": "http://example.org/cs/flat",
       "filter": [{"property": "concept", "op": "is-a", "value": "B"}]}]})"));
-  reg_->add(vs("http://example.org/vs/flat-child", R"({"include": [{"system": "http://example.org/cs/flat",
+  reg_->add(vs("http://example.org/vs/flat-child",
+               R"({"include": [{"system": "http://example.org/cs/flat",
       "filter": [{"property": "parent", "op": "=", "value": "A"}]}]})"));
   const std::string_view isa = "http://example.org/vs/flat-isa";
   EXPECT_EQ(member(isa, kFlat, "B"), Membership::kMember);
@@ -189,13 +196,17 @@ TEST_F(ServiceTest, HierarchyFiltersOnSubsumedByProperties) {
 }
 
 TEST_F(ServiceTest, PropertyCodeAndRegexFilters) {
-  reg_->add(vs("http://example.org/vs/four-legs", R"({"include": [{"system": "http://example.org/cs/animals",
+  reg_->add(vs("http://example.org/vs/four-legs",
+               R"({"include": [{"system": "http://example.org/cs/animals",
       "filter": [{"property": "legs", "op": "=", "value": "4"}]}]})"));
-  reg_->add(vs("http://example.org/vs/in", R"({"include": [{"system": "http://example.org/cs/animals",
+  reg_->add(
+      vs("http://example.org/vs/in", R"({"include": [{"system": "http://example.org/cs/animals",
       "filter": [{"property": "concept", "op": "in", "value": "dog, fish,nothing"}]}]})"));
-  reg_->add(vs("http://example.org/vs/regex", R"({"include": [{"system": "http://example.org/cs/animals",
+  reg_->add(
+      vs("http://example.org/vs/regex", R"({"include": [{"system": "http://example.org/cs/animals",
       "filter": [{"property": "code", "op": "regex", "value": "[a-z]a.*"}]}]})"));
-  reg_->add(vs("http://example.org/vs/and", R"({"include": [{"system": "http://example.org/cs/animals",
+  reg_->add(
+      vs("http://example.org/vs/and", R"({"include": [{"system": "http://example.org/cs/animals",
       "filter": [{"property": "concept", "op": "is-a", "value": "animal"},
                  {"property": "legs", "op": "exists", "value": "true"},
                  {"property": "code", "op": "regex", "value": "[cp].*"}]}]})"));
@@ -215,10 +226,12 @@ TEST_F(ServiceTest, PropertyCodeAndRegexFilters) {
 }
 
 TEST_F(ServiceTest, UnsupportedFilterLeavesOnlyTheUndecidedOpen) {
-  reg_->add(vs("http://example.org/vs/weird", R"({"include": [{"system": "http://example.org/cs/animals",
+  reg_->add(
+      vs("http://example.org/vs/weird", R"({"include": [{"system": "http://example.org/cs/animals",
       "filter": [{"property": "concept", "op": "is-a", "value": "mammal"},
                  {"property": "concept", "op": "sounds-like", "value": "dog"}]}]})"));
-  reg_->add(vs("http://example.org/vs/badre", R"({"include": [{"system": "http://example.org/cs/animals",
+  reg_->add(
+      vs("http://example.org/vs/badre", R"({"include": [{"system": "http://example.org/cs/animals",
       "filter": [{"property": "code", "op": "regex", "value": "(unclosed"}]}]})"));
   auto dog = service().validate_code("http://example.org/vs/weird", kAnimals, "dog");
   EXPECT_EQ(dog.membership, Membership::kCannotCheck);
@@ -245,9 +258,11 @@ TEST_F(ServiceTest, ExcludeRemovesConcepts) {
 }
 
 TEST_F(ServiceTest, ImportsAreIntersectedWithinAnIncludeAndUnitedAcross) {
-  reg_->add(vs("http://example.org/vs/mammals", R"({"include": [{"system": "http://example.org/cs/animals",
+  reg_->add(vs("http://example.org/vs/mammals",
+               R"({"include": [{"system": "http://example.org/cs/animals",
       "filter": [{"property": "concept", "op": "is-a", "value": "mammal"}]}]})"));
-  reg_->add(vs("http://example.org/vs/four", R"({"include": [{"system": "http://example.org/cs/animals",
+  reg_->add(
+      vs("http://example.org/vs/four", R"({"include": [{"system": "http://example.org/cs/animals",
       "concept": [{"code": "dog"}, {"code": "fish"}]}]})"));
   // mammals ∩ {dog, fish}  ∪  {E}
   reg_->add(vs("http://example.org/vs/both", R"({"include": [
@@ -269,11 +284,14 @@ TEST_F(ServiceTest, ImportsAreIntersectedWithinAnIncludeAndUnitedAcross) {
 }
 
 TEST_F(ServiceTest, ImportCycleIsAnErrorNotAHang) {
-  reg_->add(vs("http://example.org/vs/a", R"({"include": [{"valueSet": ["http://example.org/vs/b"]}]})"));
+  reg_->add(
+      vs("http://example.org/vs/a", R"({"include": [{"valueSet": ["http://example.org/vs/b"]}]})"));
   reg_->add(vs("http://example.org/vs/b", R"({"include": [{"valueSet": ["http://example.org/vs/c"]},
       {"system": "http://example.org/cs/flat"}]})"));
-  reg_->add(vs("http://example.org/vs/c", R"({"include": [{"valueSet": ["http://example.org/vs/a"]}]})"));
-  reg_->add(vs("http://example.org/vs/self", R"({"include": [{"valueSet": ["http://example.org/vs/self"]}]})"));
+  reg_->add(
+      vs("http://example.org/vs/c", R"({"include": [{"valueSet": ["http://example.org/vs/a"]}]})"));
+  reg_->add(vs("http://example.org/vs/self",
+               R"({"include": [{"valueSet": ["http://example.org/vs/self"]}]})"));
   auto x = service().expand("http://example.org/vs/a");
   ASSERT_FALSE(x);
   EXPECT_EQ(x.error().code(), ErrorCode::kInvalidArgument);
@@ -294,7 +312,8 @@ TEST_F(ServiceTest, ImportDepthLimitDoesNotPoisonTheCache) {
                  R"({"include": [{"valueSet": ["http://example.org/vs/v)" + std::to_string(i + 1) +
                      R"("]}]})"));
   }
-  reg_->add(vs("http://example.org/vs/v5", R"({"include": [{"system": "http://example.org/cs/animals"}]})"));
+  reg_->add(vs("http://example.org/vs/v5",
+               R"({"include": [{"system": "http://example.org/cs/animals"}]})"));
   Service::Options options;
   options.max_import_depth = 3;
   Service limited(reg_, options);
@@ -309,10 +328,12 @@ TEST_F(ServiceTest, ImportDepthLimitDoesNotPoisonTheCache) {
 }
 
 TEST_F(ServiceTest, ExternalSystemsCannotBeCheckedUnlessEnumerated) {
-  reg_->add(vs("http://example.org/vs/snomed-filter", R"({"include": [{"system": "http://snomed.info/sct",
+  reg_->add(
+      vs("http://example.org/vs/snomed-filter", R"({"include": [{"system": "http://snomed.info/sct",
       "filter": [{"property": "concept", "op": "is-a", "value": "404684003"}]}],
       "exclude": [{"system": "http://snomed.info/sct", "concept": [{"code": "1111"}]}]})"));
-  reg_->add(vs("http://example.org/vs/snomed-enum", R"({"include": [{"system": "http://snomed.info/sct",
+  reg_->add(
+      vs("http://example.org/vs/snomed-enum", R"({"include": [{"system": "http://snomed.info/sct",
       "concept": [{"code": "77386006", "display": "Pregnant"}]}]})"));
   auto r = service().validate_code("http://example.org/vs/snomed-filter", kSnomed, "22298006");
   EXPECT_EQ(r.membership, Membership::kCannotCheck);
@@ -329,31 +350,42 @@ TEST_F(ServiceTest, ExternalSystemsCannotBeCheckedUnlessEnumerated) {
   ASSERT_EQ((*x)->open_systems().size(), 1u);
   EXPECT_EQ((*x)->open_systems()[0], (OpenSystem{std::string(kSnomed), Reason::kExternalSystem}));
 
-  auto yes = service().validate_code("http://example.org/vs/snomed-enum", kSnomed, "77386006", "pregnant");
+  auto yes =
+      service().validate_code("http://example.org/vs/snomed-enum", kSnomed, "77386006", "pregnant");
   EXPECT_EQ(yes.membership, Membership::kMember);
   EXPECT_EQ(yes.display_check, DisplayCheck::kMatches);
-  EXPECT_EQ(member("http://example.org/vs/snomed-enum", kSnomed, "60001007"), Membership::kNotMember);
+  EXPECT_EQ(member("http://example.org/vs/snomed-enum", kSnomed, "60001007"),
+            Membership::kNotMember);
   auto look = service().lookup(kSnomed, "77386006");
   EXPECT_EQ(look.status, CodeStatus::kCannotCheck);
   EXPECT_EQ(look.reason, Reason::kExternalSystem);
 }
 
 TEST_F(ServiceTest, AbsentAndIncompleteCodeSystemsCannotBeChecked) {
-  reg_->add(R"({"resourceType": "CodeSystem", "url": "http://example.org/cs/frag", "content": "fragment",
+  reg_->add(
+      R"({"resourceType": "CodeSystem", "url": "http://example.org/cs/frag", "content": "fragment",
       "concept": [{"code": "f1", "display": "F one"}]})");
-  reg_->add(R"({"resourceType": "CodeSystem", "url": "http://example.org/cs/stub", "content": "not-present"})");
-  reg_->add(vs("http://example.org/vs/frag", R"({"include": [{"system": "http://example.org/cs/frag"}]})"));
-  reg_->add(vs("http://example.org/vs/stub", R"({"include": [{"system": "http://example.org/cs/stub"}]})"));
-  reg_->add(vs("http://example.org/vs/absent", R"({"include": [{"system": "http://example.org/cs/nowhere",
+  reg_->add(
+      R"({"resourceType": "CodeSystem", "url": "http://example.org/cs/stub", "content": "not-present"})");
+  reg_->add(vs("http://example.org/vs/frag",
+               R"({"include": [{"system": "http://example.org/cs/frag"}]})"));
+  reg_->add(vs("http://example.org/vs/stub",
+               R"({"include": [{"system": "http://example.org/cs/stub"}]})"));
+  reg_->add(
+      vs("http://example.org/vs/absent", R"({"include": [{"system": "http://example.org/cs/nowhere",
       "filter": [{"property": "concept", "op": "is-a", "value": "x"}]}]})"));
-  EXPECT_EQ(member("http://example.org/vs/frag", "http://example.org/cs/frag", "f1"), Membership::kMember);
-  auto f2 = service().validate_code("http://example.org/vs/frag", "http://example.org/cs/frag", "f2");
+  EXPECT_EQ(member("http://example.org/vs/frag", "http://example.org/cs/frag", "f1"),
+            Membership::kMember);
+  auto f2 =
+      service().validate_code("http://example.org/vs/frag", "http://example.org/cs/frag", "f2");
   EXPECT_EQ(f2.membership, Membership::kCannotCheck);
   EXPECT_EQ(f2.reason, Reason::kSystemIncomplete);
-  auto stub = service().validate_code("http://example.org/vs/stub", "http://example.org/cs/stub", "s");
+  auto stub =
+      service().validate_code("http://example.org/vs/stub", "http://example.org/cs/stub", "s");
   EXPECT_EQ(stub.membership, Membership::kCannotCheck);
   EXPECT_EQ(stub.reason, Reason::kSystemIncomplete);
-  auto absent = service().validate_code("http://example.org/vs/absent", "http://example.org/cs/nowhere", "y");
+  auto absent =
+      service().validate_code("http://example.org/vs/absent", "http://example.org/cs/nowhere", "y");
   EXPECT_EQ(absent.membership, Membership::kCannotCheck);
   EXPECT_EQ(absent.reason, Reason::kSystemNotFound);
 
@@ -399,13 +431,15 @@ TEST_F(ServiceTest, PrecomputedExpansion) {
       "expansion": {"contains": [{"system": "http://snomed.info/sct", "code": "2"}]}})");
   EXPECT_EQ(member("http://example.org/vs/exp", kFlat, "A"), Membership::kMember);
   EXPECT_EQ(member("http://example.org/vs/exp", kFlat, "B"), Membership::kNotMember);
-  EXPECT_EQ(member("http://example.org/vs/exp", "http://example.org/cs/other", "x1"), Membership::kMember);
+  EXPECT_EQ(member("http://example.org/vs/exp", "http://example.org/cs/other", "x1"),
+            Membership::kMember);
   EXPECT_EQ(member("http://example.org/vs/paged", kFlat, "A"), Membership::kMember);
   auto b = service().validate_code("http://example.org/vs/paged", kFlat, "B");
   EXPECT_EQ(b.membership, Membership::kCannotCheck);
   EXPECT_EQ(b.reason, Reason::kPartialExpansion);
   EXPECT_EQ(member("http://example.org/vs/snomed-with-exp", kSnomed, "2"), Membership::kMember);
-  EXPECT_EQ(member("http://example.org/vs/snomed-with-exp", kSnomed, "3"), Membership::kCannotCheck);
+  EXPECT_EQ(member("http://example.org/vs/snomed-with-exp", kSnomed, "3"),
+            Membership::kCannotCheck);
 }
 
 TEST_F(ServiceTest, VersionsOfValueSetsAndCodeSystems) {
@@ -422,7 +456,8 @@ TEST_F(ServiceTest, VersionsOfValueSetsAndCodeSystems) {
   const std::string_view sys = "http://example.org/cs/v";
   EXPECT_EQ(member("http://example.org/vs/v|1", sys, "old"), Membership::kMember);
   EXPECT_EQ(member("http://example.org/vs/v|1", sys, "new"), Membership::kNotMember);
-  EXPECT_EQ(member("http://example.org/vs/v|2", "http://example.org/cs/v|2", "new"), Membership::kMember);
+  EXPECT_EQ(member("http://example.org/vs/v|2", "http://example.org/cs/v|2", "new"),
+            Membership::kMember);
   auto x = service().expand("http://example.org/vs/v|1");
   ASSERT_TRUE(x);
   EXPECT_EQ((*x)->version(), "1");
@@ -433,14 +468,18 @@ TEST_F(ServiceTest, VersionsOfValueSetsAndCodeSystems) {
             Reason::kSystemVersionNotFound);
   EXPECT_EQ(service().lookup("http://example.org/cs/v|1", "old").status, CodeStatus::kFound);
   EXPECT_EQ(service().lookup("http://example.org/cs/v|1", "new").status, CodeStatus::kNotFound);
-  EXPECT_EQ(service().lookup("http://example.org/cs/v|7", "old").reason, Reason::kSystemVersionNotFound);
+  EXPECT_EQ(service().lookup("http://example.org/cs/v|7", "old").reason,
+            Reason::kSystemVersionNotFound);
 }
 
 TEST_F(ServiceTest, CaseInsensitiveCodeSystems) {
-  reg_->add(R"({"resourceType": "CodeSystem", "url": "http://example.org/cs/ci", "content": "complete",
+  reg_->add(
+      R"({"resourceType": "CodeSystem", "url": "http://example.org/cs/ci", "content": "complete",
       "caseSensitive": false, "concept": [{"code": "Abc", "display": "ABC"}]})");
-  reg_->add(vs("http://example.org/vs/ci", R"({"include": [{"system": "http://example.org/cs/ci"}]})"));
-  EXPECT_EQ(member("http://example.org/vs/ci", "http://example.org/cs/ci", "aBC"), Membership::kMember);
+  reg_->add(
+      vs("http://example.org/vs/ci", R"({"include": [{"system": "http://example.org/cs/ci"}]})"));
+  EXPECT_EQ(member("http://example.org/vs/ci", "http://example.org/cs/ci", "aBC"),
+            Membership::kMember);
   auto look = service().lookup("http://example.org/cs/ci", "ABC");
   EXPECT_EQ(look.status, CodeStatus::kFound);
   EXPECT_FALSE(look.case_sensitive);
@@ -480,11 +519,13 @@ TEST_F(ServiceTest, CodeTypedElementsMatchAnySystem) {
   EXPECT_EQ(member("http://example.org/vs/mixed", "", "dog"), Membership::kMember);
   EXPECT_EQ(member("http://example.org/vs/mixed", "", "A"), Membership::kMember);
   EXPECT_EQ(member("http://example.org/vs/mixed", "", "cat"), Membership::kNotMember);
-  EXPECT_EQ(service().validate_code("http://example.org/vs/mixed", "", "").reason, Reason::kMissingCode);
+  EXPECT_EQ(service().validate_code("http://example.org/vs/mixed", "", "").reason,
+            Reason::kMissingCode);
 }
 
 TEST_F(ServiceTest, UcumIsCheckedForSyntaxOnly) {
-  reg_->add(vs("http://example.org/vs/units", R"({"include": [{"system": "http://unitsofmeasure.org"}]})"));
+  reg_->add(vs("http://example.org/vs/units",
+               R"({"include": [{"system": "http://unitsofmeasure.org"}]})"));
   const std::string_view url = "http://example.org/vs/units";
   const std::string_view ucum = "http://unitsofmeasure.org";
   EXPECT_EQ(member(url, ucum, "mg/dL"), Membership::kCannotCheck);
@@ -496,8 +537,9 @@ TEST_F(ServiceTest, UcumIsCheckedForSyntaxOnly) {
 }
 
 TEST(UcumSyntax, AcceptsAndRejects) {
-  for (const char* ok : {"mg", "mg/dL", "kg/m2", "10*3/uL", "mm[Hg]", "[in_i]", "%", "{score}",
-                         "mL/min/{1.73_m2}", "/min", "(kg.m)/s2", "1", "m[H2O]{ann}", "ug/(kg.h)"}) {
+  for (const char* ok :
+       {"mg", "mg/dL", "kg/m2", "10*3/uL", "mm[Hg]", "[in_i]", "%", "{score}", "mL/min/{1.73_m2}",
+        "/min", "(kg.m)/s2", "1", "m[H2O]{ann}", "ug/(kg.h)"}) {
     EXPECT_TRUE(ucum_syntax_ok(ok)) << ok;
   }
   for (const char* bad : {"", "mg//dL", "kg m2", "(mg", "mg)", "[in_i", "{unclosed", "mg.", ".mg",
@@ -556,7 +598,8 @@ TEST_F(ServiceTest, ComposeInactiveFalseDropsInactiveConcepts) {
       {"system": "http://example.org/cs/animals",
        "filter": [{"property": "concept", "op": "is-a", "value": "bird"}]}]})"));
   EXPECT_EQ(member("http://example.org/vs/active-birds", kAnimals, "bird"), Membership::kMember);
-  EXPECT_EQ(member("http://example.org/vs/active-birds", kAnimals, "parrot"), Membership::kNotMember);
+  EXPECT_EQ(member("http://example.org/vs/active-birds", kAnimals, "parrot"),
+            Membership::kNotMember);
 }
 
 TEST_F(ServiceTest, ConcurrentCallersAgree) {
@@ -570,7 +613,8 @@ TEST_F(ServiceTest, ConcurrentCallersAgree) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {
-        const char* url = (i + t) % 2 ? "http://example.org/vs/importer" : "http://example.org/vs/all-animals";
+        const char* url =
+            (i + t) % 2 ? "http://example.org/vs/importer" : "http://example.org/vs/all-animals";
         if (s.validate_code(url, kAnimals, "cat").membership == Membership::kMember) ++members[t];
       }
     });

@@ -51,10 +51,10 @@ using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>
 std::string fold_case(std::string_view s);
 
 struct Item {
-  std::string key;          ///< normalized code
+  std::string key;  ///< normalized code
   Tri state = Tri::kOut;
   Reason reason = Reason::kNone;  ///< why, when state is kMaybe
-  Concept info;          ///< system/code/display...; meaningful when kIn
+  Concept info;                   ///< system/code/display...; meaningful when kIn
 };
 
 struct SystemPart {
