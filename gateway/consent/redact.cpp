@@ -134,8 +134,8 @@ class Redactor {
                  std::uint32_t depth);
   bool plan_coarsen(json::Value v, int rule_index, int r, PathStack& path);
   bool dangling(json::Value ref, int r) const;
-  void note_retained(json::Value v, const fhir::TypeDef* t);
   void record(Removal::Action a, int r, const PathStack& path, int rule, int category, bool modifies = true);
+  void note_retained(json::Value v, const fhir::TypeDef* t, const fhir::TypeDef* parent);
   // --- values ---
   void collect_values(json::Value v, json::Value e, const fhir::TypeDef* t, bool include_refs, std::uint32_t depth);
   void collect_object(json::Value obj, const fhir::TypeDef* t, bool include_refs, std::uint32_t depth);
@@ -379,14 +379,15 @@ void Redactor::record(Removal::Action a, int r, const PathStack& path, int rule,
   if (modifies) info.modified = true;
 }
 
-void Redactor::note_retained(json::Value v, const fhir::TypeDef* t) {
-  std::string_view text;
-  if (t->name == "Coding" || t->name == "Reference") {
-    text = v.find("display").str();
-  } else if (t->name == "CodeableConcept") {
-    text = v.find("text").str();
-  }
-  if (text.size() >= kMinValueLength) add_value(text, s_.retained_terms);
+// A string the output keeps as a whole value legitimately says what it
+// says: when a removed value is equal to it (the patient's city is also the
+// clinic's city), finding it again is no leak. Identifier values are not
+// counted, so a passport number copied into another identifier is still
+// hunted.
+void Redactor::note_retained(json::Value v, const fhir::TypeDef* t, const fhir::TypeDef* parent) {
+  if (!t || !v.is_string() || (t->name != "string" && t->name != "markdown")) return;
+  if (parent->name == "Identifier") return;
+  if (v.str().size() >= kMinValueLength && v.str().size() <= 200) add_value(v.str(), s_.retained_terms);
 }
 
 void Redactor::add_value(std::string_view raw, std::unordered_set<std::string>& into) {
@@ -416,6 +417,10 @@ void Redactor::collect_object(json::Value obj, const fhir::TypeDef* t, bool incl
     // Ids and reference targets are structure (and point at other things);
     // as "removed values" they would only cause false alarms.
     if (key == "id" || key == "reference") continue;
+    // In a resource removed as a whole, coding displays are terminology
+    // ("Area", "Social History"), not the patient's data; in a removed
+    // element (a nationality, a birthplace) the display is the value.
+    if (!include_refs && key == "display" && t->name == "Coding") continue;
     fhir::TypeDef::KeyMatch m = t->match_key(underscore ? key.substr(1) : key);
     if (!m.element) continue;
     auto one = [&](json::Value x) {
@@ -540,7 +545,6 @@ bool Redactor::plan_item(json::Value v, json::Value e, const fhir::TypeDef::KeyM
   PlanResult res = plan_object(v, t, r, path, depth + 1);
   bool kept = res.content && !res.required_emptied;
   if (!kept && res.required_emptied) record(Removal::Action::kEmptied, r, path, -1, -1);
-  if (kept) note_retained(v, t);
   return kept;
 }
 
@@ -581,6 +585,7 @@ Redactor::PlanResult Redactor::plan_object(json::Value obj, const fhir::TypeDef*
         path.pop();
         if (kept) {
           kept_any = true;
+          note_retained(iv, probe, type);
         } else {
           lost = true;
           s_.dropped.insert(detail::node_key(iv, ie));
@@ -595,6 +600,7 @@ Redactor::PlanResult Redactor::plan_object(json::Value obj, const fhir::TypeDef*
         path.pop();
         if (kept) {
           kept_any = true;
+          note_retained(v, probe, type);
         } else {
           lost = true;
           s_.dropped.insert(detail::node_key(v, e));
