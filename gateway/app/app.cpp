@@ -5,6 +5,7 @@
 #include "gateway/app/app.hpp"
 
 #include "gateway/app/detail/commands.hpp"
+#include "gateway/packages/packages.hpp"
 
 #include <string>
 
@@ -21,6 +22,8 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"packages", "list and install FHIR packages (pinned, checksummed)",
+     packages::run_packages_command},
     {"validate", "validate FHIR resources and bundles (JSON)", detail::run_validate},
     {"version", "print the version", nullptr},
 };

@@ -6,6 +6,7 @@
 #include "gateway/app/detail/commands.hpp"
 #include "gateway/fhir/fhir.hpp"
 #include "gateway/json/json.hpp"
+#include "gateway/packages/packages.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -17,8 +18,8 @@ namespace gw::app::detail {
 namespace {
 
 constexpr std::string_view kHelp =
-    "Usage: fhir-gateway validate [--format text|json|ndjson] FILE...\n\n"
-    "Checks that each FILE is a well-formed FHIR JSON resource.\n"
+    "Usage: fhir-gateway validate [--format text|json|ndjson] [--fhir-cache DIR] FILE...\n\n"
+    "Checks that each FILE is a well-formed FHIR JSON resource of a known R4 type.\n"
     "  --format text    one line per issue: FILE:LINE:COL: severity: message (default)\n"
     "  --format json    one OperationOutcome per file\n"
     "  --format ndjson  one line per file: {\"file\",\"valid\",\"errors\",\"warnings\",\"outcome\"}\n"
@@ -32,6 +33,7 @@ bool is_error(const fhir::Issue& i) {
 
 int run_validate(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
   std::string_view format = "text";
+  std::string cache_flag;
   std::vector<std::string> files;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--help" || args[i] == "-h") {
@@ -50,6 +52,14 @@ int run_validate(std::span<const std::string_view> args, std::ostream& out, std:
       }
       continue;
     }
+    if (args[i] == "--fhir-cache") {
+      if (i + 1 >= args.size()) {
+        err << "validate: --fhir-cache needs a value\n";
+        return kExitUsage;
+      }
+      cache_flag = std::string(args[++i]);
+      continue;
+    }
     if (args[i].size() > 1 && args[i][0] == '-') {
       err << "validate: unknown option\n" << kHelp;
       return kExitUsage;
@@ -58,6 +68,19 @@ int run_validate(std::span<const std::string_view> args, std::ostream& out, std:
   }
   if (files.empty()) {
     err << "validate: no FILE given\n" << kHelp;
+    return kExitUsage;
+  }
+  packages::LoadOptions load;
+  load.cache_dir = packages::resolve_cache_dir(cache_flag);
+  load.packages.emplace_back("hl7.fhir.r4.core#4.0.1");
+  auto registry = packages::Registry::load(load);
+  if (!registry) {
+    err << "validate: " << registry.error().to_string() << "\n";
+    return kExitUsage;
+  }
+  auto model = fhir::Model::from_registry(**registry);
+  if (!model) {
+    err << "validate: " << model.error().to_string() << "\n";
     return kExitUsage;
   }
   bool all_valid = true;
@@ -70,6 +93,16 @@ int run_validate(std::span<const std::string_view> args, std::ostream& out, std:
     std::ostringstream buf;
     buf << in.rdbuf();
     fhir::ParsedResource parsed = fhir::parse_resource(std::move(buf).str());
+    if (parsed.ok()) {
+      if (auto root = (*model)->resource(parsed.document.root()); !root) {
+        fhir::Issue i;
+        i.severity = fhir::Issue::Severity::kError;
+        i.code = "structure";
+        i.position = parsed.document.root().position();
+        i.diagnostics = root.error().message();
+        parsed.issues.push_back(std::move(i));
+      }
+    }
     std::size_t errors = 0, warnings = 0;
     for (const fhir::Issue& i : parsed.issues) {
       if (is_error(i)) ++errors;

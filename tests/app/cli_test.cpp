@@ -36,6 +36,15 @@ std::string write_temp(const std::string& name, const std::string& content) {
   return p.string();
 }
 
+TEST(Cli, PackagesListShowsThePinnedPackages) {
+  Cli r = run_cli({"packages", "list"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  for (const char* id : {"hl7.fhir.r4.core#4.0.1", "hl7.fhir.uv.ips#2.0.0", "hl7.terminology.r4#7.0.1",
+                         "hl7.fhir.r4.examples#4.0.1"}) {
+    EXPECT_NE(r.out.find(id), std::string::npos) << id;
+  }
+}
+
 TEST(Cli, HelpListsCommandsAndExitCodes) {
   Cli r = run_cli({"--help"});
   EXPECT_EQ(r.code, kExitOk);
@@ -61,6 +70,10 @@ TEST(Cli, ValidateReportsMalformedJsonWithLineAndColumn) {
   EXPECT_EQ(nd.code, kExitFailure);
   EXPECT_NE(nd.out.find("\"valid\":true"), std::string::npos);
   EXPECT_NE(nd.out.find("\"valid\":false"), std::string::npos);
+  std::string unknown = write_temp("unknown.json", R"({"resourceType": "Pateint"})");
+  Cli u = run_cli({"validate", unknown});
+  EXPECT_EQ(u.code, kExitFailure);
+  EXPECT_NE(u.out.find("unknown resourceType"), std::string::npos) << u.out;
   EXPECT_EQ(run_cli({"validate"}).code, kExitUsage);
   EXPECT_EQ(run_cli({"validate", "/nonexistent/file.json"}).code, kExitUsage);
 }

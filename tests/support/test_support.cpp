@@ -43,40 +43,20 @@ namespace {
 
 std::unique_ptr<CoreDefinitions> load_core() {
   auto out = std::make_unique<CoreDefinitions>();
-  std::string dir = package_dir("hl7.fhir.r4.core#4.0.1");
-  if (!dir.empty()) {
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(dir)) {
-      std::string name = e.path().filename().string();
-      if (name.rfind("StructureDefinition-", 0) == 0) files.push_back(e.path());
-    }
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) {
-      auto doc = json::Document::parse_file(f.string());
-      if (!doc) return nullptr;
-      out->documents.push_back(std::move(*doc));
-    }
-  } else if (const char* bundles = std::getenv("GW_R4_BUNDLE_DIR"); bundles && *bundles) {
-    // Development fallback: HL7's definition bundles, before the cache exists.
-    for (const char* f : {"profiles-types.json", "profiles-resources.json"}) {
-      auto doc = json::Document::parse_file(std::string(bundles) + "/" + f);
-      if (!doc) return nullptr;
-      out->documents.push_back(std::move(*doc));
-    }
-  } else {
+  packages::LoadOptions options;
+  options.cache_dir = package_cache_dir();
+  for (std::string_view id : packages::kDefaultPackages) options.packages.emplace_back(id);
+  auto registry = packages::Registry::load(options);
+  if (!registry) {
+    ADD_FAILURE() << registry.error().to_string();
     return nullptr;
   }
-  std::vector<json::Value> sds;
-  for (const auto& d : out->documents) {
-    json::Value root = d.root();
-    if (root.find("resourceType").str() == "Bundle") {
-      for (json::Value e : root.find("entry").items()) sds.push_back(e.find("resource"));
-    } else {
-      sds.push_back(root);
-    }
+  out->registry = *registry;
+  auto model = fhir::Model::from_registry(*out->registry);
+  if (!model) {
+    ADD_FAILURE() << model.error().to_string();
+    return nullptr;
   }
-  auto model = fhir::Model::build(sds);
-  if (!model) return nullptr;
   out->model = *model;
   return out;
 }

@@ -4,6 +4,7 @@
 
 #include "gateway/fhir/fhir.hpp"
 #include "gateway/json/json.hpp"
+#include "gateway/packages/packages.hpp"
 
 #include <memory>
 #include <string>
@@ -23,7 +24,7 @@ std::string package_dir(const std::string& id);
 /// once per process. Fails the calling test (ADD_FAILURE) and returns null if
 /// the cache is missing: the README's test command installs it first.
 struct CoreDefinitions {
-  std::vector<json::Document> documents;
+  std::shared_ptr<const packages::Registry> registry;  ///< R4 core + IPS (+ terminology)
   std::shared_ptr<const fhir::Model> model;
 };
 const CoreDefinitions* core_definitions();
