@@ -61,7 +61,7 @@ const char* const kCountedTypes[] = {"MedicationStatement", "MedicationRequest",
 // Values planted in the fixtures: none may appear anywhere in any output.
 const char* const kPlantedValues[] = {"P99887766", "ASY-2024-556677", "12 Hidden Lane", "Springfield Heights",
                                       "7 Shelter Road", "Jasmin Street", "Aleppo-Bustan", "Stateless Bidoon",
-                                      "Subsidiary protection", "51.2277"};
+                                      "Subsidiary protection", "51.2277", "Container 14", "Grenzstadt"};
 
 struct Scan {
   std::vector<std::string> problems;

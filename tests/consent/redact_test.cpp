@@ -22,7 +22,8 @@ const char* const kPlantedStatus[] = {
 };
 const char* const kPlantedLocation[] = {
     "12 Hidden Lane", "Hidden Lane", "Springfield Heights", "40291", "7 Shelter Road", "Lindenau-Nord",
-    "Jasmin Street", "geolocation", "51.2277", "6.7735", "Location/", "\"Location\"",
+    "Jasmin Street", "geolocation", "51.2277", "6.7735", "Location/", "\"Location\"", "Container 14", "Grenzstadt",
+    "PTRES", "Patient's Residence",
 };
 
 std::size_t count_resources(json::Value bundle, std::string_view type) {
@@ -89,6 +90,7 @@ TEST_F(RedactPlanted, StatusAndLocationAreGoneClinicalDataStays) {
   EXPECT_EQ(count_resources(bundle, "AllergyIntolerance"), 1u);
   EXPECT_EQ(count_resources(bundle, "Immunization"), 1u);
   EXPECT_EQ(count_resources(bundle, "Appointment"), 1u);
+  EXPECT_EQ(count_resources(bundle, "ServiceRequest"), 1u);
   EXPECT_EQ(count_resources(bundle, "Observation"), 1u);  // smoking stays, immigration status goes
   EXPECT_EQ(count_resources(bundle, "DocumentReference"), 0u);  // its only content was an attachment
   EXPECT_EQ(count_resources(bundle, "Provenance"), 1u);  // the one about the shelter lost its only target
@@ -122,6 +124,10 @@ TEST_F(RedactPlanted, StatusAndLocationAreGoneClinicalDataStays) {
   EXPECT_FALSE(entry_of(bundle, "Provenance", "prov-1").find("location"));
   EXPECT_FALSE(entry_of(bundle, "RelatedPerson", "brother").find("address"));
   EXPECT_FALSE(entry_of(bundle, "Condition", "diabetes").find("note"));
+  json::Value visit = entry_of(bundle, "ServiceRequest", "home-visit");
+  EXPECT_FALSE(visit.find("locationCode"));
+  EXPECT_FALSE(visit.find("locationReference"));
+  EXPECT_TRUE(visit.find("code"));
 
   // DS4P labels: the bundle and the changed resources say REDACTED; the
   // confidentiality stays normal because no sensitive category was released.
