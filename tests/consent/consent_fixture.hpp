@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <string>
 
 #include "tests/support/test_support.hpp"
@@ -49,6 +50,21 @@ inline json::Document load(const std::string& fixture) { return parse(gw::testin
 /// A point in time inside the fixture consents' periods.
 inline TimePoint fixture_now() {
   return TimePoint(std::chrono::seconds(1718000000));  // 2024-06-10T06:13:20Z
+}
+
+/// Lower case and single spaces, written independently of the engine's
+/// normalisation.
+inline std::string normalised(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
 }
 
 /// Audit reason and findings, for failure messages.
