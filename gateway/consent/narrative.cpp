@@ -58,6 +58,36 @@ class Renderer {
     return std::string(d.empty() ? str(c, "code") : d);
   }
 
+  // What a reference points at, in a few words, when the target is in the
+  // input and kept: its code, medication, vaccine or name (read through the
+  // plan like everything else). Lets a section narrative list "Type 2
+  // diabetes" rather than a urn:uuid.
+  std::string target_summary(std::string_view ref) const {
+    if (ref.empty() || ref[0] == '#') return {};
+    for (const ResourceInfo& info : s_.resources) {
+      if (info.removed) continue;
+      bool match = (!info.full_url.empty() && info.full_url == ref) ||
+                   (!info.id.empty() && ref.size() > info.type.size() + info.id.size() &&
+                    ref.substr(ref.size() - info.type.size() - info.id.size() - 1) == "/" + info.type + "/" + info.id) ||
+                   (!info.id.empty() && ref == info.type + "/" + info.id);
+      if (!match) continue;
+      std::vector<fhir::Node> kids;
+      for (std::string_view name : {"code", "medication", "vaccineCode", "name", "type"}) {
+        kids.clear();
+        s_.model.children(info.node, name, kids);
+        for (const fhir::Node& k : kids) {
+          if (!k.type || s_.is_dropped(k.value, k.extension_part)) continue;
+          const std::string& kt = k.type->name;
+          if (kt != "CodeableConcept" && kt != "HumanName" && kt != "string") continue;
+          std::string text = render(k);
+          if (!text.empty()) return text;
+        }
+      }
+      return {};
+    }
+    return {};
+  }
+
   std::string render(const fhir::Node& n) const {
     const std::string& t = n.type->name;
     json::Value v = n.value;
@@ -84,7 +114,10 @@ class Renderer {
     if (t == "Money") return std::string(v.find("value").str()) + " " + std::string(str(v, "currency"));
     if (t == "Reference") {
       std::string_view d = str(v, "display");
-      return std::string(d.empty() ? str(v, "reference") : d);
+      if (!d.empty()) return std::string(d);
+      std::string_view ref = str(v, "reference");
+      std::string summary = target_summary(ref);
+      return summary.empty() ? std::string(ref) : summary;
     }
     if (t == "HumanName") {
       std::string_view text = str(v, "text");
