@@ -82,23 +82,47 @@ bool is_word_byte(unsigned char c) {
 }
 
 // Collected text of the output: one normalised segment per string, with
-// the path it came from.
+// the JSON offset of the value it came from (the path is worked out only
+// for a hit, which is rare).
 struct TextIndex {
   std::string text;
-  std::vector<std::pair<std::size_t, std::string>> segments;  // start offset, path
-  void add(std::string_view raw, std::string path) {
+  std::vector<std::pair<std::size_t, std::uint32_t>> segments;  // start in text, JSON offset
+  void add(std::string_view raw, std::uint32_t json_offset) {
     std::string n = detail::normalise_text(raw);
     if (n.empty()) return;
-    segments.emplace_back(text.size(), std::move(path));
+    segments.emplace_back(text.size(), json_offset);
     text += n;
     text += '\n';
   }
-  const std::string& path_at(std::size_t offset) const {
+  std::uint32_t json_offset_at(std::size_t offset) const {
     auto it = std::upper_bound(segments.begin(), segments.end(), offset,
                                [](std::size_t o, const auto& seg) { return o < seg.first; });
     return std::prev(it)->second;
   }
 };
+
+// Path of the value starting at `offset` (raw JSON walk, members by key,
+// arrays by index), or "" when not found.
+bool path_to_offset(json::Value v, std::uint32_t offset, std::string& path, int depth) {
+  if (v.offset() == offset) return true;
+  if (depth > 300 || !(v.is_object() || v.is_array())) return false;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    json::Value child = v[i];
+    // Children are in document order: skip those that end before the target.
+    if (i + 1 < v.size() && v[i + 1].offset() <= offset) continue;
+    std::size_t keep = path.size();
+    if (v.is_object()) {
+      path += ".";
+      path += v.key(i);
+    } else {
+      path += "[" + std::to_string(i) + "]";
+    }
+    if (path_to_offset(child, offset, path, depth + 1)) return true;
+    path.resize(keep);
+    return false;
+  }
+  return false;
+}
 
 class Verifier {
  public:
@@ -278,7 +302,6 @@ void Verifier::check_node(const fhir::Node& node, const fhir::Node& scope, const
         }
       }
     }
-    text_.add(v.find("value").str(), path.str());
   } else if (t == "Coding") {
     std::string key = std::string(v.find("system").str()) + "|" + std::string(v.find("code").str());
     if (auto it = denied_.codes.find(key); it != denied_.codes.end()) add(Finding::Kind::kCode, it->second, path);
@@ -319,10 +342,10 @@ void Verifier::check_node(const fhir::Node& node, const fhir::Node& scope, const
     if (p_.narrative == detail::NarrativeAction::kRemove || v.find("status").str() != "generated") {
       add(Finding::Kind::kFreeText, -1, path);
     }
-    text_.add(detail::xhtml_text(v.find("div").str()), path.str());
+    if (json::Value div = v.find("div")) text_.add(detail::xhtml_text(div.str()), div.offset());
   }
   if (node.is_primitive() && node.has_primitive_value() && v.is_string() && t != "xhtml" && t != "base64Binary") {
-    text_.add(v.str(), path.str());
+    text_.add(v.str(), v.offset());
   }
 }
 
@@ -363,7 +386,8 @@ void Verifier::scan_values(std::span<const std::string> removed_values) {
       if (before_ok && after_ok) {
         Finding f;
         f.kind = Finding::Kind::kValue;
-        f.path = text_.path_at(pos);
+        f.path = root_.type->name;
+        if (!path_to_offset(root_.value, text_.json_offset_at(pos), f.path, 0)) f.path = root_.type->name;
         findings_.push_back(std::move(f));
         break;
       }
