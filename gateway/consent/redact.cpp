@@ -19,6 +19,7 @@
 #include "gateway/consent/detail/engine.hpp"
 
 #include <algorithm>
+#include <deque>
 
 namespace gw::consent {
 
@@ -141,8 +142,23 @@ class Redactor {
   void collect_object(json::Value obj, const fhir::TypeDef* t, bool include_refs, std::uint32_t depth);
   void add_value(std::string_view raw, std::unordered_set<std::string>& into);
 
+  // Children of the node being walked, one vector per depth, reused so the
+  // walks do not allocate per node.
+  std::vector<fhir::Node>& kids_at(std::uint32_t depth) {
+    if (pool_.size() <= depth) pool_.resize(depth + 1);
+    pool_[depth].clear();
+    return pool_[depth];
+  }
+  // `_name` of a member, built in a reused buffer.
+  json::Value underscore_sibling(json::Value obj, std::string_view key) {
+    underscore_.assign(1, '_');
+    underscore_.append(key);
+    return obj.find(underscore_);
+  }
+
   RedactState& s_;
-  std::vector<fhir::Node> scratch_;
+  std::deque<std::vector<fhir::Node>> pool_;  // deque: growing keeps references valid
+  std::string underscore_;
 };
 
 // ---------------------------------------------------------------------------
@@ -153,9 +169,10 @@ void Redactor::discover(const fhir::Node& node, int current, PathStack& path, st
     s_.limit_hit = true;
     return;
   }
-  std::vector<fhir::Node> kids;
+  std::vector<fhir::Node>& kids = kids_at(depth);
   s_.model.children(node, kids);
-  for (const fhir::Node& k : kids) {
+  for (std::size_t i = 0; i < kids.size(); ++i) {
+    const fhir::Node k = kids[i];  // a copy: deeper walks reuse other vectors only
     if (!k.type) continue;
     path.push(k.name, k.index);
     if (k.is_resource()) {
@@ -271,11 +288,11 @@ void Redactor::mark_walk(const fhir::Node& node, const fhir::Node* parent, int r
   } else if (tname == "Narrative") {
     mark(node, Mark{Mark::Kind::kNarrative, -1});
   }
-  std::vector<fhir::Node> kids;
+  std::vector<fhir::Node>& kids = kids_at(depth);
   s_.model.children(node, kids);
-  for (const fhir::Node& k : kids) {
-    if (!k.type || k.is_resource()) continue;  // nested resources are marked on their own
-    mark_walk(k, &node, r, depth + 1);
+  for (std::size_t i = 0; i < kids.size(); ++i) {
+    if (!kids[i].type || kids[i].is_resource()) continue;  // nested resources are marked on their own
+    mark_walk(kids[i], &node, r, depth + 1);
   }
 }
 
@@ -567,7 +584,7 @@ Redactor::PlanResult Redactor::plan_object(json::Value obj, const fhir::TypeDef*
       continue;
     }
     json::Value v = underscore ? json::Value() : obj[i];
-    json::Value e = underscore ? obj[i] : obj.find(std::string("_") + std::string(key));
+    json::Value e = underscore ? obj[i] : underscore_sibling(obj, key);
     bool had = false, kept_any = false;
     const fhir::TypeDef* probe = detail::element_type(s_.model, m, v.is_array() ? v[0] : v);
     bool trivial = probe && probe->kind == fhir::TypeKind::kPrimitive && (probe->name == "code" || probe->name == "boolean");
