@@ -47,7 +47,8 @@ const Env& env() {
     auto policy = gw::consent::Policy::load_file(config->policy_path, out->model);
     if (!policy) die(policy.error());
     out->policy = *policy;
-    out->engine = std::make_unique<gw::consent::Engine>(out->policy, out->model, config->recipients);
+    out->engine =
+        std::make_unique<gw::consent::Engine>(out->policy, out->model, config->recipients);
     return out;
   }();
   return *e;

@@ -11,8 +11,8 @@
 
 namespace gw::consent {
 
-using detail::ObjectReader;
 using detail::index_path;
+using detail::ObjectReader;
 
 namespace {
 
@@ -29,7 +29,8 @@ constexpr std::string_view kOperations[] = {"submit", "receive", "pull"};
 bool is_recipient_id(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
   for (char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '.')) {
       return false;
     }
   }
@@ -55,23 +56,29 @@ Result<Recipient> read_recipient(json::Value v, const std::string& path) {
   Recipient rec;
   GW_TRY(rec.id, r.string("id"));
   if (!is_recipient_id(rec.id)) {
-    return fail(ErrorCode::kParse, "recipient ids use letters, digits, '-' and '.' (at most 64)", r.child("id"));
+    return fail(ErrorCode::kParse, "recipient ids use letters, digits, '-' and '.' (at most 64)",
+                r.child("id"));
   }
   GW_TRY(rec.organization, r.string("organization"));
   GW_TRY(std::string kind, r.string("kind"));
-  auto k = std::find_if(std::begin(kKinds), std::end(kKinds), [&](const auto& e) { return e.first == kind; });
+  auto k = std::find_if(std::begin(kKinds), std::end(kKinds),
+                        [&](const auto& e) { return e.first == kind; });
   if (k == std::end(kKinds)) {
     return fail(ErrorCode::kParse,
-                "kind must be hospital, community-clinic, ngo, settlement-service or health-assessment-centre",
+                "kind must be hospital, community-clinic, ngo, settlement-service or "
+                "health-assessment-centre",
                 r.child("kind"));
   }
   rec.kind = k->second;
   GW_TRY(rec.endpoint, r.string("endpoint"));
-  if (!is_http_url(rec.endpoint)) return fail(ErrorCode::kParse, "endpoint must be an http(s) URL", r.child("endpoint"));
+  if (!is_http_url(rec.endpoint))
+    return fail(ErrorCode::kParse, "endpoint must be an http(s) URL", r.child("endpoint"));
   GW_TRY(rec.operations, r.string_array("operations", true));
   for (std::size_t i = 0; i < rec.operations.size(); ++i) {
-    if (std::find(std::begin(kOperations), std::end(kOperations), rec.operations[i]) == std::end(kOperations)) {
-      return fail(ErrorCode::kParse, "operations are submit, receive and pull", index_path(r.child("operations"), i));
+    if (std::find(std::begin(kOperations), std::end(kOperations), rec.operations[i]) ==
+        std::end(kOperations)) {
+      return fail(ErrorCode::kParse, "operations are submit, receive and pull",
+                  index_path(r.child("operations"), i));
     }
   }
   GW_CHECK_OK(r.finish());
@@ -101,7 +108,8 @@ Result<GatewayConfig> parse_gateway_config(std::string_view json_text, std::stri
   GatewayConfig config;
   json::Value policy = root.find("consentPolicy");
   if (!policy || !policy.is_string() || policy.str().empty()) {
-    return fail(ErrorCode::kParse, "missing consentPolicy (path of the consent policy file)", "consentPolicy");
+    return fail(ErrorCode::kParse, "missing consentPolicy (path of the consent policy file)",
+                "consentPolicy");
   }
   std::filesystem::path p(std::string(policy.str()));
   if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(std::string(base_dir)) / p;

@@ -204,7 +204,7 @@ struct Recipient {
   std::string id;            ///< stable id, e.g. "demo-clinic" (letters, digits, '-', '.')
   std::string organization;  ///< organization name
   RecipientKind kind = RecipientKind::kHospital;
-  std::string endpoint;      ///< base URL of its FHIR endpoint (http or https)
+  std::string endpoint;  ///< base URL of its FHIR endpoint (http or https)
   /// What it may do: "submit" (push documents to the gateway), "receive"
   /// (get handoffs forwarded), "pull" (query a patient summary).
   std::vector<std::string> operations;
@@ -270,9 +270,9 @@ struct Provision {
 /// The parts of a FHIR Consent that decide a release.
 struct PatientConsent {
   std::string id;
-  std::string status;              ///< draft | proposed | active | rejected | inactive | entered-in-error
-  bool privacy_scope = false;      ///< scope is consentscope#patient-privacy
-  std::string patient_reference;   ///< Consent.patient.reference
+  std::string status;  ///< draft | proposed | active | rejected | inactive | entered-in-error
+  bool privacy_scope = false;     ///< scope is consentscope#patient-privacy
+  std::string patient_reference;  ///< Consent.patient.reference
   Provision provision;
   friend bool operator==(const PatientConsent&, const PatientConsent&) = default;
 };
@@ -320,12 +320,12 @@ Decision decide(const Policy& policy, const Recipient& recipient, std::string_vi
 /// never contain values.
 struct Removal {
   enum class Action : std::uint8_t {
-    kRemoved,      ///< element or resource removed by a category rule
-    kCoarsened,    ///< address reduced to country or region
-    kFreeText,     ///< note / attachment removed, narrative regenerated or removed
-    kDangling,     ///< reference to a removed resource dropped
-    kEmptied,      ///< element dropped because what made it meaningful was removed
-    kUnknown,      ///< JSON member the model does not know, dropped (fail closed)
+    kRemoved,    ///< element or resource removed by a category rule
+    kCoarsened,  ///< address reduced to country or region
+    kFreeText,   ///< note / attachment removed, narrative regenerated or removed
+    kDangling,   ///< reference to a removed resource dropped
+    kEmptied,    ///< element dropped because what made it meaningful was removed
+    kUnknown,    ///< JSON member the model does not know, dropped (fail closed)
   };
   Action action = Action::kRemoved;
   std::string path;
@@ -337,8 +337,8 @@ std::string_view to_string(Removal::Action a);
 
 /// What redact() produced.
 struct Redaction {
-  std::string document;                  ///< the redacted JSON ("" when the root was withheld)
-  bool root_withheld = false;            ///< the input resource itself belongs to a denied category
+  std::string document;        ///< the redacted JSON ("" when the root was withheld)
+  bool root_withheld = false;  ///< the input resource itself belongs to a denied category
   std::vector<Removal> removals;
   /// Normalised strings (lower case, single spaces, length >= 4) of the
   /// values removed for denied categories: the verifier hunts for them in
@@ -357,15 +357,15 @@ Result<Redaction> redact(const Policy& policy, const fhir::Model& model, json::V
 /// A denied element or a removed value found in an output.
 struct Finding {
   enum class Kind : std::uint8_t {
-    kExtension,     ///< extension with a denied URL
-    kIdentifier,    ///< identifier of a denied type or system
-    kCode,          ///< coding from a denied code list
-    kResource,      ///< resource of a denied type, or labelled with a denied category
-    kReference,     ///< reference to a removed or denied resource
-    kPath,          ///< element at a denied selector path (or an address not coarsened)
-    kFreeText,      ///< note, attachment or narrative that policy removes or regenerates
-    kValue,         ///< a removed value appears as text
-    kUnknownMember, ///< JSON member the model does not know
+    kExtension,      ///< extension with a denied URL
+    kIdentifier,     ///< identifier of a denied type or system
+    kCode,           ///< coding from a denied code list
+    kResource,       ///< resource of a denied type, or labelled with a denied category
+    kReference,      ///< reference to a removed or denied resource
+    kPath,           ///< element at a denied selector path (or an address not coarsened)
+    kFreeText,       ///< note, attachment or narrative that policy removes or regenerates
+    kValue,          ///< a removed value appears as text
+    kUnknownMember,  ///< JSON member the model does not know
   };
   Kind kind = Kind::kPath;
   std::string category;  ///< category code ("" for free text and unknown members)
@@ -382,8 +382,8 @@ std::string_view to_string(Finding::Kind k);
 /// on word boundaries) in narratives, notes, identifiers, display strings and
 /// other text. Returns the findings (empty = clean). Errors: kLimit beyond
 /// the depth limit.
-Result<std::vector<Finding>> verify(const Policy& policy, const fhir::Model& model, json::Value output,
-                                    const Decision& decision,
+Result<std::vector<Finding>> verify(const Policy& policy, const fhir::Model& model,
+                                    json::Value output, const Decision& decision,
                                     std::span<const std::string> removed_values,
                                     std::span<const std::string> removed_resources = {});
 

@@ -68,12 +68,14 @@ std::optional<DateTimeBounds> parse_fhir_datetime(std::string_view s) {
     return DateTimeBounds{from_seconds(days_from_civil(y, month, 1) * 86400),
                           from_seconds(days_from_civil(ny, nm, 1) * 86400)};
   }
-  if (s[7] != '-' || !digits(s, 8, 2, day) || day < 1 || day > days_in_month(y, month)) return std::nullopt;
+  if (s[7] != '-' || !digits(s, 8, 2, day) || day < 1 || day > days_in_month(y, month))
+    return std::nullopt;
   std::int64_t base = days_from_civil(y, month, day) * 86400;
   if (s.size() == 10) return DateTimeBounds{from_seconds(base), from_seconds(base + 86400)};
   // A time needs hours, minutes, seconds and a zone (FHIR dateTime rule).
-  if (s[10] != 'T' || !digits(s, 11, 2, hour) || s.size() < 19 || s[13] != ':' || !digits(s, 14, 2, minute) ||
-      s[16] != ':' || !digits(s, 17, 2, second) || hour > 23 || minute > 59 || second > 60) {
+  if (s[10] != 'T' || !digits(s, 11, 2, hour) || s.size() < 19 || s[13] != ':' ||
+      !digits(s, 14, 2, minute) || s[16] != ':' || !digits(s, 17, 2, second) || hour > 23 ||
+      minute > 59 || second > 60) {
     return std::nullopt;
   }
   std::size_t pos = 19;
@@ -95,8 +97,8 @@ std::optional<DateTimeBounds> parse_fhir_datetime(std::string_view s) {
     ++pos;
   } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
     unsigned oh = 0, om = 0;
-    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(s, pos + 4, 2, om) ||
-        oh > 14 || om > 59) {
+    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !digits(s, pos + 4, 2, om) || oh > 14 || om > 59) {
       return std::nullopt;
     }
     offset = (s[pos] == '+' ? 1 : -1) * static_cast<std::int64_t>(oh * 3600 + om * 60);
@@ -111,16 +113,17 @@ std::optional<DateTimeBounds> parse_fhir_datetime(std::string_view s) {
 }
 
 std::string format_instant(TimePoint t) {
-  std::int64_t secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  std::int64_t secs =
+      std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
   std::int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
   std::int64_t rem = secs - days * 86400;
   std::int64_t y = 0;
   unsigned m = 0, d = 0;
   civil_from_days(days, y, m, d);
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<long long>(y), m, d,
-                static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
-                static_cast<long long>(rem % 60));
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
+                static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
+                static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
   return buf;
 }
 

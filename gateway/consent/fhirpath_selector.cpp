@@ -13,7 +13,8 @@ namespace {
 
 class FhirPathSelector final : public Selector {
  public:
-  FhirPathSelector(fhirpath::Expression expr, std::string type, std::shared_ptr<const fhir::Model> model)
+  FhirPathSelector(fhirpath::Expression expr, std::string type,
+                   std::shared_ptr<const fhir::Model> model)
       : expr_(std::move(expr)), type_(std::move(type)), model_(std::move(model)) {}
 
   const std::string& resource_type() const override { return type_; }
@@ -30,7 +31,8 @@ class FhirPathSelector final : public Selector {
       // A selector names elements; a computed value (a Boolean, a String)
       // cannot be removed, so the policy is wrong and the release fails.
       if (!item.is_node()) {
-        return fail(ErrorCode::kInvalidArgument, "a policy selector produced a value that is not an element");
+        return fail(ErrorCode::kInvalidArgument,
+                    "a policy selector produced a value that is not an element");
       }
       out.push_back(item.node());
     }
@@ -49,8 +51,9 @@ std::string_view leading_identifier(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n')) ++i;
   std::size_t start = i;
-  while (i < text.size() && ((text[i] >= 'a' && text[i] <= 'z') || (text[i] >= 'A' && text[i] <= 'Z') ||
-                             (text[i] >= '0' && text[i] <= '9') || text[i] == '_')) {
+  while (i < text.size() &&
+         ((text[i] >= 'a' && text[i] <= 'z') || (text[i] >= 'A' && text[i] <= 'Z') ||
+          (text[i] >= '0' && text[i] <= '9') || text[i] == '_')) {
     ++i;
   }
   return text.substr(start, i - start);
@@ -70,7 +73,8 @@ Result<std::shared_ptr<const Selector>> compile_fhirpath_selector(
   opts.model = model;
   opts.context_type = type;
   GW_TRY(fhirpath::Expression expr, fhirpath::Expression::compile(text, opts));
-  return std::shared_ptr<const Selector>(std::make_shared<FhirPathSelector>(std::move(expr), std::move(type), model));
+  return std::shared_ptr<const Selector>(
+      std::make_shared<FhirPathSelector>(std::move(expr), std::move(type), model));
 }
 
 }  // namespace gw::consent::detail

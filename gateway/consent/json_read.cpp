@@ -38,7 +38,8 @@ Result<std::vector<std::string>> ObjectReader::string_array(std::string_view key
   json::Value v = get(key);
   std::vector<std::string> out;
   if (!v) {
-    if (required) return fail(ErrorCode::kParse, "missing required key '" + std::string(key) + "'", path_);
+    if (required)
+      return fail(ErrorCode::kParse, "missing required key '" + std::string(key) + "'", path_);
     return out;
   }
   if (!v.is_array()) return fail(ErrorCode::kParse, "expected an array of strings", child(key));

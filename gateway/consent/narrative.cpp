@@ -14,12 +14,23 @@ constexpr std::size_t kMaxItemsPerElement = 10;
 void append_escaped(std::string& out, std::string_view s) {
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
 }
@@ -68,7 +79,8 @@ class Renderer {
       if (info.removed) continue;
       bool match = (!info.full_url.empty() && info.full_url == ref) ||
                    (!info.id.empty() && ref.size() > info.type.size() + info.id.size() &&
-                    ref.substr(ref.size() - info.type.size() - info.id.size() - 1) == "/" + info.type + "/" + info.id) ||
+                    ref.substr(ref.size() - info.type.size() - info.id.size() - 1) ==
+                        "/" + info.type + "/" + info.id) ||
                    (!info.id.empty() && ref == info.type + "/" + info.id);
       if (!match) continue;
       std::vector<fhir::Node> kids;
@@ -111,7 +123,8 @@ class Renderer {
       if (!unit.empty()) out += " " + std::string(unit);
       return out;
     }
-    if (t == "Money") return std::string(v.find("value").str()) + " " + std::string(str(v, "currency"));
+    if (t == "Money")
+      return std::string(v.find("value").str()) + " " + std::string(str(v, "currency"));
     if (t == "Reference") {
       std::string_view d = str(v, "display");
       if (!d.empty()) return std::string(d);
@@ -176,8 +189,9 @@ void append_utf8(std::string& out, unsigned cp) {
 }
 
 bool skipped_element(std::string_view name) {
-  return name == "id" || name == "meta" || name == "text" || name == "contained" || name == "extension" ||
-         name == "modifierExtension" || name == "implicitRules" || name == "language" || name == "section";
+  return name == "id" || name == "meta" || name == "text" || name == "contained" ||
+         name == "extension" || name == "modifierExtension" || name == "implicitRules" ||
+         name == "language" || name == "section";
 }
 
 }  // namespace
@@ -237,18 +251,24 @@ std::string xhtml_text(std::string_view div) {
       if (semi != std::string_view::npos && semi - i <= 10) {
         std::string_view ent = div.substr(i + 1, semi - i - 1);
         char decoded = 0;
-        if (ent == "amp") decoded = '&';
-        else if (ent == "lt") decoded = '<';
-        else if (ent == "gt") decoded = '>';
-        else if (ent == "quot") decoded = '"';
-        else if (ent == "apos" || ent == "#39") decoded = '\'';
-        else if (ent == "nbsp" || ent == "#160") decoded = ' ';
+        if (ent == "amp")
+          decoded = '&';
+        else if (ent == "lt")
+          decoded = '<';
+        else if (ent == "gt")
+          decoded = '>';
+        else if (ent == "quot")
+          decoded = '"';
+        else if (ent == "apos" || ent == "#39")
+          decoded = '\'';
+        else if (ent == "nbsp" || ent == "#160")
+          decoded = ' ';
         else if (ent.size() > 1 && ent[0] == '#') {
           unsigned code = 0;
           bool hex = ent[1] == 'x' || ent[1] == 'X';
           for (std::size_t k = hex ? 2 : 1; k < ent.size(); ++k) {
             char d = ent[k];
-            unsigned digit = d >= '0' && d <= '9'   ? static_cast<unsigned>(d - '0')
+            unsigned digit = d >= '0' && d <= '9'          ? static_cast<unsigned>(d - '0')
                              : hex && d >= 'a' && d <= 'f' ? static_cast<unsigned>(d - 'a' + 10)
                              : hex && d >= 'A' && d <= 'F' ? static_cast<unsigned>(d - 'A' + 10)
                                                            : 1000;

@@ -39,7 +39,8 @@ Status read_concepts(json::Value arr, const std::string& path, std::vector<Codin
   for (json::Value cc : arr.items()) {
     if (!cc.is_object()) return fail(ErrorCode::kParse, "expected a CodeableConcept", path);
     json::Value codings = cc.find("coding");
-    if (codings && !codings.is_array()) return fail(ErrorCode::kParse, "expected an array", path + ".coding");
+    if (codings && !codings.is_array())
+      return fail(ErrorCode::kParse, "expected an array", path + ".coding");
     for (json::Value c : codings.items()) read_coding_into(c, out);
   }
   return {};
@@ -50,19 +51,22 @@ Result<TimeRange> read_period(json::Value v, const std::string& path) {
   TimeRange r;
   if (json::Value s = v.find("start")) {
     auto b = detail::parse_fhir_datetime(s.str());
-    if (!s.is_string() || !b) return fail(ErrorCode::kParse, "start is not a FHIR dateTime", path + ".start");
+    if (!s.is_string() || !b)
+      return fail(ErrorCode::kParse, "start is not a FHIR dateTime", path + ".start");
     r.start = b->low;
   }
   if (json::Value e = v.find("end")) {
     auto b = detail::parse_fhir_datetime(e.str());
-    if (!e.is_string() || !b) return fail(ErrorCode::kParse, "end is not a FHIR dateTime", path + ".end");
+    if (!e.is_string() || !b)
+      return fail(ErrorCode::kParse, "end is not a FHIR dateTime", path + ".end");
     r.end = b->high;
   }
   return r;
 }
 
 Result<Provision> read_provision(json::Value v, const std::string& path, int depth) {
-  if (depth > kMaxProvisionDepth) return fail(ErrorCode::kLimit, "provisions nest too deeply", path);
+  if (depth > kMaxProvisionDepth)
+    return fail(ErrorCode::kLimit, "provisions nest too deeply", path);
   if (!v.is_object()) return fail(ErrorCode::kParse, "expected a provision object", path);
   Provision p;
   if (json::Value t = v.find("type")) {
@@ -79,10 +83,13 @@ Result<Provision> read_provision(json::Value v, const std::string& path, int dep
     if (!actors.is_array()) return fail(ErrorCode::kParse, "expected an array", path + ".actor");
     for (json::Value a : actors.items()) {
       json::Value ref = a.find("reference");
-      if (!ref.is_object()) return fail(ErrorCode::kParse, "actor needs a reference", path + ".actor");
-      if (json::Value r = ref.find("reference"); r.is_string()) p.actor_references.emplace_back(r.str());
+      if (!ref.is_object())
+        return fail(ErrorCode::kParse, "actor needs a reference", path + ".actor");
+      if (json::Value r = ref.find("reference"); r.is_string())
+        p.actor_references.emplace_back(r.str());
       if (json::Value id = ref.find("identifier"); id.is_object()) {
-        p.actor_identifiers.push_back(Coding{std::string(id.find("system").str()), std::string(id.find("value").str())});
+        p.actor_identifiers.push_back(
+            Coding{std::string(id.find("system").str()), std::string(id.find("value").str())});
       }
     }
   }
@@ -91,11 +98,14 @@ Result<Provision> read_provision(json::Value v, const std::string& path, int dep
   GW_CHECK_OK(read_codings(v.find("purpose"), path + ".purpose", p.purposes));
   GW_CHECK_OK(read_codings(v.find("class"), path + ".class", p.classes));
   GW_CHECK_OK(read_concepts(v.find("code"), path + ".code", p.codes));
-  p.has_data_conditions = static_cast<bool>(v.find("data")) || static_cast<bool>(v.find("dataPeriod"));
+  p.has_data_conditions =
+      static_cast<bool>(v.find("data")) || static_cast<bool>(v.find("dataPeriod"));
   if (json::Value nested = v.find("provision")) {
-    if (!nested.is_array()) return fail(ErrorCode::kParse, "expected an array", path + ".provision");
+    if (!nested.is_array())
+      return fail(ErrorCode::kParse, "expected an array", path + ".provision");
     for (std::size_t i = 0; i < nested.size(); ++i) {
-      GW_TRY(Provision child, read_provision(nested[i], path + ".provision[" + std::to_string(i) + "]", depth + 1));
+      GW_TRY(Provision child,
+             read_provision(nested[i], path + ".provision[" + std::to_string(i) + "]", depth + 1));
       p.provisions.push_back(std::move(child));
     }
   }
@@ -192,10 +202,12 @@ Result<PatientConsent> parse_consent(json::Value resource) {
   PatientConsent c;
   c.id = std::string(resource.find("id").str());
   json::Value status = resource.find("status");
-  if (!status.is_string() || status.str().empty()) return fail(ErrorCode::kParse, "status is required", "Consent.status");
+  if (!status.is_string() || status.str().empty())
+    return fail(ErrorCode::kParse, "status is required", "Consent.status");
   c.status = std::string(status.str());
   for (json::Value coding : resource.find("scope").find("coding").items()) {
-    if (coding.find("system").str() == kConsentScope && coding.find("code").str() == "patient-privacy") {
+    if (coding.find("system").str() == kConsentScope &&
+        coding.find("code").str() == "patient-privacy") {
       c.privacy_scope = true;
     }
   }
@@ -220,7 +232,9 @@ Decision decide(const Policy& policy, const Recipient& recipient, std::string_vi
   std::vector<std::vector<std::string>> permit_sources(n);
   for (const PatientConsent& c : consents) {
     if (c.status != "active" || !c.privacy_scope || c.patient_reference.empty()) continue;
-    if (std::find(patient_keys.begin(), patient_keys.end(), c.patient_reference) == patient_keys.end()) continue;
+    if (std::find(patient_keys.begin(), patient_keys.end(), c.patient_reference) ==
+        patient_keys.end())
+      continue;
     std::vector<Effect> effects(n, Effect::kNone);
     evaluate(c.provision, std::vector<bool>(n, true), e, effects);
     for (std::size_t i = 0; i < n; ++i) {
@@ -237,7 +251,8 @@ Decision decide(const Policy& policy, const Recipient& recipient, std::string_vi
     } else if (permitted[i]) {
       d.permitted[i] = true;
       for (const std::string& id : permit_sources[i]) {
-        if (std::find(d.consent_ids.begin(), d.consent_ids.end(), id) == d.consent_ids.end()) d.consent_ids.push_back(id);
+        if (std::find(d.consent_ids.begin(), d.consent_ids.end(), id) == d.consent_ids.end())
+          d.consent_ids.push_back(id);
       }
     }
   }

@@ -6,9 +6,9 @@
 // rule), every rule must name a category that exists, every selector must
 // compile against the R4 model. What is accepted is then hashed in
 // canonical form, so a receipt can say exactly which rule set ran.
+#include "gateway/consent/detail/policy.hpp"
 #include "gateway/consent/consent.hpp"
 #include "gateway/consent/detail/json_read.hpp"
-#include "gateway/consent/detail/policy.hpp"
 #include "gateway/consent/detail/sha256.hpp"
 
 #include <algorithm>
@@ -18,8 +18,8 @@
 
 namespace gw::consent {
 
-using detail::ObjectReader;
 using detail::index_path;
+using detail::ObjectReader;
 
 namespace {
 
@@ -57,12 +57,13 @@ Result<Coding> read_coding(json::Value v, const std::string& path, const std::st
   (void)display;
   GW_CHECK_OK(r.finish());
   substitute(system, base);
-  if (!is_absolute_url(system)) return fail(ErrorCode::kParse, "system must be an absolute URL", path + ".system");
+  if (!is_absolute_url(system))
+    return fail(ErrorCode::kParse, "system must be an absolute URL", path + ".system");
   return Coding{std::move(system), std::move(code)};
 }
 
-Result<std::vector<Coding>> read_codings(json::Value v, const std::string& path, const std::string& base,
-                                         bool required) {
+Result<std::vector<Coding>> read_codings(json::Value v, const std::string& path,
+                                         const std::string& base, bool required) {
   std::vector<Coding> out;
   if (!v) {
     if (required) return fail(ErrorCode::kParse, "missing required list of codings", path);
@@ -98,7 +99,8 @@ Result<std::vector<std::string>> read_resource_types(ObjectReader& r, std::strin
   GW_TRY(std::vector<std::string> types, r.string_array(key, false));
   for (std::size_t i = 0; i < types.size(); ++i) {
     if (!known_resource_type(model, types[i])) {
-      return fail(ErrorCode::kInvalidArgument, "not an R4 resource type", index_path(r.child(key), i));
+      return fail(ErrorCode::kInvalidArgument, "not an R4 resource type",
+                  index_path(r.child(key), i));
     }
   }
   return types;
@@ -108,9 +110,12 @@ Result<std::vector<std::string>> read_resource_types(ObjectReader& r, std::strin
 
 std::string_view to_string(PurposeVerdict v) {
   switch (v) {
-    case PurposeVerdict::kAllowed: return "allowed";
-    case PurposeVerdict::kEnforcement: return "enforcement";
-    case PurposeVerdict::kUnknown: return "unknown";
+    case PurposeVerdict::kAllowed:
+      return "allowed";
+    case PurposeVerdict::kEnforcement:
+      return "enforcement";
+    case PurposeVerdict::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -132,7 +137,8 @@ void write_canonical(json::Writer& w, json::Value v, int depth) {
     case json::Kind::kObject: {
       std::vector<std::size_t> order(v.size());
       for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return v.key(a) < v.key(b); });
+      std::sort(order.begin(), order.end(),
+                [&](std::size_t a, std::size_t b) { return v.key(a) < v.key(b); });
       w.begin_object();
       for (std::size_t i : order) {
         w.key(v.key(i));
@@ -174,7 +180,8 @@ struct PolicyLoader {
 Status PolicyLoader::read_categories(ObjectReader& root, detail::CompiledPolicy& p) {
   json::Value cats = root.get("categories");
   if (!cats || !cats.is_array() || cats.size() == 0) {
-    return fail(ErrorCode::kParse, "expected a non-empty array of categories", root.child("categories"));
+    return fail(ErrorCode::kParse, "expected a non-empty array of categories",
+                root.child("categories"));
   }
   for (std::size_t i = 0; i < cats.size(); ++i) {
     std::string path = index_path("categories", i);
@@ -187,13 +194,15 @@ Status PolicyLoader::read_categories(ObjectReader& root, detail::CompiledPolicy&
     }
     if (p.categories.end() != std::find_if(p.categories.begin(), p.categories.end(),
                                            [&](const Category& o) { return o.code == c.code; })) {
-      return fail(ErrorCode::kInvalidArgument, "duplicate category code '" + c.code + "'", r.child("code"));
+      return fail(ErrorCode::kInvalidArgument, "duplicate category code '" + c.code + "'",
+                  r.child("code"));
     }
     GW_TRY(c.display, r.string("display"));
     GW_TRY(c.labels, read_codings(r.get("labels"), r.child("labels"), p.canonical_base, true));
     GW_TRY(c.confidentiality, r.string("confidentiality"));
     if (detail::confidentiality_rank(c.confidentiality) < 0) {
-      return fail(ErrorCode::kParse, "not a v3-Confidentiality code (U, L, M, N, R, V)", r.child("confidentiality"));
+      return fail(ErrorCode::kParse, "not a v3-Confidentiality code (U, L, M, N, R, V)",
+                  r.child("confidentiality"));
     }
     GW_TRY(std::string def, r.optional_string("default", "deny"));
     if (def != "deny" && def != "permit") {
@@ -213,7 +222,8 @@ Result<detail::Rule> PolicyLoader::read_rule(json::Value v, const std::string& p
   GW_CHECK_OK(r.check_object());
   detail::Rule rule;
   GW_TRY(rule.id, r.string("id"));
-  if (!is_token(rule.id, true, true)) return fail(ErrorCode::kParse, "rule ids are tokens", r.child("id"));
+  if (!is_token(rule.id, true, true))
+    return fail(ErrorCode::kParse, "rule ids are tokens", r.child("id"));
   GW_TRY(std::string category, r.string("category"));
   auto cat = std::find_if(p.categories.begin(), p.categories.end(),
                           [&](const Category& c) { return c.code == category; });
@@ -228,7 +238,8 @@ Result<detail::Rule> PolicyLoader::read_rule(json::Value v, const std::string& p
   if (json::Value s = r.get("select")) {
     ++kinds;
     rule.kind = RuleKind::kSelect;
-    if (!s.is_string() || s.str().empty()) return fail(ErrorCode::kParse, "expected a FHIRPath string", r.child("select"));
+    if (!s.is_string() || s.str().empty())
+      return fail(ErrorCode::kParse, "expected a FHIRPath string", r.child("select"));
     rule.select_text = std::string(s.str());
     substitute(rule.select_text, p.canonical_base);
     detail::parse_simple_path(rule.select_text, rule.select_path);
@@ -239,12 +250,16 @@ Result<detail::Rule> PolicyLoader::read_rule(json::Value v, const std::string& p
   if (json::Value e = r.get("extensions")) {
     ++kinds;
     rule.kind = RuleKind::kExtension;
-    if (!e.is_array() || e.size() == 0) return fail(ErrorCode::kParse, "expected a non-empty array of URLs", r.child("extensions"));
+    if (!e.is_array() || e.size() == 0)
+      return fail(ErrorCode::kParse, "expected a non-empty array of URLs", r.child("extensions"));
     for (std::size_t i = 0; i < e.size(); ++i) {
-      if (!e[i].is_string()) return fail(ErrorCode::kParse, "expected a URL", index_path(r.child("extensions"), i));
+      if (!e[i].is_string())
+        return fail(ErrorCode::kParse, "expected a URL", index_path(r.child("extensions"), i));
       std::string url(e[i].str());
       substitute(url, p.canonical_base);
-      if (!is_absolute_url(url)) return fail(ErrorCode::kParse, "expected an absolute URL", index_path(r.child("extensions"), i));
+      if (!is_absolute_url(url))
+        return fail(ErrorCode::kParse, "expected an absolute URL",
+                    index_path(r.child("extensions"), i));
       rule.extension_urls.push_back(std::move(url));
     }
   }
@@ -253,7 +268,8 @@ Result<detail::Rule> PolicyLoader::read_rule(json::Value v, const std::string& p
     rule.kind = RuleKind::kIdentifier;
     ObjectReader ir(ids, r.child("identifiers"));
     GW_CHECK_OK(ir.check_object());
-    GW_TRY(rule.identifier_types, read_codings(ir.get("types"), ir.child("types"), p.canonical_base, false));
+    GW_TRY(rule.identifier_types,
+           read_codings(ir.get("types"), ir.child("types"), p.canonical_base, false));
     GW_TRY(rule.identifier_systems, ir.string_array("systems", false));
     GW_CHECK_OK(ir.finish());
     for (auto& s : rule.identifier_systems) substitute(s, p.canonical_base);
@@ -268,7 +284,8 @@ Result<detail::Rule> PolicyLoader::read_rule(json::Value v, const std::string& p
   }
   GW_TRY(rule.remove_resource_types, read_resource_types(r, "removeResources", *p.model));
   if (!rule.remove_resource_types.empty() && rule.kind != RuleKind::kCode) {
-    return fail(ErrorCode::kInvalidArgument, "removeResources goes with codes", r.child("removeResources"));
+    return fail(ErrorCode::kInvalidArgument, "removeResources goes with codes",
+                r.child("removeResources"));
   }
   if (r.get("resourceTypes")) {
     ++kinds;
@@ -280,7 +297,8 @@ Result<detail::Rule> PolicyLoader::read_rule(json::Value v, const std::string& p
   }
   if (kinds != 1) {
     return fail(ErrorCode::kParse,
-                "a rule needs exactly one of select, extensions, identifiers, codes, resourceTypes", path);
+                "a rule needs exactly one of select, extensions, identifiers, codes, resourceTypes",
+                path);
   }
 
   GW_TRY(std::string action, r.optional_string("action", "remove"));
@@ -315,7 +333,8 @@ Status PolicyLoader::read_rules(ObjectReader& root, detail::CompiledPolicy& p) {
     GW_TRY(detail::Rule rule, read_rule(rules[i], index_path("rules", i), p));
     for (const auto& other : p.rules) {
       if (other.id == rule.id) {
-        return fail(ErrorCode::kInvalidArgument, "duplicate rule id '" + rule.id + "'", index_path("rules", i) + ".id");
+        return fail(ErrorCode::kInvalidArgument, "duplicate rule id '" + rule.id + "'",
+                    index_path("rules", i) + ".id");
       }
     }
     p.rules.push_back(std::move(rule));
@@ -345,9 +364,11 @@ Result<std::shared_ptr<const Policy>> PolicyLoader::load(std::string_view text,
   GW_TRY(p.canonical_base, r.string("canonicalBase"));
   if (!is_absolute_url(p.canonical_base) || p.canonical_base.back() == '/' ||
       p.canonical_base.find("${") != std::string::npos) {
-    return fail(ErrorCode::kParse, "expected an http(s) URL without a trailing '/'", "canonicalBase");
+    return fail(ErrorCode::kParse, "expected an http(s) URL without a trailing '/'",
+                "canonicalBase");
   }
-  GW_TRY(p.url, r.optional_string("url", std::string(kBasePlaceholder) + "/consent-policy/" + p.id));
+  GW_TRY(p.url,
+         r.optional_string("url", std::string(kBasePlaceholder) + "/consent-policy/" + p.id));
   substitute(p.url, p.canonical_base);
 
   // Purposes of use.
@@ -361,14 +382,17 @@ Result<std::shared_ptr<const Policy>> PolicyLoader::load(std::string_view text,
     GW_TRY(p.enforcement_purposes, read_purpose_codes(pr, "enforcement"));
     GW_CHECK_OK(pr.finish());
     for (const auto& a : p.allowed_purposes) {
-      if (std::find(p.enforcement_purposes.begin(), p.enforcement_purposes.end(), a) != p.enforcement_purposes.end()) {
-        return fail(ErrorCode::kInvalidArgument, "purpose '" + a + "' is both allowed and enforcement", "purposes");
+      if (std::find(p.enforcement_purposes.begin(), p.enforcement_purposes.end(), a) !=
+          p.enforcement_purposes.end()) {
+        return fail(ErrorCode::kInvalidArgument,
+                    "purpose '" + a + "' is both allowed and enforcement", "purposes");
       }
     }
   }
   GW_TRY(p.base_confidentiality, r.optional_string("confidentiality", "N"));
   if (detail::confidentiality_rank(p.base_confidentiality) < 0) {
-    return fail(ErrorCode::kParse, "not a v3-Confidentiality code (U, L, M, N, R, V)", "confidentiality");
+    return fail(ErrorCode::kParse, "not a v3-Confidentiality code (U, L, M, N, R, V)",
+                "confidentiality");
   }
   GW_CHECK_OK(read_categories(r, p));
   GW_CHECK_OK(read_rules(r, p));
@@ -389,8 +413,8 @@ Result<std::shared_ptr<const Policy>> PolicyLoader::load(std::string_view text,
     for (std::string_view key : {"notes", "attachments"}) {
       GW_TRY(std::string action, fr.optional_string(key, "remove"));
       if (action != "remove") {
-        return fail(ErrorCode::kUnsupported, "free text cannot be passed through unchecked: only \"remove\"",
-                    fr.child(key));
+        return fail(ErrorCode::kUnsupported,
+                    "free text cannot be passed through unchecked: only \"remove\"", fr.child(key));
       }
     }
     GW_CHECK_OK(fr.finish());
@@ -402,7 +426,8 @@ Result<std::shared_ptr<const Policy>> PolicyLoader::load(std::string_view text,
       std::uint32_t depth = 0;
       std::string_view s = d.str();
       auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), depth);
-      if (!d.is_number() || ec != std::errc() || ptr != s.data() + s.size() || depth < 16 || depth > 256) {
+      if (!d.is_number() || ec != std::errc() || ptr != s.data() + s.size() || depth < 16 ||
+          depth > 256) {
         return fail(ErrorCode::kParse, "expected an integer from 16 to 256", "limits.maxDepth");
       }
       p.max_depth = depth;
@@ -455,10 +480,12 @@ PurposeVerdict Policy::check_purpose(std::string_view system, std::string_view c
   const auto& p = *compiled_;
   if (!system.empty() && system != p.purpose_system) return PurposeVerdict::kUnknown;
   // Enforcement is checked first so a code can never be both.
-  if (std::find(p.enforcement_purposes.begin(), p.enforcement_purposes.end(), code) != p.enforcement_purposes.end()) {
+  if (std::find(p.enforcement_purposes.begin(), p.enforcement_purposes.end(), code) !=
+      p.enforcement_purposes.end()) {
     return PurposeVerdict::kEnforcement;
   }
-  if (std::find(p.allowed_purposes.begin(), p.allowed_purposes.end(), code) != p.allowed_purposes.end()) {
+  if (std::find(p.allowed_purposes.begin(), p.allowed_purposes.end(), code) !=
+      p.allowed_purposes.end()) {
     return PurposeVerdict::kAllowed;
   }
   return PurposeVerdict::kUnknown;

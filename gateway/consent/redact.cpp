@@ -39,7 +39,8 @@ std::string PathStack::str() const {
   return s;
 }
 
-const fhir::TypeDef* element_type(const fhir::Model& model, const fhir::TypeDef::KeyMatch& m, json::Value v) {
+const fhir::TypeDef* element_type(const fhir::Model& model, const fhir::TypeDef::KeyMatch& m,
+                                  json::Value v) {
   if (m.element->backbone) return m.element->backbone;
   if (m.type == "Resource" || m.type == "DomainResource") {
     const fhir::TypeDef* t = v.is_object() ? model.type(v.find("resourceType").str()) : nullptr;
@@ -91,7 +92,8 @@ bool in_list(const std::vector<std::string>& list, std::string_view s) {
 }
 
 bool coding_in(const std::vector<Coding>& list, std::string_view system, std::string_view code) {
-  return std::any_of(list.begin(), list.end(), [&](const Coding& c) { return c.system == system && c.code == code; });
+  return std::any_of(list.begin(), list.end(),
+                     [&](const Coding& c) { return c.system == system && c.code == code; });
 }
 
 // Strips "/_history/<v>" from a reference.
@@ -130,16 +132,20 @@ class Redactor {
     bool content = false;
     bool required_emptied = false;
   };
-  PlanResult plan_object(json::Value obj, const fhir::TypeDef* type, int r, PathStack& path, std::uint32_t depth);
-  bool plan_item(json::Value v, json::Value e, const fhir::TypeDef::KeyMatch& m, int r, PathStack& path,
-                 std::uint32_t depth);
+  PlanResult plan_object(json::Value obj, const fhir::TypeDef* type, int r, PathStack& path,
+                         std::uint32_t depth);
+  bool plan_item(json::Value v, json::Value e, const fhir::TypeDef::KeyMatch& m, int r,
+                 PathStack& path, std::uint32_t depth);
   bool plan_coarsen(json::Value v, int rule_index, int r, PathStack& path);
   bool dangling(json::Value ref, int r) const;
-  void record(Removal::Action a, int r, const PathStack& path, int rule, int category, bool modifies = true);
+  void record(Removal::Action a, int r, const PathStack& path, int rule, int category,
+              bool modifies = true);
   void note_retained(json::Value v, const fhir::TypeDef* t, const fhir::TypeDef* parent);
   // --- values ---
-  void collect_values(json::Value v, json::Value e, const fhir::TypeDef* t, bool include_refs, std::uint32_t depth);
-  void collect_object(json::Value obj, const fhir::TypeDef* t, bool include_refs, std::uint32_t depth);
+  void collect_values(json::Value v, json::Value e, const fhir::TypeDef* t, bool include_refs,
+                      std::uint32_t depth);
+  void collect_object(json::Value obj, const fhir::TypeDef* t, bool include_refs,
+                      std::uint32_t depth);
   void add_value(std::string_view raw, std::unordered_set<std::string>& into);
 
   // Children of the node being walked, one vector per depth, reused so the
@@ -183,7 +189,8 @@ void Redactor::discover(const fhir::Node& node, int current, PathStack& path, st
       info.id = std::string(k.value.find("id").str());
       info.parent = current;
       info.contained = k.name == "contained";
-      if (node.type && node.type->name == "Bundle.entry") info.full_url = std::string(node.value.find("fullUrl").str());
+      if (node.type && node.type->name == "Bundle.entry")
+        info.full_url = std::string(node.value.find("fullUrl").str());
       int index = static_cast<int>(s_.resources.size());
       info.scope = info.contained ? s_.resources[static_cast<std::size_t>(current)].scope : index;
       info.released.assign(s_.policy.categories.size(), false);
@@ -209,9 +216,12 @@ void Redactor::mark(const fhir::Node& node, Mark m) {
   // Strongest action wins: remove > coarsen > free text.
   auto strength = [](Mark::Kind k) {
     switch (k) {
-      case Mark::Kind::kRemove: return 3;
-      case Mark::Kind::kCoarsen: return 2;
-      default: return 1;
+      case Mark::Kind::kRemove:
+        return 3;
+      case Mark::Kind::kCoarsen:
+        return 2;
+      default:
+        return 1;
     }
   };
   if (strength(m.kind) > strength(it->second.kind)) it->second = m;
@@ -219,7 +229,8 @@ void Redactor::mark(const fhir::Node& node, Mark m) {
 
 void Redactor::apply(const Rule& rule, int rule_index, const fhir::Node& node, int r) {
   if (s_.permitted(rule.category)) {
-    s_.resources[static_cast<std::size_t>(r)].released[static_cast<std::size_t>(rule.category)] = true;
+    s_.resources[static_cast<std::size_t>(r)].released[static_cast<std::size_t>(rule.category)] =
+        true;
     return;
   }
   Mark m;
@@ -241,7 +252,8 @@ void Redactor::apply_resource(int r, int rule_index, int category) {
   info.removed_category = category;
 }
 
-void Redactor::mark_walk(const fhir::Node& node, const fhir::Node* parent, int r, std::uint32_t depth) {
+void Redactor::mark_walk(const fhir::Node& node, const fhir::Node* parent, int r,
+                         std::uint32_t depth) {
   if (depth > s_.policy.max_depth) {
     s_.limit_hit = true;
     return;
@@ -291,7 +303,8 @@ void Redactor::mark_walk(const fhir::Node& node, const fhir::Node* parent, int r
   std::vector<fhir::Node>& kids = kids_at(depth);
   s_.model.children(node, kids);
   for (std::size_t i = 0; i < kids.size(); ++i) {
-    if (!kids[i].type || kids[i].is_resource()) continue;  // nested resources are marked on their own
+    if (!kids[i].type || kids[i].is_resource())
+      continue;  // nested resources are marked on their own
     mark_walk(kids[i], &node, r, depth + 1);
   }
 }
@@ -307,7 +320,8 @@ Status Redactor::mark_resource(int r) {
   }
   for (json::Value label : info.node.value.find("meta").find("security").items()) {
     for (std::size_t c = 0; c < s_.policy.categories.size(); ++c) {
-      if (coding_in(s_.policy.categories[c].labels, label.find("system").str(), label.find("code").str())) {
+      if (coding_in(s_.policy.categories[c].labels, label.find("system").str(),
+                    label.find("code").str())) {
         apply_resource(r, -1, static_cast<int>(c));
       }
     }
@@ -404,7 +418,8 @@ void Redactor::record(Removal::Action a, int r, const PathStack& path, int rule,
 void Redactor::note_retained(json::Value v, const fhir::TypeDef* t, const fhir::TypeDef* parent) {
   if (!t || !v.is_string() || (t->name != "string" && t->name != "markdown")) return;
   if (parent->name == "Identifier") return;
-  if (v.str().size() >= kMinValueLength && v.str().size() <= 200) add_value(v.str(), s_.retained_terms);
+  if (v.str().size() >= kMinValueLength && v.str().size() <= 200)
+    add_value(v.str(), s_.retained_terms);
 }
 
 void Redactor::add_value(std::string_view raw, std::unordered_set<std::string>& into) {
@@ -412,11 +427,12 @@ void Redactor::add_value(std::string_view raw, std::unordered_set<std::string>& 
   if (n.size() >= kMinValueLength) into.insert(std::move(n));
 }
 
-void Redactor::collect_values(json::Value v, json::Value e, const fhir::TypeDef* t, bool include_refs,
-                              std::uint32_t depth) {
+void Redactor::collect_values(json::Value v, json::Value e, const fhir::TypeDef* t,
+                              bool include_refs, std::uint32_t depth) {
   if (!t || depth > s_.policy.max_depth) return;
   if (t->kind == fhir::TypeKind::kPrimitive) {
-    if ((t->name == "string" || t->name == "markdown") && v.is_string()) add_value(v.str(), s_.removed_values);
+    if ((t->name == "string" || t->name == "markdown") && v.is_string())
+      add_value(v.str(), s_.removed_values);
     // The `_x` part holds id and extensions, members of the primitive's type.
     if (e.is_object()) collect_object(e, t, include_refs, depth + 1);
     return;
@@ -427,7 +443,8 @@ void Redactor::collect_values(json::Value v, json::Value e, const fhir::TypeDef*
   if (v.is_object()) collect_object(v, t, include_refs, depth + 1);
 }
 
-void Redactor::collect_object(json::Value obj, const fhir::TypeDef* t, bool include_refs, std::uint32_t depth) {
+void Redactor::collect_object(json::Value obj, const fhir::TypeDef* t, bool include_refs,
+                              std::uint32_t depth) {
   for (std::size_t i = 0; i < obj.size(); ++i) {
     std::string_view key = obj.key(i);
     bool underscore = !key.empty() && key[0] == '_';
@@ -474,7 +491,8 @@ bool Redactor::plan_coarsen(json::Value v, int rule_index, int r, PathStack& pat
       continue;
     }
     bool underscore = !key.empty() && key[0] == '_';
-    fhir::TypeDef::KeyMatch m = s_.model.type("Address")->match_key(underscore ? key.substr(1) : key);
+    fhir::TypeDef::KeyMatch m =
+        s_.model.type("Address")->match_key(underscore ? key.substr(1) : key);
     if (!m.element) continue;
     json::Value item = v[i];
     auto one = [&](json::Value x) {
@@ -495,8 +513,8 @@ bool Redactor::plan_coarsen(json::Value v, int rule_index, int r, PathStack& pat
   return content;
 }
 
-bool Redactor::plan_item(json::Value v, json::Value e, const fhir::TypeDef::KeyMatch& m, int r, PathStack& path,
-                         std::uint32_t depth) {
+bool Redactor::plan_item(json::Value v, json::Value e, const fhir::TypeDef::KeyMatch& m, int r,
+                         PathStack& path, std::uint32_t depth) {
   if (depth > s_.policy.max_depth) {
     s_.limit_hit = true;
     return false;
@@ -565,8 +583,8 @@ bool Redactor::plan_item(json::Value v, json::Value e, const fhir::TypeDef::KeyM
   return kept;
 }
 
-Redactor::PlanResult Redactor::plan_object(json::Value obj, const fhir::TypeDef* type, int r, PathStack& path,
-                                           std::uint32_t depth) {
+Redactor::PlanResult Redactor::plan_object(json::Value obj, const fhir::TypeDef* type, int r,
+                                           PathStack& path, std::uint32_t depth) {
   PlanResult result;
   bool essential_dropped = false;
   bool lost = false, substantive = false;
@@ -587,7 +605,8 @@ Redactor::PlanResult Redactor::plan_object(json::Value obj, const fhir::TypeDef*
     json::Value e = underscore ? obj[i] : underscore_sibling(obj, key);
     bool had = false, kept_any = false;
     const fhir::TypeDef* probe = detail::element_type(s_.model, m, v.is_array() ? v[0] : v);
-    bool trivial = probe && probe->kind == fhir::TypeKind::kPrimitive && (probe->name == "code" || probe->name == "boolean");
+    bool trivial = probe && probe->kind == fhir::TypeKind::kPrimitive &&
+                   (probe->name == "code" || probe->name == "boolean");
     if (v.is_array() || e.is_array()) {
       std::size_t n = std::max(v.is_array() ? v.size() : 0, e.is_array() ? e.size() : 0);
       for (std::size_t j = 0; j < n; ++j) {
@@ -627,7 +646,8 @@ Redactor::PlanResult Redactor::plan_object(json::Value obj, const fhir::TypeDef*
     if (had && !kept_any) {
       if (m.element->min >= 1) result.required_emptied = true;
       // An entry or parameter exists for its resource: without it, it goes.
-      if (base == "resource" && (type->name == "Bundle.entry" || type->name == "Parameters.parameter")) {
+      if (base == "resource" &&
+          (type->name == "Bundle.entry" || type->name == "Parameters.parameter")) {
         essential_dropped = true;
       }
     }
@@ -656,7 +676,8 @@ Status Redactor::run(json::Value input) {
   PathStack path;
   path.push(s_.resources.front().type, -1);
   discover(*root, 0, path, 1);
-  if (s_.limit_hit) return fail(ErrorCode::kLimit, "input nests deeper than the policy's depth limit");
+  if (s_.limit_hit)
+    return fail(ErrorCode::kLimit, "input nests deeper than the policy's depth limit");
 
   for (const Rule& rule : s_.policy.rules) {
     if (rule.kind == RuleKind::kResourceType && !s_.permitted(rule.category)) {
@@ -664,8 +685,10 @@ Status Redactor::run(json::Value input) {
     }
   }
   if (s_.policy.remove_attachments) s_.denied_ref_types.insert("Binary");
-  for (std::size_t r = 0; r < s_.resources.size(); ++r) GW_CHECK_OK(mark_resource(static_cast<int>(r)));
-  if (s_.limit_hit) return fail(ErrorCode::kLimit, "input nests deeper than the policy's depth limit");
+  for (std::size_t r = 0; r < s_.resources.size(); ++r)
+    GW_CHECK_OK(mark_resource(static_cast<int>(r)));
+  if (s_.limit_hit)
+    return fail(ErrorCode::kLimit, "input nests deeper than the policy's depth limit");
 
   // Plan until no further resource falls (each round removes at least one
   // resource or ends, so at most resources.size() + 1 rounds).
@@ -688,7 +711,8 @@ Status Redactor::run(json::Value input) {
         changed = true;
       }
     }
-    if (s_.limit_hit) return fail(ErrorCode::kLimit, "input nests deeper than the policy's depth limit");
+    if (s_.limit_hit)
+      return fail(ErrorCode::kLimit, "input nests deeper than the policy's depth limit");
     if (!changed) break;
   }
   // Values of resources removed by category rules (their references and

@@ -12,7 +12,8 @@ namespace gw::consent {
 namespace {
 
 constexpr std::string_view kHelp =
-    "Usage: fhir-gateway redact [--config FILE] --recipient ID --purpose CODE [--consent FILE]... FILE\n\n"
+    "Usage: fhir-gateway redact [--config FILE] --recipient ID --purpose CODE [--consent FILE]... "
+    "FILE\n\n"
     "Releases the FHIR resource or Bundle in FILE to a registered recipient for a purpose of use,\n"
     "applying the consent policy and the patient's Consent resources, and prints\n"
     "{\"document\": <redacted>, \"receipt\": <Provenance>, \"audit\": <AuditEvent>}.\n"
@@ -64,8 +65,9 @@ void embed(json::Writer& w, std::string_view key, const std::string& text) {
 
 }  // namespace
 
-int run_redact_command(std::span<const std::string_view> args, std::shared_ptr<const fhir::Model> model,
-                       const Clock& clock, std::ostream& out, std::ostream& err) {
+int run_redact_command(std::span<const std::string_view> args,
+                       std::shared_ptr<const fhir::Model> model, const Clock& clock,
+                       std::ostream& out, std::ostream& err) {
   std::string config_path = "config/demo.json", recipient, purpose, file;
   std::vector<std::string> consent_files;
   for (std::size_t i = 0; i < args.size(); ++i) {

@@ -17,8 +17,8 @@ constexpr std::string_view kActCodeSystem = "http://terminology.hl7.org/CodeSyst
 bool token_shape(std::string_view s, std::size_t max) {
   if (s.empty() || s.size() > max) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-           c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_';
   });
 }
 
@@ -39,17 +39,20 @@ std::vector<std::string> patient_keys(json::Value input) {
       found.emplace_back(std::string(res.find("id").str()), std::string(full_url));
     }
     for (json::Value c : res.find("contained").items()) {
-      if (c.find("resourceType").str() == "Patient") found.emplace_back(std::string(c.find("id").str()), "");
+      if (c.find("resourceType").str() == "Patient")
+        found.emplace_back(std::string(c.find("id").str()), "");
     }
   };
   consider(input, "");
   if (input.find("resourceType").str() == "Bundle") {
-    for (json::Value e : input.find("entry").items()) consider(e.find("resource"), e.find("fullUrl").str());
+    for (json::Value e : input.find("entry").items())
+      consider(e.find("resource"), e.find("fullUrl").str());
   }
   std::vector<std::string> keys;
   if (found.empty()) return keys;
   for (const auto& [id, url] : found) {
-    if (id.empty() || id != found.front().first) return keys;  // several patients, or one without id
+    if (id.empty() || id != found.front().first)
+      return keys;  // several patients, or one without id
   }
   keys.push_back("Patient/" + found.front().first);
   for (const auto& [id, url] : found) {
@@ -58,7 +61,8 @@ std::vector<std::string> patient_keys(json::Value input) {
   return keys;
 }
 
-void coding(json::Writer& w, std::string_view system, std::string_view code, std::string_view display = {}) {
+void coding(json::Writer& w, std::string_view system, std::string_view code,
+            std::string_view display = {}) {
   w.begin_object();
   w.key("system");
   w.string(system);
@@ -71,7 +75,8 @@ void coding(json::Writer& w, std::string_view system, std::string_view code, std
   w.end_object();
 }
 
-void string_extension(json::Writer& w, std::string_view url, std::string_view value, bool as_code = false) {
+void string_extension(json::Writer& w, std::string_view url, std::string_view value,
+                      bool as_code = false) {
   w.begin_object();
   w.key("url");
   w.string(url);
@@ -80,8 +85,9 @@ void string_extension(json::Writer& w, std::string_view url, std::string_view va
   w.end_object();
 }
 
-std::string receipt_json(const Policy& policy, const Recipient& recipient, const ReleaseRequest& req,
-                         json::Value input, const Decision& decision, const std::vector<Removal>& removals) {
+std::string receipt_json(const Policy& policy, const Recipient& recipient,
+                         const ReleaseRequest& req, json::Value input, const Decision& decision,
+                         const std::vector<Removal>& removals) {
   const std::string& base = policy.canonical_base();
   json::Writer w(true);
   w.begin_object();
@@ -157,7 +163,8 @@ std::string receipt_json(const Policy& policy, const Recipient& recipient, const
   w.begin_object();
   w.key("coding");
   w.begin_array();
-  coding(w, "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "assembler", "Assembler");
+  coding(w, "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "assembler",
+         "Assembler");
   w.end_array();
   w.end_object();
   w.key("who");
@@ -171,7 +178,8 @@ std::string receipt_json(const Policy& policy, const Recipient& recipient, const
   w.begin_object();
   w.key("coding");
   w.begin_array();
-  coding(w, "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP", "information recipient");
+  coding(w, "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP",
+         "information recipient");
   w.end_array();
   w.end_object();
   w.key("who");
@@ -217,22 +225,32 @@ std::string receipt_json(const Policy& policy, const Recipient& recipient, const
 
 std::string_view to_string(Removal::Action a) {
   switch (a) {
-    case Removal::Action::kRemoved: return "removed";
-    case Removal::Action::kCoarsened: return "coarsened";
-    case Removal::Action::kFreeText: return "free-text";
-    case Removal::Action::kDangling: return "dangling-reference";
-    case Removal::Action::kEmptied: return "emptied";
-    case Removal::Action::kUnknown: return "unknown-element";
+    case Removal::Action::kRemoved:
+      return "removed";
+    case Removal::Action::kCoarsened:
+      return "coarsened";
+    case Removal::Action::kFreeText:
+      return "free-text";
+    case Removal::Action::kDangling:
+      return "dangling-reference";
+    case Removal::Action::kEmptied:
+      return "emptied";
+    case Removal::Action::kUnknown:
+      return "unknown-element";
   }
   return "removed";
 }
 
 std::string_view to_string(Outcome o) {
   switch (o) {
-    case Outcome::kReleased: return "released";
-    case Outcome::kRefused: return "refused";
-    case Outcome::kWithheld: return "withheld";
-    case Outcome::kFailedClosed: return "failed-closed";
+    case Outcome::kReleased:
+      return "released";
+    case Outcome::kRefused:
+      return "refused";
+    case Outcome::kWithheld:
+      return "withheld";
+    case Outcome::kFailedClosed:
+      return "failed-closed";
   }
   return "refused";
 }
@@ -274,7 +292,8 @@ std::string audit_event_json(const AuditRecord& a, const Policy& policy, bool pr
   w.begin_object();
   w.key("coding");
   w.begin_array();
-  coding(w, "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP", "information recipient");
+  coding(w, "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP",
+         "information recipient");
   w.end_array();
   w.end_object();
   w.key("who");
@@ -326,7 +345,8 @@ std::string audit_event_json(const AuditRecord& a, const Policy& policy, bool pr
     w.key("type");
     w.string("finding");
     w.key("valueString");
-    w.string(std::string(to_string(f.kind)) + (f.category.empty() ? "" : " " + f.category) + " at " + f.path);
+    w.string(std::string(to_string(f.kind)) + (f.category.empty() ? "" : " " + f.category) +
+             " at " + f.path);
     w.end_object();
   }
   w.end_array();
@@ -374,12 +394,14 @@ Result<ReleaseResult> Engine::release(json::Value input, const ReleaseRequest& r
     if (r.id == req.recipient_id) recipient = &r;
   }
   if (!recipient) {
-    return refuse(Outcome::kRefused, "unknown-recipient", "forbidden", "the recipient is not registered");
+    return refuse(Outcome::kRefused, "unknown-recipient", "forbidden",
+                  "the recipient is not registered");
   }
   switch (policy_->check_purpose("", req.purpose)) {
     case PurposeVerdict::kEnforcement:
-      return refuse(Outcome::kRefused, "enforcement-purpose", "forbidden",
-                    "release for law or immigration enforcement is refused, whatever any consent says");
+      return refuse(
+          Outcome::kRefused, "enforcement-purpose", "forbidden",
+          "release for law or immigration enforcement is refused, whatever any consent says");
     case PurposeVerdict::kUnknown:
       return refuse(Outcome::kRefused, "unknown-purpose", "forbidden",
                     "the purpose of use is not on the policy's allowed list");
@@ -399,14 +421,16 @@ Result<ReleaseResult> Engine::release(json::Value input, const ReleaseRequest& r
   }
   auto reparsed = json::Document::parse(red.document);
   if (!reparsed) {
-    return fail(ErrorCode::kInternal, "redacted output does not parse: " + reparsed.error().message());
+    return fail(ErrorCode::kInternal,
+                "redacted output does not parse: " + reparsed.error().message());
   }
-  GW_TRY(std::vector<Finding> findings,
-         verify(*policy_, *model_, reparsed->root(), decision, red.removed_values, red.removed_resources));
+  GW_TRY(std::vector<Finding> findings, verify(*policy_, *model_, reparsed->root(), decision,
+                                               red.removed_values, red.removed_resources));
   if (!findings.empty()) {
     audit.findings = std::move(findings);
-    return refuse(Outcome::kFailedClosed, "verifier-finding", "security",
-                  "the redacted output still holds data of a denied category; nothing was released");
+    return refuse(
+        Outcome::kFailedClosed, "verifier-finding", "security",
+        "the redacted output still holds data of a denied category; nothing was released");
   }
   out.receipt = receipt_json(*policy_, *recipient, req, input, decision, out.removals);
   out.document = std::move(red.document);

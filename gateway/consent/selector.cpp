@@ -77,7 +77,8 @@ bool parse_simple_path(std::string_view text, std::vector<std::string>& segments
   std::size_t start = 0;
   while (start <= text.size()) {
     std::size_t dot = text.find('.', start);
-    std::string_view seg = text.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    std::string_view seg =
+        text.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
     if (seg.empty()) break;
     for (char c : seg) {
       if (!is_ident_char(c)) {
@@ -101,12 +102,13 @@ bool parse_simple_path(std::string_view text, std::vector<std::string>& segments
 Result<std::shared_ptr<const Selector>> compile_fhirpath_selector(
     std::string_view text, const std::shared_ptr<const fhir::Model>& model);
 
-Result<std::shared_ptr<const Selector>> compile_selector(std::string_view text,
-                                                         const std::shared_ptr<const fhir::Model>& model) {
+Result<std::shared_ptr<const Selector>> compile_selector(
+    std::string_view text, const std::shared_ptr<const fhir::Model>& model) {
   std::vector<std::string> segments;
   if (parse_simple_path(text, segments)) {
     GW_CHECK_OK(check_path(segments, *model));
-    return std::shared_ptr<const Selector>(std::make_shared<PathSelector>(std::move(segments), model));
+    return std::shared_ptr<const Selector>(
+        std::make_shared<PathSelector>(std::move(segments), model));
   }
   return compile_fhirpath_selector(text, model);
 }

@@ -97,7 +97,8 @@ std::array<std::uint8_t, 32> Sha256::digest() {
   std::uint8_t pad[72] = {0x80};
   std::size_t pad_len = (buffered_ < 56 ? 56 - buffered_ : 120 - buffered_);
   for (int i = 0; i < 8; ++i) {
-    pad[pad_len + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(bit_length >> (56 - 8 * i));
+    pad[pad_len + static_cast<std::size_t>(i)] =
+        static_cast<std::uint8_t>(bit_length >> (56 - 8 * i));
   }
   update(std::string_view(reinterpret_cast<const char*>(pad), pad_len + 8));
   GW_ASSERT(buffered_ == 0, "SHA-256 padding left a partial block");
@@ -105,7 +106,8 @@ std::array<std::uint8_t, 32> Sha256::digest() {
   std::array<std::uint8_t, 32> out{};
   for (int i = 0; i < 8; ++i) {
     for (int j = 0; j < 4; ++j) {
-      out[static_cast<std::size_t>(4 * i + j)] = static_cast<std::uint8_t>(state_[static_cast<std::size_t>(i)] >> (24 - 8 * j));
+      out[static_cast<std::size_t>(4 * i + j)] =
+          static_cast<std::uint8_t>(state_[static_cast<std::size_t>(i)] >> (24 - 8 * j));
     }
   }
   return out;

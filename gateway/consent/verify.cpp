@@ -128,7 +128,9 @@ class Verifier {
  public:
   Verifier(const CompiledPolicy& p, const fhir::Model& model, const Decision& d,
            std::span<const std::string> removed_resources)
-      : p_(p), model_(model), denied_(denied_sets(p, d)),
+      : p_(p),
+        model_(model),
+        denied_(denied_sets(p, d)),
         removed_resources_(removed_resources.begin(), removed_resources.end()) {}
 
   Status run(json::Value output, std::span<const std::string> removed_values);
@@ -163,8 +165,8 @@ class Verifier {
   void check_resource(const fhir::Node& node, const fhir::Node& root, const Path& path);
   void check_unknown_members(const fhir::Node& node, Path& path);
   void check_paths(json::Value resource, const Path& path);
-  void follow(json::Value v, const std::vector<std::string>& segs, std::size_t i, const Rule& rule, Path& path,
-              std::uint32_t depth);
+  void follow(json::Value v, const std::vector<std::string>& segs, std::size_t i, const Rule& rule,
+              Path& path, std::uint32_t depth);
   void check_selected(json::Value v, const Rule& rule, const Path& path);
   void scan_values(std::span<const std::string> removed_values);
 
@@ -202,7 +204,8 @@ void Verifier::check_resource(const fhir::Node& node, const fhir::Node& root, co
       add(Finding::Kind::kPath, rule->category, path);
       continue;
     }
-    for (const fhir::Node& n : selected) check_selected(n.value ? n.value : n.extension_part, *rule, path);
+    for (const fhir::Node& n : selected)
+      check_selected(n.value ? n.value : n.extension_part, *rule, path);
   }
 }
 
@@ -223,8 +226,8 @@ void Verifier::check_selected(json::Value v, const Rule& rule, const Path& path)
 
 // Raw JSON: follows a plain path's segments through objects and arrays
 // (choice elements by prefix), independent of the model.
-void Verifier::follow(json::Value v, const std::vector<std::string>& segs, std::size_t i, const Rule& rule,
-                      Path& path, std::uint32_t depth) {
+void Verifier::follow(json::Value v, const std::vector<std::string>& segs, std::size_t i,
+                      const Rule& rule, Path& path, std::uint32_t depth) {
   if (depth > p_.max_depth) {
     limit_hit_ = true;
     return;
@@ -287,7 +290,8 @@ void Verifier::check_node(const fhir::Node& node, const fhir::Node& scope, const
   const std::string& t = node.type->name;
   json::Value v = node.value;
   if (t == "Extension") {
-    if (auto it = denied_.extension_urls.find(std::string(v.find("url").str())); it != denied_.extension_urls.end()) {
+    if (auto it = denied_.extension_urls.find(std::string(v.find("url").str()));
+        it != denied_.extension_urls.end()) {
       add(Finding::Kind::kExtension, it->second, path);
     }
   } else if (t == "Identifier") {
@@ -304,7 +308,8 @@ void Verifier::check_node(const fhir::Node& node, const fhir::Node& scope, const
     }
   } else if (t == "Coding") {
     std::string key = std::string(v.find("system").str()) + "|" + std::string(v.find("code").str());
-    if (auto it = denied_.codes.find(key); it != denied_.codes.end()) add(Finding::Kind::kCode, it->second, path);
+    if (auto it = denied_.codes.find(key); it != denied_.codes.end())
+      add(Finding::Kind::kCode, it->second, path);
   } else if (t == "Reference") {
     std::string_view ref = v.find("reference").str();
     if (!ref.empty() && ref[0] == '#') {
@@ -317,14 +322,16 @@ void Verifier::check_node(const fhir::Node& node, const fhir::Node& scope, const
     } else if (!ref.empty()) {
       std::string_view r = ref.substr(0, ref.find("/_history/"));
       std::size_t last = r.rfind('/');
-      std::size_t prev = last == std::string_view::npos || last == 0 ? std::string_view::npos : r.rfind('/', last - 1);
+      std::size_t prev = last == std::string_view::npos || last == 0 ? std::string_view::npos
+                                                                     : r.rfind('/', last - 1);
       std::string_view tail = prev == std::string_view::npos ? r : r.substr(prev + 1);
       std::string_view type = tail.substr(0, tail.find('/'));
       if (removed_resources_.count(std::string(r)) || removed_resources_.count(std::string(tail))) {
         add(Finding::Kind::kReference, -1, path);
       }
       if (last != std::string_view::npos) {
-        if (auto it = denied_.resource_types.find(std::string(type)); it != denied_.resource_types.end()) {
+        if (auto it = denied_.resource_types.find(std::string(type));
+            it != denied_.resource_types.end()) {
           add(Finding::Kind::kReference, it->second, path);
         }
       }
@@ -344,12 +351,14 @@ void Verifier::check_node(const fhir::Node& node, const fhir::Node& scope, const
     }
     if (json::Value div = v.find("div")) text_.add(detail::xhtml_text(div.str()), div.offset());
   }
-  if (node.is_primitive() && node.has_primitive_value() && v.is_string() && t != "xhtml" && t != "base64Binary") {
+  if (node.is_primitive() && node.has_primitive_value() && v.is_string() && t != "xhtml" &&
+      t != "base64Binary") {
     text_.add(v.str(), v.offset());
   }
 }
 
-void Verifier::walk(const fhir::Node& node, const fhir::Node& scope, Path& path, std::uint32_t depth) {
+void Verifier::walk(const fhir::Node& node, const fhir::Node& scope, Path& path,
+                    std::uint32_t depth) {
   if (depth > p_.max_depth + 2) {
     limit_hit_ = true;
     return;
@@ -379,15 +388,19 @@ void Verifier::scan_values(std::span<const std::string> removed_values) {
     if (needle.size() < 4) continue;
     bool first_word = is_word_byte(static_cast<unsigned char>(needle.front()));
     bool last_word = is_word_byte(static_cast<unsigned char>(needle.back()));
-    for (std::size_t pos = hay.find(needle); pos != std::string::npos; pos = hay.find(needle, pos + 1)) {
-      bool before_ok = !first_word || pos == 0 || !is_word_byte(static_cast<unsigned char>(hay[pos - 1]));
+    for (std::size_t pos = hay.find(needle); pos != std::string::npos;
+         pos = hay.find(needle, pos + 1)) {
+      bool before_ok =
+          !first_word || pos == 0 || !is_word_byte(static_cast<unsigned char>(hay[pos - 1]));
       std::size_t end = pos + needle.size();
-      bool after_ok = !last_word || end >= hay.size() || !is_word_byte(static_cast<unsigned char>(hay[end]));
+      bool after_ok =
+          !last_word || end >= hay.size() || !is_word_byte(static_cast<unsigned char>(hay[end]));
       if (before_ok && after_ok) {
         Finding f;
         f.kind = Finding::Kind::kValue;
         f.path = root_.type->name;
-        if (!path_to_offset(root_.value, text_.json_offset_at(pos), f.path, 0)) f.path = root_.type->name;
+        if (!path_to_offset(root_.value, text_.json_offset_at(pos), f.path, 0))
+          f.path = root_.type->name;
         findings_.push_back(std::move(f));
         break;
       }
@@ -405,7 +418,8 @@ Status Verifier::run(json::Value output, std::span<const std::string> removed_va
   // The root's own members are checked as children of the walk; the root
   // path step names the resource type, as in the engine's removal paths.
   walk(*root, *root, path, 1);
-  if (limit_hit_) return fail(ErrorCode::kLimit, "output nests deeper than the policy's depth limit");
+  if (limit_hit_)
+    return fail(ErrorCode::kLimit, "output nests deeper than the policy's depth limit");
   scan_values(removed_values);
   return {};
 }
@@ -414,21 +428,31 @@ Status Verifier::run(json::Value output, std::span<const std::string> removed_va
 
 std::string_view to_string(Finding::Kind k) {
   switch (k) {
-    case Finding::Kind::kExtension: return "extension";
-    case Finding::Kind::kIdentifier: return "identifier";
-    case Finding::Kind::kCode: return "code";
-    case Finding::Kind::kResource: return "resource";
-    case Finding::Kind::kReference: return "reference";
-    case Finding::Kind::kPath: return "path";
-    case Finding::Kind::kFreeText: return "free-text";
-    case Finding::Kind::kValue: return "value";
-    case Finding::Kind::kUnknownMember: return "unknown-member";
+    case Finding::Kind::kExtension:
+      return "extension";
+    case Finding::Kind::kIdentifier:
+      return "identifier";
+    case Finding::Kind::kCode:
+      return "code";
+    case Finding::Kind::kResource:
+      return "resource";
+    case Finding::Kind::kReference:
+      return "reference";
+    case Finding::Kind::kPath:
+      return "path";
+    case Finding::Kind::kFreeText:
+      return "free-text";
+    case Finding::Kind::kValue:
+      return "value";
+    case Finding::Kind::kUnknownMember:
+      return "unknown-member";
   }
   return "path";
 }
 
-Result<std::vector<Finding>> verify(const Policy& policy, const fhir::Model& model, json::Value output,
-                                    const Decision& decision, std::span<const std::string> removed_values,
+Result<std::vector<Finding>> verify(const Policy& policy, const fhir::Model& model,
+                                    json::Value output, const Decision& decision,
+                                    std::span<const std::string> removed_values,
                                     std::span<const std::string> removed_resources) {
   const CompiledPolicy& p = policy.compiled();
   GW_ASSERT(decision.permitted.size() == p.categories.size(), "decision made for another policy");

@@ -30,7 +30,8 @@ class OutputWriter {
   Result<std::string> run() {
     compute_labels();
     write_resource(0, 0);
-    if (s_.limit_hit) return fail(ErrorCode::kLimit, "input nests deeper than the policy's depth limit");
+    if (s_.limit_hit)
+      return fail(ErrorCode::kLimit, "input nests deeper than the policy's depth limit");
     return std::move(w_).take();
   }
 
@@ -47,7 +48,8 @@ class OutputWriter {
       }
       for (std::size_t c = 0; c < info.released.size(); ++c) {
         if (info.released[c]) {
-          rank_[r] = std::max(rank_[r], confidentiality_rank(s_.policy.categories[c].confidentiality));
+          rank_[r] =
+              std::max(rank_[r], confidentiality_rank(s_.policy.categories[c].confidentiality));
         }
       }
     }
@@ -130,8 +132,8 @@ class OutputWriter {
 
   // One kept complex (or resource) value of element `m`; `owner` is the
   // object holding it (for narratives, which describe their owner).
-  void write_value(json::Value v, const fhir::TypeDef::KeyMatch& m, json::Value owner, const fhir::TypeDef* owner_type,
-                   int r, std::uint32_t depth) {
+  void write_value(json::Value v, const fhir::TypeDef::KeyMatch& m, json::Value owner,
+                   const fhir::TypeDef* owner_type, int r, std::uint32_t depth) {
     const fhir::TypeDef* t = element_type(s_.model, m, v);
     GW_ASSERT(t != nullptr, "plan kept an untyped value");
     if (t->kind == fhir::TypeKind::kResource) {
@@ -173,8 +175,8 @@ class OutputWriter {
     write_complex(v, t, r, depth);
   }
 
-  void write_members(json::Value obj, const fhir::TypeDef* type, int r, std::uint32_t depth, bool skip_security,
-                     bool resource_root = false) {
+  void write_members(json::Value obj, const fhir::TypeDef* type, int r, std::uint32_t depth,
+                     bool skip_security, bool resource_root = false) {
     if (depth > s_.policy.max_depth + 2) {
       s_.limit_hit = true;
       return;
@@ -213,8 +215,9 @@ class OutputWriter {
     }
   }
 
-  void write_array(std::string_view base, const fhir::TypeDef::KeyMatch& m, json::Value v, json::Value e,
-                   json::Value owner, const fhir::TypeDef* owner_type, int r, std::uint32_t depth) {
+  void write_array(std::string_view base, const fhir::TypeDef::KeyMatch& m, json::Value v,
+                   json::Value e, json::Value owner, const fhir::TypeDef* owner_type, int r,
+                   std::uint32_t depth) {
     std::size_t n = std::max(v.is_array() ? v.size() : 0, e.is_array() ? e.size() : 0);
     std::vector<std::pair<json::Value, json::Value>> kept;
     bool any_value = false, any_ext = false;

@@ -19,7 +19,9 @@ inline std::shared_ptr<const fhir::Model> model() {
   return defs ? defs->model : nullptr;
 }
 
-inline std::string config_path(const std::string& name) { return gw::testing::source_dir() + "/config/" + name; }
+inline std::string config_path(const std::string& name) {
+  return gw::testing::source_dir() + "/config/" + name;
+}
 inline std::string data_path(const std::string& name) {
   return gw::testing::source_dir() + "/tests/data/consent/" + name;
 }
@@ -45,7 +47,9 @@ inline json::Document parse(std::string text) {
   return d ? std::move(*d) : json::Document();
 }
 
-inline json::Document load(const std::string& fixture) { return parse(gw::testing::read_file(data_path(fixture))); }
+inline json::Document load(const std::string& fixture) {
+  return parse(gw::testing::read_file(data_path(fixture)));
+}
 
 /// A point in time inside the fixture consents' periods.
 inline TimePoint fixture_now() {

@@ -28,17 +28,30 @@ namespace {
 namespace fs = std::filesystem;
 
 const char* const kConformanceTypes[] = {
-    "StructureDefinition", "SearchParameter", "ValueSet", "CodeSystem", "ConceptMap", "OperationDefinition",
-    "CapabilityStatement", "ImplementationGuide", "NamingSystem", "CompartmentDefinition", "StructureMap",
-    "GraphDefinition", "MessageDefinition", "TerminologyCapabilities", "ExampleScenario", "TestScript",
+    "StructureDefinition",
+    "SearchParameter",
+    "ValueSet",
+    "CodeSystem",
+    "ConceptMap",
+    "OperationDefinition",
+    "CapabilityStatement",
+    "ImplementationGuide",
+    "NamingSystem",
+    "CompartmentDefinition",
+    "StructureMap",
+    "GraphDefinition",
+    "MessageDefinition",
+    "TerminologyCapabilities",
+    "ExampleScenario",
+    "TestScript",
 };
 
 // Definition bundles of the examples package (all conformance resources).
 const char* const kDefinitionBundles[] = {
-    "Bundle-resources.json", "Bundle-dataelements.json", "Bundle-valueset-expansions.json",
-    "Bundle-valuesets.json", "Bundle-v3-valuesets.json", "Bundle-v2-valuesets.json",
-    "Bundle-profiles-others.json", "Bundle-extensions.json", "Bundle-types.json", "Bundle-searchParams.json",
-    "Bundle-terminologies.json", "Bundle-conceptmaps.json",
+    "Bundle-resources.json",       "Bundle-dataelements.json",  "Bundle-valueset-expansions.json",
+    "Bundle-valuesets.json",       "Bundle-v3-valuesets.json",  "Bundle-v2-valuesets.json",
+    "Bundle-profiles-others.json", "Bundle-extensions.json",    "Bundle-types.json",
+    "Bundle-searchParams.json",    "Bundle-terminologies.json", "Bundle-conceptmaps.json",
 };
 
 const char* const kStatusExtensions[] = {
@@ -51,21 +64,40 @@ const char* const kStatusExtensions[] = {
 
 const char* const kDocumentTypes[] = {"PPN", "DP", "VS", "CZ", "NCT", "PRC", "TPR", "SP"};
 
-const char* const kStatusCodes[] = {"89089-7", "93027-1", "446654005", "390790000", "REFUG", "ILGIM",
-                                    "CAS", "CASM", "CNRP", "CNRPM", "CPCA", "CRP", "CRPM"};
+const char* const kStatusCodes[] = {"89089-7", "93027-1", "446654005", "390790000", "REFUG",
+                                    "ILGIM",   "CAS",     "CASM",      "CNRP",      "CNRPM",
+                                    "CPCA",    "CRP",     "CRPM"};
 
-const char* const kCountedTypes[] = {"MedicationStatement", "MedicationRequest", "MedicationAdministration",
-                                     "MedicationDispense", "Condition", "AllergyIntolerance", "Immunization",
-                                     "Appointment", "ServiceRequest", "CarePlan"};
+const char* const kCountedTypes[] = {"MedicationStatement",
+                                     "MedicationRequest",
+                                     "MedicationAdministration",
+                                     "MedicationDispense",
+                                     "Condition",
+                                     "AllergyIntolerance",
+                                     "Immunization",
+                                     "Appointment",
+                                     "ServiceRequest",
+                                     "CarePlan"};
 
 // Values planted in the fixtures: none may appear anywhere in any output.
-const char* const kPlantedValues[] = {"P99887766", "ASY-2024-556677", "12 Hidden Lane", "Springfield Heights",
-                                      "7 Shelter Road", "Jasmin Street", "Aleppo-Bustan", "Stateless Bidoon",
-                                      "Subsidiary protection", "51.2277", "Container 14", "Grenzstadt"};
+const char* const kPlantedValues[] = {"P99887766",
+                                      "ASY-2024-556677",
+                                      "12 Hidden Lane",
+                                      "Springfield Heights",
+                                      "7 Shelter Road",
+                                      "Jasmin Street",
+                                      "Aleppo-Bustan",
+                                      "Stateless Bidoon",
+                                      "Subsidiary protection",
+                                      "51.2277",
+                                      "Container 14",
+                                      "Grenzstadt"};
 
 struct Scan {
   std::vector<std::string> problems;
-  void problem(const std::string& where, const std::string& what) { problems.push_back(what + " at " + where); }
+  void problem(const std::string& where, const std::string& what) {
+    problems.push_back(what + " at " + where);
+  }
 };
 
 bool coded_as_status(json::Value v, int depth = 0) {
@@ -86,8 +118,8 @@ bool coded_as_status(json::Value v, int depth = 0) {
 
 // The independent scan of an output document: raw JSON, no model, no
 // policy: only what this test believes must never be there.
-void scan_output(json::Value v, std::string_view key, std::string_view resource_type, const std::string& path,
-                 Scan& scan, int depth = 0) {
+void scan_output(json::Value v, std::string_view key, std::string_view resource_type,
+                 const std::string& path, Scan& scan, int depth = 0) {
   ASSERT_LT(depth, 100) << path;
   if (v.is_object()) {
     if (json::Value rt = v.find("resourceType"); rt.is_string()) {
@@ -97,7 +129,8 @@ void scan_output(json::Value v, std::string_view key, std::string_view resource_
       if ((resource_type == "Observation" || resource_type == "Condition") && coded_as_status(v)) {
         scan.problem(path, "resource coded as immigration status");
       }
-      if (json::Value text = v.find("text"); text.is_object() && text.find("status").str() != "generated") {
+      if (json::Value text = v.find("text");
+          text.is_object() && text.find("status").str() != "generated") {
         scan.problem(path, "narrative not regenerated");
       }
     }
@@ -109,7 +142,8 @@ void scan_output(json::Value v, std::string_view key, std::string_view resource_
     if (key == "identifier") {
       for (json::Value c : v.find("type").find("coding").items()) {
         for (const char* t : kDocumentTypes) {
-          if (c.find("code").str() == t && c.find("system").str() == "http://terminology.hl7.org/CodeSystem/v2-0203") {
+          if (c.find("code").str() == t &&
+              c.find("system").str() == "http://terminology.hl7.org/CodeSystem/v2-0203") {
             scan.problem(path, "immigration document identifier");
           }
         }
@@ -131,7 +165,8 @@ void scan_output(json::Value v, std::string_view key, std::string_view resource_
       if (k == "note") scan.problem(path, "note kept");
       if (k == "hospitalization" && resource_type == "Encounter") {
         json::Value h = v[i];
-        if (h.find("origin") || h.find("destination")) scan.problem(path, "encounter origin/destination kept");
+        if (h.find("origin") || h.find("destination"))
+          scan.problem(path, "encounter origin/destination kept");
       }
       if (k == "location" && (resource_type == "Encounter" || resource_type == "Provenance")) {
         scan.problem(path, "encounter/provenance location kept");
@@ -167,10 +202,12 @@ std::vector<fs::path> corpus_files() {
       std::string name = e.path().filename().string();
       if (e.path().extension() != ".json" || name == "package.json" || name[0] == '.') continue;
       std::string type = name.substr(0, name.find('-'));
-      if (std::find(std::begin(kConformanceTypes), std::end(kConformanceTypes), type) != std::end(kConformanceTypes)) {
+      if (std::find(std::begin(kConformanceTypes), std::end(kConformanceTypes), type) !=
+          std::end(kConformanceTypes)) {
         continue;
       }
-      if (std::find(std::begin(kDefinitionBundles), std::end(kDefinitionBundles), name) != std::end(kDefinitionBundles)) {
+      if (std::find(std::begin(kDefinitionBundles), std::end(kDefinitionBundles), name) !=
+          std::end(kDefinitionBundles)) {
         continue;
       }
       files.push_back(e.path());
@@ -185,7 +222,8 @@ std::vector<fs::path> corpus_files() {
   }
   for (const auto& e : fs::directory_iterator(testing::data_path(""))) {
     std::string name = e.path().filename().string();
-    if (e.path().extension() == ".json" && name.rfind("consent-", 0) != 0) files.push_back(e.path());
+    if (e.path().extension() == ".json" && name.rfind("consent-", 0) != 0)
+      files.push_back(e.path());
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -221,8 +259,8 @@ TEST(ConsentCorpus, DefaultPolicyLeavesNothingSensitiveAndKeepsClinicalData) {
       std::string_view type = root.find("resourceType").str();
       std::string raw(doc->source());
       bool refers_to_location = raw.find("\"Location/") != std::string::npos;
-      EXPECT_TRUE(type == "Location" || type == "Binary" || type == "DocumentReference" || type == "Media" ||
-                  coded_as_status(root) || refers_to_location)
+      EXPECT_TRUE(type == "Location" || type == "Binary" || type == "DocumentReference" ||
+                  type == "Media" || coded_as_status(root) || refers_to_location)
           << type;
       ++withheld;
       continue;
@@ -235,7 +273,8 @@ TEST(ConsentCorpus, DefaultPolicyLeavesNothingSensitiveAndKeepsClinicalData) {
     Scan scan;
     scan_output(out.root(), "", "", std::string(root.find("resourceType").str()), scan);
     for (const char* v : kPlantedValues) {
-      if (r->document.find(v) != std::string::npos) scan.problem("document", std::string("planted value ") + v);
+      if (r->document.find(v) != std::string::npos)
+        scan.problem("document", std::string("planted value ") + v);
     }
     for (const auto& p : scan.problems) ADD_FAILURE() << p;
 
@@ -246,7 +285,7 @@ TEST(ConsentCorpus, DefaultPolicyLeavesNothingSensitiveAndKeepsClinicalData) {
   }
   EXPECT_GT(released, 700u);
   EXPECT_GT(resources_with_removals, 100u);  // the corpus does exercise redaction
-  EXPECT_GE(withheld, 6u);                    // the six Location examples at least
+  EXPECT_GE(withheld, 6u);                   // the six Location examples at least
 }
 
 }  // namespace

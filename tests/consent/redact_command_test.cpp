@@ -32,8 +32,8 @@ CommandRun run(std::vector<std::string> args) {
 }
 
 TEST(RedactCommand, ReleasesWithReceiptAndAudit) {
-  CommandRun r = run({"--config", testing::config_path("demo.json"), "--recipient", "demo-hospital", "--purpose", "TREAT",
-               testing::data_path("planted-bundle.json")});
+  CommandRun r = run({"--config", testing::config_path("demo.json"), "--recipient", "demo-hospital",
+                      "--purpose", "TREAT", testing::data_path("planted-bundle.json")});
   ASSERT_EQ(r.code, 0) << r.err;
   json::Document doc = testing::parse(r.out);
   EXPECT_EQ(doc.root().find("document").find("resourceType").str(), "Bundle");
@@ -44,22 +44,24 @@ TEST(RedactCommand, ReleasesWithReceiptAndAudit) {
 }
 
 TEST(RedactCommand, ConsentFilesOpenWhatTheyPermit) {
-  CommandRun r = run({"--config", testing::config_path("demo.json"), "--recipient", "demo-clinic", "--purpose", "TREAT",
-               "--consent", testing::data_path("consent-permit-location-clinic.json"),
-               testing::data_path("planted-bundle.json")});
+  CommandRun r =
+      run({"--config", testing::config_path("demo.json"), "--recipient", "demo-clinic", "--purpose",
+           "TREAT", "--consent", testing::data_path("consent-permit-location-clinic.json"),
+           testing::data_path("planted-bundle.json")});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("12 Hidden Lane"), std::string::npos);
   EXPECT_NE(r.out.find("Consent/permit-home-visits"), std::string::npos);
-  CommandRun revoked = run({"--config", testing::config_path("demo.json"), "--recipient", "demo-clinic", "--purpose",
-                     "TREAT", "--consent", testing::data_path("consent-revoked.json"),
-                     testing::data_path("planted-bundle.json")});
+  CommandRun revoked =
+      run({"--config", testing::config_path("demo.json"), "--recipient", "demo-clinic", "--purpose",
+           "TREAT", "--consent", testing::data_path("consent-revoked.json"),
+           testing::data_path("planted-bundle.json")});
   ASSERT_EQ(revoked.code, 0) << revoked.err;
   EXPECT_EQ(revoked.out.find("12 Hidden Lane"), std::string::npos);
 }
 
 TEST(RedactCommand, EnforcementPurposeIsRefusedWithOutcomeAndAudit) {
-  CommandRun r = run({"--config", testing::config_path("demo.json"), "--recipient", "demo-clinic", "--purpose", "HLEGAL",
-               testing::data_path("planted-bundle.json")});
+  CommandRun r = run({"--config", testing::config_path("demo.json"), "--recipient", "demo-clinic",
+                      "--purpose", "HLEGAL", testing::data_path("planted-bundle.json")});
   EXPECT_EQ(r.code, 1);
   json::Document doc = testing::parse(r.out);
   EXPECT_EQ(doc.root().find("outcome").find("resourceType").str(), "OperationOutcome");
@@ -75,16 +77,17 @@ TEST(RedactCommand, UsageErrors) {
   EXPECT_EQ(run({"--recipient", "demo-clinic", "--purpose", "TREAT"}).code, 2);
   EXPECT_EQ(run({"--recipient"}).code, 2);
   EXPECT_EQ(run({"--frobnicate", "x"}).code, 2);
-  CommandRun missing = run({"--config", testing::config_path("demo.json"), "--recipient", "demo-clinic", "--purpose",
-                     "TREAT", "/nonexistent/file.json"});
+  CommandRun missing = run({"--config", testing::config_path("demo.json"), "--recipient",
+                            "demo-clinic", "--purpose", "TREAT", "/nonexistent/file.json"});
   EXPECT_EQ(missing.code, 2);
   EXPECT_NE(missing.err.find("/nonexistent/file.json"), std::string::npos);
-  CommandRun bad_config = run({"--config", "/nonexistent/demo.json", "--recipient", "demo-clinic", "--purpose", "TREAT",
-                        testing::data_path("planted-bundle.json")});
+  CommandRun bad_config = run({"--config", "/nonexistent/demo.json", "--recipient", "demo-clinic",
+                               "--purpose", "TREAT", testing::data_path("planted-bundle.json")});
   EXPECT_EQ(bad_config.code, 2);
-  CommandRun bad_consent = run({"--config", testing::config_path("demo.json"), "--recipient", "demo-clinic", "--purpose",
-                         "TREAT", "--consent", testing::data_path("planted-bundle.json"),
-                         testing::data_path("planted-bundle.json")});
+  CommandRun bad_consent =
+      run({"--config", testing::config_path("demo.json"), "--recipient", "demo-clinic", "--purpose",
+           "TREAT", "--consent", testing::data_path("planted-bundle.json"),
+           testing::data_path("planted-bundle.json")});
   EXPECT_EQ(bad_consent.code, 2);  // a Bundle of non-Consents
 }
 

@@ -16,19 +16,34 @@ using testing::model;
 // Values planted in tests/data/consent/planted-bundle.json that must never
 // reach a recipient without consent.
 const char* const kPlantedStatus[] = {
-    "P99887766", "ASY-2024-556677", "Aleppo-Bustan", "Homs-Waer", "Syrian Arab Republic", "Stateless Bidoon",
-    "Subsidiary protection", "Idlib", "Asylum claim lodged", "immigration-status", "patient-nationality",
-    "patient-birthPlace", "patient-citizenship", "89089-7", "446654005", "UmVmdWdlZSBzdGF0dXMgbGV0dGVy",
+    "P99887766",
+    "ASY-2024-556677",
+    "Aleppo-Bustan",
+    "Homs-Waer",
+    "Syrian Arab Republic",
+    "Stateless Bidoon",
+    "Subsidiary protection",
+    "Idlib",
+    "Asylum claim lodged",
+    "immigration-status",
+    "patient-nationality",
+    "patient-birthPlace",
+    "patient-citizenship",
+    "89089-7",
+    "446654005",
+    "UmVmdWdlZSBzdGF0dXMgbGV0dGVy",
 };
 const char* const kPlantedLocation[] = {
-    "12 Hidden Lane", "Hidden Lane", "Springfield Heights", "40291", "7 Shelter Road", "Lindenau-Nord",
-    "Jasmin Street", "geolocation", "51.2277", "6.7735", "Location/", "\"Location\"", "Container 14", "Grenzstadt",
-    "PTRES", "Patient's Residence",
+    "12 Hidden Lane",      "Hidden Lane",   "Springfield Heights", "40291",      "7 Shelter Road",
+    "Lindenau-Nord",       "Jasmin Street", "geolocation",         "51.2277",    "6.7735",
+    "Location/",           "\"Location\"",  "Container 14",        "Grenzstadt", "PTRES",
+    "Patient's Residence",
 };
 
 std::size_t count_resources(json::Value bundle, std::string_view type) {
   std::size_t n = 0;
-  for (json::Value e : bundle.find("entry").items()) n += e.find("resource").find("resourceType").str() == type;
+  for (json::Value e : bundle.find("entry").items())
+    n += e.find("resource").find("resourceType").str() == type;
   return n;
 }
 
@@ -56,7 +71,8 @@ class RedactPlanted : public ::testing::Test {
     input_ = testing::load("planted-bundle.json");
   }
   Result<ReleaseResult> release(std::string recipient, std::string purpose,
-                                std::vector<PatientConsent> consents = {}, TimePoint now = testing::fixture_now()) {
+                                std::vector<PatientConsent> consents = {},
+                                TimePoint now = testing::fixture_now()) {
     Engine engine(policy_, model(), config_.recipients);
     ReleaseRequest req;
     req.recipient_id = std::move(recipient);
@@ -92,8 +108,10 @@ TEST_F(RedactPlanted, StatusAndLocationAreGoneClinicalDataStays) {
   EXPECT_EQ(count_resources(bundle, "Appointment"), 1u);
   EXPECT_EQ(count_resources(bundle, "ServiceRequest"), 1u);
   EXPECT_EQ(count_resources(bundle, "Observation"), 1u);  // smoking stays, immigration status goes
-  EXPECT_EQ(count_resources(bundle, "DocumentReference"), 0u);  // its only content was an attachment
-  EXPECT_EQ(count_resources(bundle, "Provenance"), 1u);  // the one about the shelter lost its only target
+  EXPECT_EQ(count_resources(bundle, "DocumentReference"),
+            0u);  // its only content was an attachment
+  EXPECT_EQ(count_resources(bundle, "Provenance"),
+            1u);  // the one about the shelter lost its only target
   EXPECT_TRUE(entry_of(bundle, "Condition", "diabetes"));
   EXPECT_FALSE(entry_of(bundle, "Condition", "refugee"));
 
@@ -137,7 +155,8 @@ TEST_F(RedactPlanted, StatusAndLocationAreGoneClinicalDataStays) {
   EXPECT_TRUE(has_label(bundle, conf, "N"));
   EXPECT_TRUE(has_label(patient, obs, "REDACTED"));
   EXPECT_TRUE(has_label(patient, conf, "N"));
-  EXPECT_EQ(patient.find("meta").find("security").size(), 2u);  // the input's N label was not duplicated
+  EXPECT_EQ(patient.find("meta").find("security").size(),
+            2u);  // the input's N label was not duplicated
   EXPECT_FALSE(has_label(entry_of(bundle, "AllergyIntolerance", "penicillin"), obs, "REDACTED"));
 }
 
@@ -156,11 +175,14 @@ TEST_F(RedactPlanted, ReceiptNamesPolicyHashAndPathsButNoValues) {
   EXPECT_NE(r->receipt.find("Bundle.entry[0].resource.identifier[1]"), std::string::npos);
   EXPECT_NE(r->receipt.find("immigration-documents"), std::string::npos);
   for (const char* v : kPlantedStatus) {
-    if (std::string_view(v).find('-') != std::string_view::npos && std::string_view(v).rfind("patient-", 0) == 0) continue;
+    if (std::string_view(v).find('-') != std::string_view::npos &&
+        std::string_view(v).rfind("patient-", 0) == 0)
+      continue;
     if (std::string_view(v) == "immigration-status") continue;  // the category's own code
     EXPECT_EQ(r->receipt.find(v), std::string::npos) << v;
   }
-  for (const char* v : {"12 Hidden Lane", "Springfield Heights", "Jasmin Street", "7 Shelter Road"}) {
+  for (const char* v :
+       {"12 Hidden Lane", "Springfield Heights", "Jasmin Street", "7 Shelter Road"}) {
     EXPECT_EQ(r->receipt.find(v), std::string::npos) << v;
   }
   bool coarsened = false;

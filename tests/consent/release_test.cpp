@@ -33,7 +33,8 @@ class Release : public ::testing::Test {
     permit_ = load_consent("consent-permit-location-clinic.json");
     revoked_ = load_consent("consent-revoked.json");
   }
-  ReleaseResult release(std::string recipient, std::string purpose, std::vector<PatientConsent> consents = {},
+  ReleaseResult release(std::string recipient, std::string purpose,
+                        std::vector<PatientConsent> consents = {},
                         TimePoint now = testing::fixture_now()) {
     ReleaseRequest req;
     req.recipient_id = std::move(recipient);
@@ -70,12 +71,16 @@ TEST_F(Release, ConsentIsParsed) {
 TEST_F(Release, MalformedConsentsAreErrors) {
   EXPECT_FALSE(parse_consent(testing::parse(R"({"resourceType": "Patient"})").root()));
   EXPECT_FALSE(parse_consent(testing::parse(R"({"resourceType": "Consent"})").root()));
-  auto bad_period = parse_consent(testing::parse(
-      R"({"resourceType": "Consent", "status": "active", "provision": {"period": {"start": "last week"}}})").root());
+  auto bad_period = parse_consent(
+      testing::parse(
+          R"({"resourceType": "Consent", "status": "active", "provision": {"period": {"start": "last week"}}})")
+          .root());
   ASSERT_FALSE(bad_period);
   EXPECT_EQ(bad_period.error().location(), "Consent.provision.period.start");
-  auto bad_type = parse_consent(testing::parse(
-      R"({"resourceType": "Consent", "status": "active", "provision": {"provision": [{"type": "maybe"}]}})").root());
+  auto bad_type = parse_consent(
+      testing::parse(
+          R"({"resourceType": "Consent", "status": "active", "provision": {"provision": [{"type": "maybe"}]}})")
+          .root());
   ASSERT_FALSE(bad_type);
   EXPECT_EQ(bad_type.error().location(), "Consent.provision.provision[0].type");
 }
@@ -95,7 +100,8 @@ TEST_F(Release, PermitReleasesLocationToThatRecipientOnly) {
   bool restricted = false;
   for (json::Value l : out.root().find("meta").find("security").items()) {
     restricted = restricted || (l.find("code").str() == "R" &&
-                                l.find("system").str() == "http://terminology.hl7.org/CodeSystem/v3-Confidentiality");
+                                l.find("system").str() ==
+                                    "http://terminology.hl7.org/CodeSystem/v3-Confidentiality");
   }
   EXPECT_TRUE(restricted);
   EXPECT_NE(clinic.receipt.find("Consent/permit-home-visits"), std::string::npos);
@@ -115,7 +121,8 @@ TEST_F(Release, PermitReleasesLocationToThatRecipientOnly) {
 }
 
 TEST_F(Release, RevocationAndExpiryStopLaterReleases) {
-  ASSERT_NE(release("demo-clinic", "TREAT", {permit_}).document.find(kHomeAddress), std::string::npos);
+  ASSERT_NE(release("demo-clinic", "TREAT", {permit_}).document.find(kHomeAddress),
+            std::string::npos);
   // The patient revoked: the stored consent is now inactive.
   ReleaseResult after = release("demo-clinic", "TREAT", {revoked_});
   ASSERT_EQ(after.outcome, Outcome::kReleased);
@@ -131,25 +138,31 @@ TEST_F(Release, RevocationAndExpiryStopLaterReleases) {
   for (const char* status : {"rejected", "entered-in-error", "draft", "proposed"}) {
     PatientConsent c = permit_;
     c.status = status;
-    EXPECT_EQ(release("demo-clinic", "TREAT", {c}).document.find(kHomeAddress), std::string::npos) << status;
+    EXPECT_EQ(release("demo-clinic", "TREAT", {c}).document.find(kHomeAddress), std::string::npos)
+        << status;
   }
   // The period ended (end 2025-12-31 is inclusive to the end of that day).
   TimePoint later = TimePoint(std::chrono::seconds(1767225600 + 3600));  // 2026-01-01T01:00Z
-  EXPECT_EQ(release("demo-clinic", "TREAT", {permit_}, later).document.find(kHomeAddress), std::string::npos);
+  EXPECT_EQ(release("demo-clinic", "TREAT", {permit_}, later).document.find(kHomeAddress),
+            std::string::npos);
   TimePoint last_day = TimePoint(std::chrono::seconds(1767225600 - 3600));  // 2025-12-31T23:00Z
-  EXPECT_NE(release("demo-clinic", "TREAT", {permit_}, last_day).document.find(kHomeAddress), std::string::npos);
+  EXPECT_NE(release("demo-clinic", "TREAT", {permit_}, last_day).document.find(kHomeAddress),
+            std::string::npos);
 }
 
 TEST_F(Release, ConsentForAnotherPatientDoesNotApply) {
   PatientConsent other = permit_;
   other.patient_reference = "Patient/someone-else";
-  EXPECT_EQ(release("demo-clinic", "TREAT", {other}).document.find(kHomeAddress), std::string::npos);
+  EXPECT_EQ(release("demo-clinic", "TREAT", {other}).document.find(kHomeAddress),
+            std::string::npos);
   PatientConsent by_id = permit_;
   by_id.patient_reference = "Patient/amina";
-  EXPECT_NE(release("demo-clinic", "TREAT", {by_id}).document.find(kHomeAddress), std::string::npos);
+  EXPECT_NE(release("demo-clinic", "TREAT", {by_id}).document.find(kHomeAddress),
+            std::string::npos);
   PatientConsent wrong_scope = permit_;
   wrong_scope.privacy_scope = false;
-  EXPECT_EQ(release("demo-clinic", "TREAT", {wrong_scope}).document.find(kHomeAddress), std::string::npos);
+  EXPECT_EQ(release("demo-clinic", "TREAT", {wrong_scope}).document.find(kHomeAddress),
+            std::string::npos);
 }
 
 TEST_F(Release, EnforcementPurposesAreRefusedWhateverConsentsSay) {
@@ -209,7 +222,8 @@ TEST_F(Release, AuditEventIsAFhirAuditEventWithoutPatientData) {
 }
 
 TEST_F(Release, DecisionFollowsProvisionNesting) {
-  const Recipient clinic{"demo-clinic", "Clinic", RecipientKind::kCommunityClinic, "http://127.0.0.1:1", {}};
+  const Recipient clinic{
+      "demo-clinic", "Clinic", RecipientKind::kCommunityClinic, "http://127.0.0.1:1", {}};
   std::vector<std::string> keys{"Patient/amina"};
   PatientConsent c;
   c.id = "c";
@@ -217,9 +231,10 @@ TEST_F(Release, DecisionFollowsProvisionNesting) {
   c.privacy_scope = true;
   c.patient_reference = "Patient/amina";
   c.provision.type = Provision::Type::kPermit;  // permit everything ...
-  Provision except;                              // ... except immigration status
+  Provision except;                             // ... except immigration status
   except.type = Provision::Type::kDeny;
-  except.security_labels = {{"http://fhir.migrant-care.example.org/CodeSystem/sensitivity", "immigration-status"}};
+  except.security_labels = {
+      {"http://fhir.migrant-care.example.org/CodeSystem/sensitivity", "immigration-status"}};
   c.provision.provisions.push_back(except);
   Decision d = decide(*policy_, clinic, "TREAT", std::span(&c, 1), keys, testing::fixture_now());
   int status = policy_->category_index("immigration-status");

@@ -42,7 +42,8 @@ class Verify : public ::testing::Test {
     EXPECT_TRUE(f) << (f ? "" : f.error().to_string());
     return f ? *f : std::vector<Finding>{};
   }
-  static bool has(const std::vector<Finding>& fs, Finding::Kind k, std::string_view path_part = "") {
+  static bool has(const std::vector<Finding>& fs, Finding::Kind k,
+                  std::string_view path_part = "") {
     for (const Finding& f : fs) {
       if (f.kind == k && f.path.find(path_part) != std::string::npos) return true;
     }
@@ -50,7 +51,8 @@ class Verify : public ::testing::Test {
   }
   static std::string dump(const std::vector<Finding>& fs) {
     std::string s;
-    for (const Finding& f : fs) s += std::string(to_string(f.kind)) + " " + f.category + " at " + f.path + "\n";
+    for (const Finding& f : fs)
+      s += std::string(to_string(f.kind)) + " " + f.category + " at " + f.path + "\n";
     return s;
   }
 
@@ -72,13 +74,15 @@ TEST_F(Verify, CleanRedactionHasNoFindings) {
 }
 
 TEST_F(Verify, AddressLeftInANarrativeIsCaught) {
-  auto f = findings_after("<p><b>Patient</b></p>", "<p><b>Patient</b> at <i>12  Hidden\\n LANE</i></p>");
+  auto f =
+      findings_after("<p><b>Patient</b></p>", "<p><b>Patient</b> at <i>12  Hidden\\n LANE</i></p>");
   EXPECT_TRUE(has(f, Finding::Kind::kValue, "Bundle.entry[0].resource.text")) << dump(f);
 }
 
 TEST_F(Verify, PassportNumberInANoteIsCaught) {
-  auto f = findings_after(R"("code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006")",
-                          R"("note":[{"text":"Copy of passport p99887766 on file"}],"code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006")");
+  auto f = findings_after(
+      R"("code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006")",
+      R"("note":[{"text":"Copy of passport p99887766 on file"}],"code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006")");
   EXPECT_TRUE(has(f, Finding::Kind::kFreeText, "note")) << dump(f);
   EXPECT_TRUE(has(f, Finding::Kind::kValue, "note")) << dump(f);
 }
@@ -89,7 +93,8 @@ TEST_F(Verify, PassportNumberCopiedIntoAnotherIdentifierIsCaught) {
 }
 
 TEST_F(Verify, RemovedValueInADisplayIsCaughtButNotInsideAnotherWord) {
-  auto f = findings_after(R"("display":"Diabetes mellitus type 2")", R"("display":"Diabetes, see caseworker at Lindenau-Nord")");
+  auto f = findings_after(R"("display":"Diabetes mellitus type 2")",
+                          R"("display":"Diabetes, see caseworker at Lindenau-Nord")");
   EXPECT_TRUE(has(f, Finding::Kind::kValue)) << dump(f);
   // Word boundaries: a longer number or word is not the removed value.
   f = findings_after(R"("value":"MRN-12345")", R"("value":"MRN-1402919")");
@@ -100,29 +105,39 @@ TEST_F(Verify, RemovedValueInADisplayIsCaughtButNotInsideAnotherWord) {
 
 TEST_F(Verify, DeniedElementsAreCaught) {
   const std::string patient_start = R"({"resourceType":"Patient","id":"amina",)";
-  auto f = findings_after(patient_start, patient_start + R"("extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-nationality","extension":[{"url":"code","valueCodeableConcept":{"text":"x"}}]}],)");
+  auto f = findings_after(
+      patient_start,
+      patient_start +
+          R"("extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-nationality","extension":[{"url":"code","valueCodeableConcept":{"text":"x"}}]}],)");
   EXPECT_TRUE(has(f, Finding::Kind::kExtension)) << dump(f);
   f = findings_after(R"({"country":"DE"})", R"({"city":"Elsewhere","country":"DE"})");
   EXPECT_TRUE(has(f, Finding::Kind::kPath, "address")) << dump(f);
-  f = findings_after(R"("value":"MRN-12345")", R"("value":"X1","type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"PPN"}]})");
+  f = findings_after(
+      R"("value":"MRN-12345")",
+      R"("value":"X1","type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"PPN"}]})");
   EXPECT_TRUE(has(f, Finding::Kind::kIdentifier)) << dump(f);
   f = findings_after(R"("code":"44054006")", R"("code":"446654005")");
   EXPECT_TRUE(has(f, Finding::Kind::kCode)) << dump(f);
-  f = findings_after(R"("reasonCode":)", R"("location":[{"location":{"reference":"Location/x"}}],"reasonCode":)");
+  f = findings_after(R"("reasonCode":)",
+                     R"("location":[{"location":{"reference":"Location/x"}}],"reasonCode":)");
   EXPECT_TRUE(has(f, Finding::Kind::kReference)) << dump(f);
   EXPECT_TRUE(has(f, Finding::Kind::kPath, "location")) << dump(f);
-  f = findings_after(R"("reasonCode":)", R"("contained":[{"resourceType":"Location","id":"l"}],"reasonCode":)");
+  f = findings_after(R"("reasonCode":)",
+                     R"("contained":[{"resourceType":"Location","id":"l"}],"reasonCode":)");
   EXPECT_TRUE(has(f, Finding::Kind::kResource, "contained")) << dump(f);
-  f = findings_after(R"("reasonCode":)", R"("serviceProvider":{"reference":"#nowhere"},"reasonCode":)");
+  f = findings_after(R"("reasonCode":)",
+                     R"("serviceProvider":{"reference":"#nowhere"},"reasonCode":)");
   EXPECT_TRUE(has(f, Finding::Kind::kReference, "serviceProvider")) << dump(f);
   f = findings_after(R"("reasonCode":)", R"("secretNotes":"x","reasonCode":)");
   EXPECT_TRUE(has(f, Finding::Kind::kUnknownMember, "secretNotes")) << dump(f);
   // A reference to a resource the redaction removed.
-  f = findings_after(R"("reasonCode":)", R"("partOf":{"reference":"Observation/status-1"},"reasonCode":)");
+  f = findings_after(R"("reasonCode":)",
+                     R"("partOf":{"reference":"Observation/status-1"},"reasonCode":)");
   EXPECT_TRUE(has(f, Finding::Kind::kReference, "partOf")) << dump(f);
   // An original narrative.
-  f = findings_after(R"({"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p><b>Patient</b>)",
-                     R"({"status":"additional","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p><b>Patient</b>)");
+  f = findings_after(
+      R"({"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p><b>Patient</b>)",
+      R"({"status":"additional","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p><b>Patient</b>)");
   EXPECT_TRUE(has(f, Finding::Kind::kFreeText, "text")) << dump(f);
 }
 
@@ -133,7 +148,8 @@ TEST_F(Verify, ReleaseFailsClosedWhenARemovedValueStaysInText) {
   std::string from = R"("agent": [{"who": {"display": "Dr. Weber"}}])";
   std::size_t at = text.find(from);
   ASSERT_NE(at, std::string::npos);
-  text.replace(at, from.size(), R"("agent": [{"who": {"display": "Dr. Weber, Springfield Heights practice"}}])");
+  text.replace(at, from.size(),
+               R"("agent": [{"who": {"display": "Dr. Weber, Springfield Heights practice"}}])");
   json::Document doc = testing::parse(text);
   auto config = load_gateway_config(testing::config_path("demo.json"));
   Engine engine(policy_, model(), config->recipients);

@@ -19,18 +19,18 @@ namespace gw::consent::detail {
 /// contained resource, a Parameters resource, ...
 struct ResourceInfo {
   fhir::Node node;
-  std::string path;       ///< FHIRPath-style path in the input ("Bundle.entry[2].resource")
-  std::string type;       ///< resourceType
+  std::string path;  ///< FHIRPath-style path in the input ("Bundle.entry[2].resource")
+  std::string type;  ///< resourceType
   std::string id;
-  std::string full_url;   ///< Bundle.entry.fullUrl, if any
-  int parent = -1;        ///< resource that holds this one (-1 for the root)
-  int scope = 0;          ///< resource whose `contained` "#id" references resolve here
-  bool contained = false; ///< sits in its parent's `contained`
+  std::string full_url;    ///< Bundle.entry.fullUrl, if any
+  int parent = -1;         ///< resource that holds this one (-1 for the root)
+  int scope = 0;           ///< resource whose `contained` "#id" references resolve here
+  bool contained = false;  ///< sits in its parent's `contained`
   bool removed = false;
-  int removed_rule = -1;  ///< rule that removed it (-1: cascade, label or free text)
+  int removed_rule = -1;      ///< rule that removed it (-1: cascade, label or free text)
   int removed_category = -1;  ///< category it was removed for (-1: cascade or free text)
   Removal::Action removed_action = Removal::Action::kRemoved;
-  bool modified = false;  ///< something inside it was removed, coarsened or regenerated
+  bool modified = false;       ///< something inside it was removed, coarsened or regenerated
   std::vector<bool> released;  ///< per category: data of a permitted category is present
 };
 
@@ -102,7 +102,8 @@ struct RedactState {
 
 /// The concrete type of a JSON value in an element: the backbone, the
 /// resource named by resourceType, or the datatype of the key.
-const fhir::TypeDef* element_type(const fhir::Model& model, const fhir::TypeDef::KeyMatch& m, json::Value v);
+const fhir::TypeDef* element_type(const fhir::Model& model, const fhir::TypeDef::KeyMatch& m,
+                                  json::Value v);
 
 /// Lower case (ASCII), whitespace runs collapsed to one space, trimmed.
 std::string normalise_text(std::string_view s);

@@ -41,7 +41,7 @@ bool parse_simple_path(std::string_view text, std::vector<std::string>& segments
 /// segment must name an element: kInvalidArgument otherwise) and walked
 /// directly; other expressions go to the FHIRPath engine (compile errors are
 /// returned with its location).
-Result<std::shared_ptr<const Selector>> compile_selector(std::string_view text,
-                                                         const std::shared_ptr<const fhir::Model>& model);
+Result<std::shared_ptr<const Selector>> compile_selector(
+    std::string_view text, const std::shared_ptr<const fhir::Model>& model);
 
 }  // namespace gw::consent::detail
