@@ -17,6 +17,7 @@ namespace {
 
 constexpr std::string_view kConsentScope = "http://terminology.hl7.org/CodeSystem/consentscope";
 constexpr std::string_view kConsentAction = "http://terminology.hl7.org/CodeSystem/consentaction";
+constexpr std::string_view kResourceTypes = "http://hl7.org/fhir/resource-types";
 constexpr int kMaxProvisionDepth = 16;
 
 void read_coding_into(json::Value c, std::vector<Coding>& out) {
@@ -176,7 +177,23 @@ std::vector<bool> provision_scope(const Provision& p, const std::vector<bool>& p
         return std::find(labels.begin(), labels.end(), c) != labels.end();
       });
     };
-    scope[i] = parent[i] && (named(p.security_labels) || named(p.classes) || named(p.codes));
+    // A class naming a resource type (resource-types#Location) reaches the
+    // categories whose rules remove that type, for a deny only: a permit
+    // for "Location" must not open every address as well.
+    bool by_type = false;
+    if (p.type == Provision::Type::kDeny) {
+      for (const Coding& c : p.classes) {
+        if (c.system != kResourceTypes) continue;
+        for (const detail::Rule& rule : policy.rules) {
+          if (rule.category == static_cast<int>(i) &&
+              std::find(rule.resource_types.begin(), rule.resource_types.end(), c.code) !=
+                  rule.resource_types.end()) {
+            by_type = true;
+          }
+        }
+      }
+    }
+    scope[i] = parent[i] && (named(p.security_labels) || named(p.classes) || named(p.codes) || by_type);
   }
   return scope;
 }

@@ -246,6 +246,23 @@ TEST_F(Release, DecisionFollowsProvisionNesting) {
   c.provision.has_data_conditions = true;
   d = decide(*policy_, clinic, "TREAT", std::span(&c, 1), keys, testing::fixture_now());
   EXPECT_FALSE(d.permitted[static_cast<std::size_t>(location)]);
+  // A deny by class (resource type) reaches the category that removes that
+  // type; a permit by class does not open it.
+  c.provision.has_data_conditions = false;
+  c.provision.provisions.clear();
+  Provision no_locations;
+  no_locations.type = Provision::Type::kDeny;
+  no_locations.classes = {{"http://hl7.org/fhir/resource-types", "Location"}};
+  c.provision.provisions.push_back(no_locations);
+  d = decide(*policy_, clinic, "TREAT", std::span(&c, 1), keys, testing::fixture_now());
+  EXPECT_FALSE(d.permitted[static_cast<std::size_t>(location)]);
+  EXPECT_TRUE(d.permitted[static_cast<std::size_t>(status)]);
+  c.provision.type = Provision::Type::kDeny;
+  c.provision.provisions[0].type = Provision::Type::kPermit;
+  d = decide(*policy_, clinic, "TREAT", std::span(&c, 1), keys, testing::fixture_now());
+  EXPECT_FALSE(d.permitted[static_cast<std::size_t>(location)]);
+  c.provision = Provision{};
+  c.provision.type = Provision::Type::kPermit;
   // No patient in the input (or several): no consent applies.
   c.provision.has_data_conditions = false;
   d = decide(*policy_, clinic, "TREAT", std::span(&c, 1), {}, testing::fixture_now());
