@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "tests/consent/consent_fixture.hpp"
 
 namespace gw::consent {
@@ -267,6 +269,26 @@ TEST_F(Release, DecisionFollowsProvisionNesting) {
   c.provision.has_data_conditions = false;
   d = decide(*policy_, clinic, "TREAT", std::span(&c, 1), {}, testing::fixture_now());
   EXPECT_FALSE(d.permitted[static_cast<std::size_t>(location)]);
+}
+
+TEST_F(Release, OneEngineServesManyThreads) {
+  // The engine, policy and compiled selectors are shared read-only: releases
+  // on several threads give the same bytes as one release alone.
+  ReleaseResult reference = release("demo-clinic", "TREAT", {permit_});
+  ASSERT_EQ(reference.outcome, Outcome::kReleased);
+  std::vector<std::string> outputs(4);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < outputs.size(); ++t) {
+    threads.emplace_back([&, t] {
+      ReleaseRequest req{"demo-clinic", "TREAT", {permit_}, testing::fixture_now()};
+      for (int i = 0; i < 3; ++i) {
+        auto r = engine_->release(input_.root(), req);
+        if (r && r->outcome == Outcome::kReleased) outputs[t] = r->document;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const std::string& o : outputs) EXPECT_EQ(o, reference.document);
 }
 
 }  // namespace
