@@ -297,11 +297,14 @@ struct Decision {
 /// Patient in the input; when the input holds no Patient or several, no
 /// consent applies). Inside a Consent, a provision applies when its period
 /// contains `now`, its actors (if any) include the recipient
-/// ("Organization/<recipient id>" or an identifier in the recipient id
-/// system), its purposes (if any) include `purpose`, and its actions (if
-/// any) include access, use or disclose; nested provisions are exceptions
-/// that override their parent. A provision's securityLabel/class/code
-/// restrict it to the categories they name; none means all categories.
+/// ("Organization/<recipient id>", or an identifier with system
+/// "<canonicalBase>/sid/recipient-id" and the recipient id as value), its
+/// purposes (if any) include `purpose`, and its actions (if any) include
+/// access, use or disclose; nested provisions are exceptions that override
+/// their parent. A provision's securityLabel/class/code restrict it to the
+/// categories whose labels they carry; none means all categories (a deny
+/// whose class names a resource type, resource-types#Location, also reaches
+/// the category whose rules remove that type).
 /// Any applicable deny wins over any permit, across all consents.
 /// Inactive, rejected or entered-in-error consents and ended periods never
 /// apply, so a revocation is honoured by every later release.
