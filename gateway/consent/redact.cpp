@@ -674,7 +674,7 @@ Status Redactor::run(json::Value input) {
   s_.resource_at[input.offset()] = 0;
   s_.resources.push_back(std::move(info));
   PathStack path;
-  path.push(s_.resources.front().type, -1);
+  path.push(root->type->name, -1);  // the model owns the name: stable
   discover(*root, 0, path, 1);
   if (s_.limit_hit)
     return fail(ErrorCode::kLimit, "input nests deeper than the policy's depth limit");
