@@ -101,6 +101,9 @@ const Recipient* GatewayConfig::recipient(std::string_view id) const {
   return nullptr;
 }
 
+// Top-level members other than ours are ignored on purpose: the same file
+// configures the HTTP server and storage, which check their own members.
+// Inside "recipients" everything is ours and is checked strictly.
 Result<GatewayConfig> parse_gateway_config(std::string_view json_text, std::string_view base_dir) {
   GW_TRY(json::Document doc, json::Document::parse(std::string(json_text)));
   json::Value root = doc.root();

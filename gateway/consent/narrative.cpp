@@ -188,6 +188,9 @@ void append_utf8(std::string& out, unsigned cp) {
   out += static_cast<char>(0x80 | (cp & 0x3F));
 }
 
+// Not rendered: metadata, the narrative itself, contained resources (they
+// have their own), extensions (their meaning needs their definitions), and
+// sections (each section gets its own narrative).
 bool skipped_element(std::string_view name) {
   return name == "id" || name == "meta" || name == "text" || name == "contained" ||
          name == "extension" || name == "modifierExtension" || name == "implicitRules" ||

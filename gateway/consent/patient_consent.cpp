@@ -124,6 +124,10 @@ struct Evaluation {
   TimePoint now;
 };
 
+// The recipient is named the way a Consent names an organization: by
+// reference (relative or absolute URL ending in Organization/<id>) or by an
+// identifier in the gateway's recipient id system. Display names never
+// count: they are not identities.
 bool actor_matches(const Provision& p, const Evaluation& e) {
   const std::string org = "Organization/" + e.recipient.id;
   for (const std::string& r : p.actor_references) {
@@ -140,6 +144,8 @@ bool actor_matches(const Provision& p, const Evaluation& e) {
   return false;
 }
 
+// All present conditions must hold (FHIR: the rule applies when all its
+// criteria are met). An absent list is no restriction.
 bool conditions_match(const Provision& p, const Evaluation& e) {
   if (p.period && !p.period->contains(e.now)) return false;
   if (!p.actor_references.empty() || !p.actor_identifiers.empty()) {
@@ -193,7 +199,8 @@ std::vector<bool> provision_scope(const Provision& p, const std::vector<bool>& p
         }
       }
     }
-    scope[i] = parent[i] && (named(p.security_labels) || named(p.classes) || named(p.codes) || by_type);
+    scope[i] =
+        parent[i] && (named(p.security_labels) || named(p.classes) || named(p.codes) || by_type);
   }
   return scope;
 }
@@ -247,6 +254,8 @@ Decision decide(const Policy& policy, const Recipient& recipient, std::string_vi
   Evaluation e{p, recipient, purpose, now};
   std::vector<bool> denied(n, false), permitted(n, false);
   std::vector<std::vector<std::string>> permit_sources(n);
+  // Deny overrides permit across consents: a patient who adds a denial does
+  // not have to find and revoke every earlier permit first.
   for (const PatientConsent& c : consents) {
     if (c.status != "active" || !c.privacy_scope || c.patient_reference.empty()) continue;
     if (std::find(patient_keys.begin(), patient_keys.end(), c.patient_reference) ==

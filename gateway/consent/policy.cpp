@@ -47,7 +47,9 @@ void substitute(std::string& s, const std::string& base) {
   }
 }
 
-// Reads {"system", "code"} (with an optional "display" for readers of the file).
+// Reads {"system", "code"} (with an optional "display" for readers of the
+// file). Systems must be absolute: a relative system would silently match
+// nothing and disable the rule.
 Result<Coding> read_coding(json::Value v, const std::string& path, const std::string& base) {
   ObjectReader r(v, path);
   GW_CHECK_OK(r.check_object());
@@ -225,6 +227,8 @@ Result<detail::Rule> PolicyLoader::read_rule(json::Value v, const std::string& p
   if (!is_token(rule.id, true, true))
     return fail(ErrorCode::kParse, "rule ids are tokens", r.child("id"));
   GW_TRY(std::string category, r.string("category"));
+  // Categories are declared before rules, so a rule can only name one that
+  // exists; a typo here is exactly the mistake that would release data.
   auto cat = std::find_if(p.categories.begin(), p.categories.end(),
                           [&](const Category& c) { return c.code == category; });
   if (cat == p.categories.end()) {
@@ -301,6 +305,8 @@ Result<detail::Rule> PolicyLoader::read_rule(json::Value v, const std::string& p
                 path);
   }
 
+  // Coarsening only makes sense for an element we know how to coarsen
+  // (addresses, checked again at run time); other kinds always remove.
   GW_TRY(std::string action, r.optional_string("action", "remove"));
   if (action == "coarsen") {
     if (rule.kind != RuleKind::kSelect) {
@@ -350,6 +356,8 @@ Result<std::shared_ptr<const Policy>> PolicyLoader::load(std::string_view text,
   auto compiled = std::make_unique<detail::CompiledPolicy>();
   detail::CompiledPolicy& p = *compiled;
   p.model = model;
+  // Hash what the operator wrote (canonicalised), before substitution, so
+  // the hash identifies the file's content independent of its layout.
   p.sha256 = detail::sha256_hex(detail::canonical_json(root));
 
   ObjectReader r(root, "");
@@ -478,6 +486,7 @@ int Policy::category_index(std::string_view code) const {
 
 PurposeVerdict Policy::check_purpose(std::string_view system, std::string_view code) const {
   const auto& p = *compiled_;
+  // A code from another system is not ours to interpret: unknown, refused.
   if (!system.empty() && system != p.purpose_system) return PurposeVerdict::kUnknown;
   // Enforcement is checked first so a code can never be both.
   if (std::find(p.enforcement_purposes.begin(), p.enforcement_purposes.end(), code) !=

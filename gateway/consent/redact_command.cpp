@@ -137,6 +137,8 @@ int run_redact_command(std::span<const std::string_view> args,
     err << "redact: " << result.error().with_context(file).to_string() << "\n";
     return kUsage;
   }
+  // One JSON object on stdout whatever happened, so scripts can read the
+  // audit of a refusal the same way as the receipt of a release.
   json::Writer w(true);
   w.begin_object();
   if (result->outcome == Outcome::kReleased) {

@@ -85,6 +85,11 @@ void string_extension(json::Writer& w, std::string_view url, std::string_view va
   w.end_object();
 }
 
+// The receipt is a Provenance: what was released (target), to whom
+// (agent IRCP), why (reason = purpose), under which rules (policy URL and
+// the SHA-256 extension), on whose consent (entity source), and what was
+// taken out (one extension per removal: path, action, rule, category).
+// Values never appear: only paths and codes.
 std::string receipt_json(const Policy& policy, const Recipient& recipient,
                          const ReleaseRequest& req, json::Value input, const Decision& decision,
                          const std::vector<Removal>& removals) {
@@ -255,6 +260,9 @@ std::string_view to_string(Outcome o) {
   return "refused";
 }
 
+// AuditEvent: DICOM "Export" (a disclosure leaving the gateway); outcome 0
+// released, 4 refused or withheld (minor: the system did its job), 8 failed
+// closed (serious: the engine produced something the verifier rejected).
 std::string audit_event_json(const AuditRecord& a, const Policy& policy, bool pretty) {
   json::Writer w(pretty);
   w.begin_object();
@@ -375,6 +383,8 @@ Result<ReleaseResult> Engine::release(json::Value input, const ReleaseRequest& r
   ReleaseResult out;
   AuditRecord& audit = out.audit;
   audit.time = req.now;
+  // The request's strings go into the audit only when they look like ids
+  // and codes: an attacker-chosen "purpose" must not smuggle text into logs.
   audit.recipient_id = token_shape(req.recipient_id, 64) ? req.recipient_id : "(invalid)";
   audit.purpose = token_shape(req.purpose, 32) ? req.purpose : "(invalid)";
   audit.policy_id = policy_->id();
@@ -389,6 +399,8 @@ Result<ReleaseResult> Engine::release(json::Value input, const ReleaseRequest& r
     return std::move(out);
   };
 
+  // Refusals come first and do no work on the data: nothing is redacted,
+  // let alone verified, for a recipient or purpose that may not have it.
   const Recipient* recipient = nullptr;
   for (const Recipient& r : recipients_) {
     if (r.id == req.recipient_id) recipient = &r;
@@ -409,6 +421,8 @@ Result<ReleaseResult> Engine::release(json::Value input, const ReleaseRequest& r
       break;
   }
 
+  // Consents speak about one patient; patient_keys() is empty unless the
+  // input is about exactly one, so a consent never opens another person's data.
   std::vector<std::string> keys = patient_keys(input);
   Decision decision = decide(*policy_, *recipient, req.purpose, req.consents, keys, req.now);
   GW_TRY(Redaction red, redact(*policy_, *model_, input, decision));
@@ -419,6 +433,8 @@ Result<ReleaseResult> Engine::release(json::Value input, const ReleaseRequest& r
     return refuse(Outcome::kWithheld, "withheld", "forbidden",
                   "the resource as a whole belongs to a category this recipient may not receive");
   }
+  // The verifier reads what will be sent, parsed afresh, never the engine's
+  // own view of it.
   auto reparsed = json::Document::parse(red.document);
   if (!reparsed) {
     return fail(ErrorCode::kInternal,

@@ -77,6 +77,9 @@ Denied denied_sets(const CompiledPolicy& p, const Decision& d) {
   return out;
 }
 
+// Matching on word boundaries keeps "40291" from matching inside a longer
+// number; bytes of multi-byte UTF-8 count as word characters so "zürich"
+// does not match inside "zürichsee".
 bool is_word_byte(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
 }
@@ -272,6 +275,9 @@ void Verifier::check_paths(json::Value resource, const Path& path) {
   }
 }
 
+// The engine never copies members the model does not know, so any such
+// member in the output means the output did not come from the engine as
+// planned.
 void Verifier::check_unknown_members(const fhir::Node& node, Path& path) {
   json::Value obj = node.is_primitive() ? node.extension_part : node.value;
   if (!obj.is_object()) return;

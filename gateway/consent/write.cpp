@@ -67,6 +67,10 @@ class OutputWriter {
     }
   }
 
+  // DS4P labels: the input's confidentiality code is replaced by the
+  // highest of (input, policy base, released categories), never lowered;
+  // REDACTED is added once when something in the resource was taken out.
+  // Other security labels of the input are kept.
   void write_meta(int r) {
     const ResourceInfo& info = s_.resources[static_cast<std::size_t>(r)];
     json::Value meta = info.node.value.find("meta");
@@ -215,6 +219,9 @@ class OutputWriter {
     }
   }
 
+  // Arrays of primitives come in pairs (`given` / `_given`) aligned by
+  // index; dropping item i drops it from both, and an array that ends up
+  // all null is not written at all.
   void write_array(std::string_view base, const fhir::TypeDef::KeyMatch& m, json::Value v,
                    json::Value e, json::Value owner, const fhir::TypeDef* owner_type, int r,
                    std::uint32_t depth) {
