@@ -16,6 +16,10 @@ namespace {
 
 int run_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "cannot read %s\n", p.c_str());
+    return 0;
+  }
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
   return 1;
@@ -27,6 +31,11 @@ int main(int argc, char** argv) {
   int count = 0;
   for (int i = 1; i < argc; ++i) {
     std::filesystem::path p(argv[i]);
+    if (!std::filesystem::exists(p)) {
+      // A misspelt corpus path must fail the replay, not pass it empty.
+      std::fprintf(stderr, "no such corpus: %s\n", p.c_str());
+      return 1;
+    }
     if (std::filesystem::is_directory(p)) {
       for (const auto& e : std::filesystem::recursive_directory_iterator(p)) {
         if (e.is_regular_file()) count += run_file(e.path());

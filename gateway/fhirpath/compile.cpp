@@ -35,7 +35,13 @@ constexpr std::uint16_t bit(ItemKind k) { return static_cast<std::uint16_t>(1u <
 constexpr std::uint16_t kNumericBits = bit(ItemKind::kInteger) | bit(ItemKind::kDecimal);
 constexpr std::uint16_t kTemporalBits = bit(ItemKind::kDate) | bit(ItemKind::kDateTime) | bit(ItemKind::kTime);
 
-// What a subexpression may produce.
+// What a subexpression may produce: a set of possible FHIR types and
+// System kinds, or `any` when the compiler cannot know (a variable, the
+// result of resolve(), children()). Sets rather than single types because
+// choice elements (Observation.value) and unions legitimately mix types; a
+// check fires only when *no* member of a definite set could work, which is
+// what keeps the checker from rejecting valid expressions. `ordered` tracks
+// whether the collection has a meaningful order (children() has none).
 struct SType {
   bool any = true;                          // unknown: no checks downstream
   std::vector<const fhir::TypeDef*> fhir;   // possible FHIR types
@@ -216,7 +222,13 @@ class Compiler {
   }
 
   // The static type of the elements named `name` on items of type `in`.
-  // `at_start`: the identifier begins a path and may name a type instead.
+  // `at_start`: the identifier begins a path and may name a type instead
+  // (`Patient.name` on a Patient: the type name filters the focus). An
+  // abstract resource type (Resource, DomainResource: `contained`,
+  // `Bundle.entry.resource`) or Element makes the result unknown rather
+  // than an error, because the concrete type is only known at run time.
+  // System Quantity and TypeInfo values have the members the spec gives
+  // them (value/unit, namespace/name).
   Result<SType> member_type(const SType& in, const std::string& name, bool at_start,
                             std::uint32_t offset) {
     if (in.any || !model_) return SType{true, {}, 0, in.ordered};
@@ -265,6 +277,11 @@ class Compiler {
     return out;
   }
 
+  // Resolves a type specifier. `FHIR.` and `System.` qualify the namespace;
+  // an unqualified name is looked up in both, and each item is later
+  // matched in the namespace it lives in (see fn_types.cpp). With a model,
+  // a name found nowhere is a compile error; without one, FHIR names are
+  // resolved against the evaluation's model.
   Result<TypeRef> type_ref(const std::vector<std::string>& parts, std::uint32_t offset) {
     TypeRef r;
     if (parts.size() >= 2 && parts[0] == "FHIR") {
@@ -300,6 +317,8 @@ class Compiler {
     return s.is_empty_set() ? SType::unknown() : s;
   }
 
+  // Whether a string function could accept the input. Logical-model types
+  // are allowed: their elements are not FHIR-typed in a way we check.
   bool may_be_string(const SType& s) const {
     if (s.any || s.is_empty_set()) return true;
     if (s.system & bit(ItemKind::kString)) return true;
@@ -320,7 +339,10 @@ class Compiler {
   }
 
   // True when some pair of System kinds from the two sides is accepted by
-  // the arithmetic operator.
+  // the arithmetic operator. Only applied when both sides are System-only:
+  // a FHIR element converts to its System value at run time, and a missing
+  // value gives empty rather than an error, so elements are never rejected
+  // here.
   static bool arithmetic_possible(BinaryOp op, std::uint16_t l, std::uint16_t r) {
     for (unsigned a = 0; a < 16; ++a) {
       if (!(l & (1u << a))) continue;
@@ -492,6 +514,14 @@ class Compiler {
     return op;
   }
 
+  // A function call. The scope its arguments see depends on the function:
+  //  - value arguments (substring(1, 2), subsetOf($this.name)) are
+  //    evaluated once, in the caller's scope: `$this` is the caller's $this,
+  //    not the function's input (the suite's testSubSetOf1 relies on it);
+  //  - lambda arguments (where, select, all, exists, repeat, aggregate,
+  //    sort, trace's projection) see each input item as $this;
+  //  - iif() sees its explicit input as $this (`('x').iif($this = 'x', ...)`)
+  //    and the caller's scope when called without one.
   Result<std::unique_ptr<Op>> function(const Ast& a, const SType& focus, SType& out) {
     const FunctionDef* def = find_function(a.text);
     if (!def) return semantic(a.offset, "unknown function '" + a.text + "'");
@@ -655,6 +685,7 @@ Result<Expression> Expression::compile(std::string_view text, const CompileOptio
   program->text = std::string(text);
   program->root = std::move(root);
   program->model = options.model;
+  program->lenient_as = options.lenient_as;
   return Expression(std::move(program));
 }
 

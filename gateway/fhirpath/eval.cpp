@@ -38,6 +38,10 @@ Result<Collection> Evaluator::eval(const Op& op, const Scope& scope) {
   return r;
 }
 
+// The input of a path step: its source, or $this for a step that starts a
+// path (`name` inside where() means `$this.name`). $this is copied: the
+// collection is small in the common case and copying keeps Scope a plain
+// pointer struct that lambdas can rebind cheaply.
 Result<Collection> Evaluator::input_of(const Op& op, const Scope& scope) {
   if (op.source) return eval(*op.source, scope);
   return *scope.self;
@@ -128,6 +132,10 @@ Result<Collection> Evaluator::eval_inner(const Op& op, const Scope& scope) {
   return error(op, "internal: unknown operation");
 }
 
+// Member access: children of FHIR elements through the model (choice
+// elements by their base name, primitive `_x` parts paired by the model),
+// the value/unit of System quantities, namespace/name of TypeInfo. A
+// member of any other System value is empty, never an error.
 Result<Collection> Evaluator::eval_member(const Op& op, const Scope& scope) {
   GW_TRY(Collection input, input_of(op, scope));
   Collection out;
@@ -163,6 +171,9 @@ Result<Collection> Evaluator::eval_member(const Op& op, const Scope& scope) {
   return out;
 }
 
+// %context is the evaluation's input; %resource and %rootResource come from
+// the context or, when the input is one resource, default to it. Constant
+// variables (%ucum, %vs-*, ...) never get here: the compiler folds them.
 Result<Collection> Evaluator::eval_variable(const Op& op, const Scope& scope) {
   (void)scope;
   const std::string& n = op.name;
@@ -193,6 +204,9 @@ Result<Collection> Evaluator::eval_indexer(const Op& op, const Scope& scope) {
   return Collection{input[static_cast<std::size_t>(i)]};
 }
 
+// N1 §4.5 "Singleton evaluation of collections": a single non-Boolean item
+// counts as true (`true and 'foo'` is true, `(0).not()` is false), which the
+// suite's from-zulip tests pin down.
 Result<std::optional<bool>> truth_value(Evaluator& ev, const Op& at, const Collection& c) {
   if (c.empty()) return std::optional<bool>();
   if (c.size() > 1) return ev.error(at, "expected a single Boolean, got a collection of several items");

@@ -23,6 +23,8 @@ std::string lower_ascii(std::string_view s) {
   return out;
 }
 
+// N1 §5.5.1: the string spellings are case-insensitive ('False' converts);
+// only 0 and 1 (or 0.0 and 1.0) convert from numbers.
 std::optional<Item> to_boolean(const Item& v, Evaluator&, const Op&, const Scope&) {
   switch (v.kind()) {
     case ItemKind::kBoolean:
@@ -60,6 +62,8 @@ std::optional<std::int64_t> parse_integer(std::string_view s) {
   return v;
 }
 
+// A Decimal never converts to Integer ('1.0'.toInteger() is empty), even
+// when integral: the spec lists only Integer, String and Boolean.
 std::optional<Item> to_integer(const Item& v, Evaluator&, const Op&, const Scope&) {
   switch (v.kind()) {
     case ItemKind::kInteger:

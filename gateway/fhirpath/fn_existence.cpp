@@ -1,4 +1,11 @@
 // Existence functions (N1 §5.1) and not().
+//
+// Criteria (exists(c), all(c)) use the singleton rule of truth_value():
+// a criterion giving several items is an execution error, one non-Boolean
+// item counts as true. allTrue() and friends are stricter by design: every
+// item must be a Boolean (`(true | 'foo').allTrue()` is an error in the
+// suite). Set operations compare with FHIRPath `=` through ItemSet, which
+// hashes so that subsetOf() on large collections stays near-linear.
 #include "gateway/fhirpath/detail/program.hpp"
 #include "gateway/fhirpath/detail/value.hpp"
 

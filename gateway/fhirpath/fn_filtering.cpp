@@ -88,6 +88,8 @@ Result<Collection> fn_take(Evaluator& ev, const Op& call, const Collection& inpu
   return Collection(input.begin(), input.begin() + *n);
 }
 
+// intersect() removes duplicates (1.combine(1).intersect(1) has one item);
+// exclude() keeps them (1.combine(1).exclude(2) has two), as the suite says.
 Result<Collection> fn_intersect(Evaluator& ev, const Op& call, const Collection& input, const Scope& scope) {
   GW_TRY(Collection other, ev.arg(call, 0, scope));
   ItemSet in_other;

@@ -199,6 +199,8 @@ Result<Collection> fn_lower(Evaluator& ev, const Op& call, const Collection& inp
   return str(map_case(s, false));
 }
 
+// Growth is bounded: repeated replace('', ...) can multiply a string's
+// length, so the result counts against the item limit (64 bytes an item).
 Result<Collection> fn_replace(Evaluator& ev, const Op& call, const Collection& input, const Scope& scope) {
   GW_STRING_INPUT(s);
   GW_STRING_ARG(pattern, 0);
@@ -255,6 +257,8 @@ Result<Collection> fn_matches_full(Evaluator& ev, const Op& call, const Collecti
   return boolean(RE2::FullMatch(s, *re));
 }
 
+// An empty pattern returns the input unchanged (testReplaceMatches2), unlike
+// replace('', x), which inserts x between characters (testReplace2).
 Result<Collection> fn_replace_matches(Evaluator& ev, const Op& call, const Collection& input, const Scope& scope) {
   GW_STRING_INPUT(s);
   GW_STRING_ARG(pattern, 0);

@@ -41,8 +41,23 @@ TypeInfo type_info_of(const Item& item) {
   return TypeInfo{"System", std::string(to_string(item.kind()))};
 }
 
+namespace {
+
+// `as` on several items: a filter in lenient mode (CompileOptions::lenient_as).
+Result<Collection> as_filter(Evaluator& ev, const Op& at, const Collection& input, const TypeRef& type) {
+  Collection out;
+  for (const Item& i : input) {
+    GW_TRY(bool match, item_is_type(ev, at, i, type, true));
+    if (match) out.push_back(i);
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<Collection> eval_type_op(Evaluator& ev, const Op& op, const Scope& scope) {
   GW_TRY(Collection c, ev.eval(*op.args[0], scope));
+  if (op.kind == OpKind::kAs && c.size() > 1 && ev.program().lenient_as) return as_filter(ev, op, c, op.type);
   GW_TRY(const Item* x, single_item(ev, op, c, op.kind == OpKind::kIs ? "operator 'is'" : "operator 'as'"));
   if (!x) return Collection{};
   GW_TRY(bool match, item_is_type(ev, op, *x, op.type, op.kind == OpKind::kAs));
@@ -61,6 +76,7 @@ Result<Collection> fn_is(Evaluator& ev, const Op& call, const Collection& input,
 }
 
 Result<Collection> fn_as(Evaluator& ev, const Op& call, const Collection& input, const Scope&) {
+  if (input.size() > 1 && ev.program().lenient_as) return as_filter(ev, call, input, call.type);
   GW_TRY(const Item* x, single_item(ev, call, input, "as()"));
   if (!x) return Collection{};
   GW_TRY(bool match, item_is_type(ev, call, *x, call.type, true));

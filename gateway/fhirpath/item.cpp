@@ -92,6 +92,9 @@ std::string Item::to_string() const {
 
 namespace {
 
+// The CLI's JSON shape (documented on to_json() in fhirpath.hpp). Decimals
+// keep their scale (1.50 stays 1.50) because the writer takes the literal
+// text; temporal values use the FHIR form, without FHIRPath's '@'.
 void write_item(json::Writer& w, const Item& item) {
   switch (item.kind()) {
     case ItemKind::kNode: {
@@ -141,6 +144,8 @@ std::string to_json(const Collection& items, bool pretty) {
   return std::move(w).take();
 }
 
+// Defaults: no terminology (unknown -> empty), no profiles (the engine's
+// base-type rule applies), no external references.
 Result<std::optional<bool>> Environment::member_of(std::span<const Code>, std::string_view) const {
   return std::optional<bool>();
 }

@@ -177,7 +177,9 @@ class Lexer {
     return make(Tok::kNumber, start, std::string(src_.substr(start, pos_ - start)));
   }
 
-  // Quoted string or delimited identifier; decodes escapes.
+  // Quoted string or delimited identifier; decodes escapes. Unknown escapes
+  // are errors rather than literal characters, as in the grammar's ESC
+  // rule, so that a typo such as '\d' in a regex is caught.
   Result<std::string> quoted(char quote) {
     std::size_t start = pos_;
     ++pos_;
@@ -276,6 +278,9 @@ class Lexer {
     }
   }
 
+  // @-literals. The shape is checked here (digits and separators); whether
+  // the fields are in range (month 13) is checked by the compiler through
+  // gw::primitives, which turns it into a semantic error with an offset.
   Result<Token> temporal(std::size_t start) {
     ++pos_;  // '@'
     if (peek() == 'T') {

@@ -55,6 +55,10 @@ Result<Collection> logic(Evaluator& ev, const Op& op, const Scope& scope) {
   }
 }
 
+// < <= > >=: single items only; an indeterminate answer (different date
+// precisions, incomparable units) is empty, while types that cannot be
+// ordered at all (Integer vs Boolean) are an execution error (the suite's
+// testPrecedence3).
 Result<Collection> ordering(Evaluator& ev, const Op& op, const Collection& l, const Collection& r) {
   std::string what = "operator '" + std::string(to_string(op.bop)) + "'";
   GW_TRY(const Item* a, single_item(ev, op, l, what));
@@ -114,6 +118,7 @@ Result<Collection> eval_binary(Evaluator& ev, const Op& op, const Scope& scope) 
     case BinaryOp::kGe:
       return ordering(ev, op, l, r);
     case BinaryOp::kUnion: {
+      // `|` keeps first occurrences in order and drops later duplicates.
       ItemSet seen;
       Collection out;
       for (const Collection* c : {&l, &r}) {

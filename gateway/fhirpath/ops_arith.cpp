@@ -94,6 +94,13 @@ Item wrap_time(const prim::Time& t) { return Item::time(t); }
 
 }  // namespace
 
+// Dispatch on the operands' System kinds after conversion. Order matters:
+// Integer op Integer stays Integer (except '/', which is always Decimal);
+// any Decimal makes the arithmetic decimal; a Quantity on either side turns
+// a plain number into a quantity of unit '1'; a Date/DateTime/Time plus or
+// minus a Quantity is calendar arithmetic (1 'mo' and 1 'a' are rejected
+// by primitives as not calendar durations). Anything else is an execution
+// error naming the two types.
 Result<Collection> eval_arithmetic(Evaluator& ev, const Op& op, const Collection& lhs, const Collection& rhs) {
   std::string what = "operator '" + std::string(to_string(op.bop)) + "'";
   if (op.bop == BinaryOp::kConcat) {

@@ -103,7 +103,9 @@ class Parser {
     return a;
   }
 
-  // Sets the subtree height from the children and enforces the limit.
+  // Sets the subtree height from the children and enforces the limit. The
+  // evaluator recurses once per tree level, so the height, not the number
+  // of nodes, is what could exhaust a stack.
   Result<AstPtr> finish(AstPtr a) {
     std::uint32_t d = 0;
     if (a->source) d = std::max(d, a->source->depth);
@@ -318,6 +320,8 @@ class Parser {
     }
   }
 
+  // A term. `true`/`false` are literals unless delimited; a number followed
+  // by a string or calendar keyword is a quantity (`4 days`, `10 'mg'`).
   Result<AstPtr> term() {
     const Token& t = cur();
     switch (t.kind) {

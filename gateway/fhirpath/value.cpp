@@ -20,6 +20,11 @@ namespace {
 constexpr std::string_view kUcumSystem = "http://unitsofmeasure.org";
 constexpr int kMaxJsonDepth = 300;
 
+// A FHIR Quantity (or Age, Duration, ...) as a System Quantity. The unit
+// is the UCUM code when the system is UCUM (or absent): that is what makes
+// `Observation.value = 185 '[lb_av]'` hold for {value 185, unit "lbs",
+// code "[lb_av]"}. A human-readable unit is used only when it is a calendar
+// keyword or nothing better exists.
 std::optional<Item> quantity_of_node(const fhir::Node& n) {
   json::Value obj = n.value;
   if (!obj.is_object()) return std::nullopt;
@@ -46,6 +51,10 @@ std::optional<Item> quantity_of_node(const fhir::Node& n) {
   return Item::quantity(std::move(q));
 }
 
+// A primitive's System value, parsed by its *FHIR* type, not its text: a
+// dateTime "2001-05-06" is a DateTime of day precision (so lowBoundary()
+// extends it to 17 digits), never a Date. An integer written "2.0" is still
+// the Integer 2.
 std::optional<Item> primitive_of_node(const fhir::Node& n) {
   if (!n.has_primitive_value()) return std::nullopt;
   json::Value v = n.value;
@@ -115,7 +124,10 @@ prim::DateTime to_datetime_item(const Item& i) {
 }
 
 // Deep comparison of two JSON values (complex FHIR elements). `equiv`
-// selects equivalence rules at the leaves.
+// selects equivalence rules at the leaves. Objects compare as member sets
+// (key order is not data), arrays in order, numbers numerically (1.0 =
+// 1.00). The recursion is bounded by the JSON parser's own depth limit and
+// checked again here.
 bool json_equal(json::Value a, json::Value b, bool equiv, int depth) {
   if (depth > kMaxJsonDepth) return false;
   if (a.kind() != b.kind()) {
@@ -227,6 +239,11 @@ std::string normalize_for_equivalence(std::string_view s) {
   return out;
 }
 
+// Order of the rules: identical nodes are equal; complex elements compare
+// structurally and never equal a System value; everything else compares
+// through System values with the implicit conversions (Integer -> Decimal,
+// numbers -> Quantity '1', Date -> DateTime). Different kinds after
+// conversion are simply not equal (false, not empty), as N1 says.
 std::optional<bool> equal_items(const Item& a, const Item& b) {
   if (a.is_node() && b.is_node()) {
     if (a.node() == b.node()) return true;
@@ -348,6 +365,9 @@ Comparison compare_items(const Item& a, const Item& b) {
   return {S::kIncompatible, 0};
 }
 
+// `=` on collections: empty if either side is empty, false on different
+// sizes, else item by item in order; an indeterminate pair makes the whole
+// answer empty unless another pair is definitely unequal.
 std::optional<bool> equal_collections(const Collection& a, const Collection& b) {
   if (a.empty() || b.empty()) return std::nullopt;
   if (a.size() != b.size()) return false;
@@ -364,6 +384,8 @@ std::optional<bool> equal_collections(const Collection& a, const Collection& b) 
   return true;
 }
 
+// `~` on collections ignores order (testEquivalent21), so it is a multiset
+// match: each item of `a` pairs with a distinct equivalent item of `b`.
 bool equivalent_collections(const Collection& a, const Collection& b) {
   if (a.size() != b.size()) return false;
   std::vector<bool> used(b.size(), false);
@@ -381,6 +403,11 @@ bool equivalent_collections(const Collection& a, const Collection& b) {
   return true;
 }
 
+// Equal items must hash alike, and equality crosses kinds (1 = 1.0, a FHIR
+// code = its String, dates across timezones, quantities across units), so
+// the hash is deliberately coarse where equality is rich: numbers hash by
+// their normalized decimal text, all temporal values share a bucket, all
+// quantities share one, complex elements hash by their member names.
 std::size_t item_hash(const Item& item) {
   constexpr std::size_t kNumber = 0x9e3779b97f4a7c15ULL;
   constexpr std::size_t kTemporal = 0x51ed270b1f3a2c4dULL;

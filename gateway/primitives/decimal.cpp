@@ -196,7 +196,9 @@ Result<Decimal> Decimal::parse(std::string_view text, DecimalSyntax syntax) {
     scale = 0;
   }
   if (scale > kMaxScale) return fail(ErrorCode::kLimit, "decimal: too many fractional digits");
-  return Decimal(negative ? -coefficient : coefficient, static_cast<int>(scale));
+  Decimal d(negative ? -coefficient : coefficient, static_cast<int>(scale));
+  d.negative_zero_ = negative && coefficient == 0;
+  return d;
 }
 
 bool Decimal::is_integer() const noexcept {
@@ -214,7 +216,7 @@ std::string Decimal::to_string() const {
     digits.insert(0, static_cast<std::size_t>(scale_) + 1 - digits.size(), '0');
   }
   if (scale_ > 0) digits.insert(digits.size() - static_cast<std::size_t>(scale_), 1, '.');
-  if (coefficient_ < 0) digits.insert(digits.begin(), '-');
+  if (coefficient_ < 0 || negative_zero_) digits.insert(digits.begin(), '-');
   return digits;
 }
 
@@ -251,6 +253,69 @@ std::strong_ordering operator<=>(const Decimal& a, const Decimal& b) noexcept {
   const auto [x, y, s] = align(a, b);
   (void)s;
   return x < y ? std::strong_ordering::less : (x > y ? std::strong_ordering::greater : std::strong_ordering::equal);
+}
+
+// ---------------------------------------------------------------------------
+// FHIR number formats
+
+namespace {
+
+/// Digits `-?(0|[1-9][0-9]*)` from `i`; returns the end or npos.
+std::size_t scan_integer(std::string_view text, std::size_t i, bool allow_minus) {
+  if (allow_minus && i < text.size() && text[i] == '-') ++i;
+  if (i >= text.size() || !is_digit(text[i])) return std::string_view::npos;
+  if (text[i] == '0') return i + 1;
+  while (i < text.size() && is_digit(text[i])) ++i;
+  return i;
+}
+
+/// Value of an integer text already checked by scan_integer, if it lies
+/// within [lo, hi]; digits beyond 11 are out of any 32-bit range.
+bool in_range(std::string_view digits, bool negative, long long lo, long long hi) {
+  if (digits.size() > 11) return false;
+  long long v = 0;
+  for (char c : digits) v = v * 10 + (c - '0');
+  if (negative) v = -v;
+  return v >= lo && v <= hi;
+}
+
+constexpr long long kInt32Min = -2147483648LL;
+constexpr long long kInt32Max = 2147483647LL;
+
+}  // namespace
+
+bool is_valid_fhir_decimal(std::string_view text) noexcept {
+  std::size_t i = scan_integer(text, 0, true);
+  if (i == std::string_view::npos) return false;
+  if (i < text.size() && text[i] == '.') {
+    const std::size_t begin = ++i;
+    while (i < text.size() && is_digit(text[i])) ++i;
+    if (i == begin) return false;
+  }
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    const std::size_t begin = i;
+    while (i < text.size() && is_digit(text[i])) ++i;
+    if (i == begin) return false;
+  }
+  return i == text.size();
+}
+
+bool is_valid_fhir_integer(std::string_view text) noexcept {
+  if (scan_integer(text, 0, true) != text.size()) return false;
+  const bool negative = text[0] == '-';
+  return in_range(text.substr(negative ? 1 : 0), negative, kInt32Min, kInt32Max);
+}
+
+bool is_valid_fhir_unsigned_int(std::string_view text) noexcept {
+  return scan_integer(text, 0, false) == text.size() && in_range(text, false, 0, kInt32Max);
+}
+
+bool is_valid_fhir_positive_int(std::string_view text) noexcept {
+  const std::size_t start = !text.empty() && text[0] == '+' ? 1 : 0;
+  if (start >= text.size() || text[start] == '0') return false;
+  return scan_integer(text, start, false) == text.size() && in_range(text.substr(start), false, 1, kInt32Max);
 }
 
 // ---------------------------------------------------------------------------
@@ -321,7 +386,9 @@ std::optional<Decimal> mod(const Decimal& a, const Decimal& b) noexcept {
 
 Decimal negate(const Decimal& a) noexcept { return DecimalAccess::make(-a.coefficient(), a.scale()); }
 
-Decimal abs(const Decimal& a) noexcept { return a.sign() < 0 ? negate(a) : a; }
+Decimal abs(const Decimal& a) noexcept {
+  return DecimalAccess::make(a.coefficient() < 0 ? -a.coefficient() : a.coefficient(), a.scale());
+}
 
 bool equivalent(const Decimal& a, const Decimal& b) noexcept {
   // N1 §6.3: "comparison is done on values rounded to the precision of the

@@ -54,28 +54,31 @@ std::optional<Decimal> integer_power(Decimal base, std::uint64_t n) {
   return result;
 }
 
-/// Boundary helpers for a >= 0 (see the header for the rule and why).
-/// half_step() is a moved by half a unit in its last place (direction -1 or
-/// +1), exactly, at scale + 1.
-Decimal half_step(const Decimal& a, int direction) {
-  const I512 c = wide(a.coefficient()) * 10 + 5 * direction;
-  auto d = detail::fit(c, a.scale() + 1);
-  GW_ASSERT(d.has_value(), "boundary step out of range");
-  return *d;
+/// Boundary helpers for a >= 0 (see the header for the rule and why). The
+/// value moved by half a unit in its last place is c * 10 -+ 5 at scale + 1,
+/// computed exactly in wide integers and then brought to `precision`
+/// digits. nullopt when the result does not fit with exactly that scale.
+std::optional<Decimal> boundary_at(const I512& moved, int moved_scale, int precision, bool round_half_up) {
+  I512 c = moved;
+  if (precision >= moved_scale) {
+    c *= detail::pow10_512(precision - moved_scale);
+  } else if (round_half_up) {
+    c = detail::shift_right_round(c, moved_scale - precision);
+  } else {
+    c /= detail::pow10_512(moved_scale - precision);  // truncates toward zero
+  }
+  auto d = detail::fit(c, precision);
+  if (!d || d->scale() != precision) return std::nullopt;
+  return d;
 }
 
 std::optional<Decimal> positive_low(const Decimal& a, int precision) {
-  const Decimal low = half_step(a, -1);
-  if (precision >= low.scale()) return low.rescaled(precision);
-  // Truncate toward zero to `precision` digits.
-  const I512 c = wide(low.coefficient()) / detail::pow10_512(low.scale() - precision);
-  return detail::fit(c, precision);
+  return boundary_at(wide(a.coefficient()) * 10 - 5, a.scale() + 1, precision, false);
 }
 
 std::optional<Decimal> positive_high(const Decimal& a, int precision) {
-  // rescaled() appends zeros when precision is finer and otherwise rounds
-  // half away from zero (= half up, the value being positive).
-  return half_step(a, +1).rescaled(precision);
+  // Rounding half away from zero equals half up here: the value is positive.
+  return boundary_at(wide(a.coefficient()) * 10 + 5, a.scale() + 1, precision, true);
 }
 
 bool boundary_precision_ok(int precision) {
@@ -173,7 +176,7 @@ std::optional<Decimal> low_boundary(const Decimal& a, std::optional<int> precisi
   if (a.sign() < 0 || a.is_zero()) {
     auto h = positive_high(abs(a), p);
     if (!h) return std::nullopt;
-    return negate(*h);
+    return DecimalAccess::with_negative_sign(negate(*h));
   }
   return positive_low(a, p);
 }
@@ -184,7 +187,7 @@ std::optional<Decimal> high_boundary(const Decimal& a, std::optional<int> precis
   if (a.sign() < 0) {
     auto l = positive_low(abs(a), p);
     if (!l) return std::nullopt;
-    return negate(*l);
+    return DecimalAccess::with_negative_sign(negate(*l));
   }
   return positive_high(a, p);
 }

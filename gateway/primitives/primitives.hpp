@@ -32,12 +32,13 @@
 //     date) return `gw::Result` with an Error. Nothing throws.
 //   * FHIRPath semantics are free functions named after the operator:
 //     `equals` (=), `equivalent` (~), `compare` (<, <=, >, >=).
-//     The C++ `operator==` of Date/DateTime/Time/Quantity is the defaulted
-//     *representation* equality (same fields, same precision, same unit
-//     text); use it for tests and containers, not for FHIRPath `=`.
-//     Decimal is the one exception: its `operator==`/`<=>` are numeric
+//     The C++ `operator==` of Date/DateTime/Time is the defaulted
+//     *representation* equality (same fields, same precision, same offset);
+//     use it for tests and containers, not for FHIRPath `=`.
+//     Decimal is the exception: its `operator==`/`<=>` are numeric
 //     (1.0 == 1.00), because numeric comparison is always determinate;
-//     `identical()` compares representation.
+//     `identical()` compares representation. Quantity's defaulted `==`
+//     therefore compares values numerically and unit text exactly.
 //   * Thread-safety: every type here is an immutable-after-construction value
 //     type; functions are pure and may be called from any thread. Nothing
 //     keeps references to arguments beyond the call.
@@ -101,6 +102,12 @@ enum class DecimalSyntax : std::uint8_t {
 ///
 /// Comparison: `==` and `<=>` are numeric (1.0 == 1.00, -0.0 == 0).
 ///
+/// Negative zero: a zero keeps the minus sign it was written with
+/// ("-0.0" prints as "-0.0", so FHIR text round-trips), and the decimal
+/// boundaries of a negative value keep their sign ((-0.0034).lowBoundary(1)
+/// is -0.0, as the suite expects). Arithmetic never produces it: 0 - 0,
+/// negate(0.0) and -1 * 0 are all plain 0.
+///
 /// Thread-safety: immutable value type.
 class Decimal {
  public:
@@ -151,7 +158,7 @@ class Decimal {
   bool is_integer() const noexcept;
 
   /// Plain decimal text with exactly `scale()` fractional digits, never an
-  /// exponent: "1.50", "-0.001", "120". Negative zero prints without sign.
+  /// exponent: "1.50", "-0.001", "120", and "-0.0" for a negative zero.
   std::string to_string() const;
 
   /// The value as int64 if it is integral (any scale: 2.00 -> 2) and fits;
@@ -170,9 +177,13 @@ class Decimal {
   /// 2.0 -> 2).
   Decimal normalized() const noexcept;
 
-  /// True when coefficient and scale are both equal (1.0 vs 1.00 is false).
+  /// True for a zero written or computed with a minus sign (see above).
+  bool is_negative_zero() const noexcept { return negative_zero_; }
+
+  /// True when coefficient, scale and sign are all equal (1.0 vs 1.00 is
+  /// false, 0.0 vs -0.0 is false).
   friend bool identical(const Decimal& a, const Decimal& b) noexcept {
-    return a.coefficient_ == b.coefficient_ && a.scale_ == b.scale_;
+    return a.coefficient_ == b.coefficient_ && a.scale_ == b.scale_ && a.negative_zero_ == b.negative_zero_;
   }
 
   /// Numeric comparison; always determinate.
@@ -185,7 +196,22 @@ class Decimal {
 
   Int128 coefficient_ = 0;
   int scale_ = 0;
+  bool negative_zero_ = false;  // only ever true when coefficient_ == 0
 };
+
+// --- FHIR format checks for numbers (for the validator) --------------------
+
+/// The FHIR R4 decimal grammar (JSON number text:
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`), independent of the
+/// limits of Decimal: a 50-digit decimal is valid FHIR even though
+/// Decimal::parse() rejects it with kLimit.
+bool is_valid_fhir_decimal(std::string_view text) noexcept;
+/// FHIR integer: `-?(0|[1-9][0-9]*)` within -2^31 .. 2^31-1.
+bool is_valid_fhir_integer(std::string_view text) noexcept;
+/// FHIR unsignedInt: `0|[1-9][0-9]*` within 0 .. 2^31-1.
+bool is_valid_fhir_unsigned_int(std::string_view text) noexcept;
+/// FHIR positiveInt: `+?[1-9][0-9]*` within 1 .. 2^31-1.
+bool is_valid_fhir_positive_int(std::string_view text) noexcept;
 
 // --- Decimal arithmetic (FHIRPath operators). nullopt = empty result. ------
 
@@ -207,7 +233,8 @@ std::optional<Decimal> div(const Decimal& a, const Decimal& b) noexcept;
 /// FHIRPath `mod`: a - b * (a div b), sign of the dividend
 /// (2.2 mod 1.8 = 0.4, -5 mod 2 = -1). nullopt when b is zero.
 std::optional<Decimal> mod(const Decimal& a, const Decimal& b) noexcept;
-/// -a, same scale (never fails: the coefficient range is symmetric).
+/// -a, same scale (never fails: the coefficient range is symmetric). The
+/// negation of a zero is a plain zero.
 Decimal negate(const Decimal& a) noexcept;
 /// |a|, same scale.
 Decimal abs(const Decimal& a) noexcept;
@@ -511,8 +538,9 @@ std::optional<CalendarUnit> calendar_unit(std::string_view unit) noexcept;
 /// plain number has unit "1". A unit that is not valid UCUM is kept as text:
 /// such quantities compare only with quantities of the identical unit.
 ///
-/// `operator==` is representation equality (1.0 'g' vs 1.00 'g' is false,
-/// 1000 'mg' vs 1 'g' is false); FHIRPath `=` is equals().
+/// `operator==` (defaulted) compares the values numerically and the unit
+/// text exactly (1.0 'g' == 1.00 'g', but 1000 'mg' != 1 'g'); FHIRPath `=`
+/// is equals().
 struct Quantity {
   Decimal value;
   std::string unit = "1";
@@ -535,16 +563,25 @@ Result<Quantity> parse_quantity(std::string_view text);
 /// The same value expressed in `target_unit` (FHIRPath toQuantity(unit)),
 /// nullopt when the units are not convertible. Calendar keywords week and
 /// finer convert as their UCUM counterparts; year/month only to each other
-/// (1 year = 12 months) and not to days.
+/// (1 year -> 12 months: this explicit conversion is the one place where
+/// the two calendar units meet) and not to days.
 std::optional<Quantity> convert(const Quantity& q, std::string_view target_unit) noexcept;
+
+/// FHIRPath 2.0 `comparable()`: true when equals()/compare() can give an
+/// answer for these units (same dimension: 'cm' and '[in_i]'; the same
+/// calendar year or month keyword; identical non-UCUM units), false otherwise
+/// ('cm' vs 's', 'cm' vs the unknown '[s]').
+bool comparable(const Quantity& a, const Quantity& b) noexcept;
 
 /// FHIRPath `=` on quantities: both are converted to canonical UCUM units
 /// and the exact values compared (4.0 'g' = 4000 'mg' is true, 1 '[lb_av]' =
 /// 453.59237 'g' is true). Calendar keywords: week and finer equal their
-/// UCUM units (7 days = 1 'wk'); year and month are comparable only with
-/// each other (1 year = 12 months), and comparing them with 'a'/'mo' or any
-/// definite duration is indeterminate (nullopt), as the suite requires for
-/// 1 'a' = 1 year. Incompatible dimensions ('g' vs 'm') give nullopt.
+/// UCUM units (7 days = 1 'wk'); a calendar year or month compares only
+/// with the same keyword: against 'a'/'mo', days or even each other it is
+/// indeterminate (nullopt), as the suite requires for 1 'a' = 1 year and
+/// the FHIRPath 2.0 text for 1 year = 12 months ("calendar unit
+/// conversion must be explicit": use convert()). Incompatible dimensions
+/// ('g' vs 'm') give nullopt.
 std::optional<bool> equals(const Quantity& a, const Quantity& b) noexcept;
 
 /// FHIRPath `~`: like equals() but the converted values are compared with
@@ -559,8 +596,8 @@ std::optional<int> compare(const Quantity& a, const Quantity& b) noexcept;
 
 /// a + b and a - b. The operand in the coarser unit is converted to the
 /// finer one, which is the unit of the result (N1: "the most granular unit
-/// of either input": 3 'm' + 3 'cm' = 303 'cm', 1 year + 6 months = 18
-/// months); equal factors keep a's unit. nullopt when the units are not
+/// of either input": 3 'm' + 3 'cm' = 303 'cm'); equal factors keep a's
+/// unit. Calendar years and months add only to the same keyword. nullopt when the units are not
 /// convertible or on overflow. Temperatures in Cel/[degF] are treated as
 /// absolute values: 1 'Cel' + 1 'Cel' is 2 'Cel'.
 std::optional<Quantity> add(const Quantity& a, const Quantity& b) noexcept;
@@ -577,6 +614,12 @@ std::optional<Quantity> subtract(const Quantity& a, const Quantity& b) noexcept;
 /// unit that is not UCUM, or an affine temperature unit.
 std::optional<Quantity> multiply(const Quantity& a, const Quantity& b) noexcept;
 std::optional<Quantity> divide(const Quantity& a, const Quantity& b) noexcept;
+
+/// FHIRPath 2.0 lowBoundary()/highBoundary() on a quantity: the decimal
+/// boundary of the value (see low_boundary(const Decimal&, ...)), same unit
+/// (1.587 'cm'.lowBoundary(8) = 1.58650000 'cm').
+std::optional<Quantity> low_boundary(const Quantity& q, std::optional<int> precision = std::nullopt);
+std::optional<Quantity> high_boundary(const Quantity& q, std::optional<int> precision = std::nullopt);
 
 // --- Date/time arithmetic with durations ------------------------------------
 //

@@ -2,9 +2,10 @@
 // form, printing, and comparison / arithmetic across units.
 //
 // Every operation first *resolves* each unit into one of three kinds:
-//   calendar  `year(s)`/`month(s)`: counted in months (1 year = 12 months),
-//             comparable only with each other: a calendar year is not 365.25
-//             days, nor 'a' (N1 §5.6 "Time-valued quantities");
+//   calendar  `year(s)`/`month(s)`: comparable only with the same keyword: a
+//             calendar year is not 365.25 days, nor 'a', nor even 12 months
+//             until converted explicitly (FHIRPath 2.0 "Quantity equality":
+//             "calendar unit conversion must be explicit");
 //   UCUM      everything ucum::canonicalize() understands, including the
 //             definite calendar keywords week..millisecond, which map to
 //             'wk', 'd', 'h', 'min', 's', 'ms';
@@ -85,7 +86,7 @@ Resolved resolve(const std::string& unit, bool equivalence) {
 bool same_space(const Resolved& a, const Resolved& b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {
-    case Kind::kCalendar: return true;
+    case Kind::kCalendar: return a.canonical.numerator == b.canonical.numerator;  // year vs month
     case Kind::kText: return a.text == b.text;
     default:
       return a.canonical.dimension == b.canonical.dimension && a.canonical.arbitrary == b.canonical.arbitrary;
@@ -312,10 +313,16 @@ std::optional<Quantity> convert(const Quantity& q, std::string_view target_unit)
   if (q.unit == target) return q;
   const Resolved from = resolve(q.unit, false);
   const Resolved to = resolve(target, false);
-  if (!same_space(from, to)) return std::nullopt;
+  // The explicit conversion also joins years and months (12 months a year).
+  const bool calendar = from.kind == Kind::kCalendar && to.kind == Kind::kCalendar;
+  if (!calendar && !same_space(from, to)) return std::nullopt;
   auto v = convert_resolved(q.value, from, to);
   if (!v) return std::nullopt;
   return Quantity{*v, target};
+}
+
+bool comparable(const Quantity& a, const Quantity& b) noexcept {
+  return same_space(resolve(a.unit, false), resolve(b.unit, false));
 }
 
 std::optional<int> compare(const Quantity& a, const Quantity& b) noexcept {
@@ -358,6 +365,18 @@ std::optional<Quantity> multiply(const Quantity& a, const Quantity& b) noexcept 
 
 std::optional<Quantity> divide(const Quantity& a, const Quantity& b) noexcept {
   return multiply_or_divide(a, b, Op::kDivide);
+}
+
+std::optional<Quantity> low_boundary(const Quantity& q, std::optional<int> precision) {
+  auto v = low_boundary(q.value, precision);
+  if (!v) return std::nullopt;
+  return Quantity{*v, q.unit};
+}
+
+std::optional<Quantity> high_boundary(const Quantity& q, std::optional<int> precision) {
+  auto v = high_boundary(q.value, precision);
+  if (!v) return std::nullopt;
+  return Quantity{*v, q.unit};
 }
 
 }  // namespace gw::primitives

@@ -256,7 +256,9 @@ Result<DateTime> make_datetime(int year, int month, int day, int hour, int minut
                                TemporalPrecision precision, std::optional<int> tz_offset_minutes) {
   Parts p{.year = year, .month = precision >= P::kMonth ? month : 1, .day = precision >= P::kDay ? day : 1};
   p.precision = precision;
-  const auto bad = [](const char* what) { return Error(ErrorCode::kInvalidArgument, std::string("dateTime: ") + what); };
+  const auto bad = [](const char* what) {
+    return Error(ErrorCode::kInvalidArgument, std::string("dateTime: ") + what);
+  };
   if (auto ok = check_date(p); !ok) return Error(ErrorCode::kInvalidArgument, ok.error().message());
   if (precision >= P::kHour && (hour < 0 || hour > 23)) return bad("hour out of range");
   if (precision >= P::kMinute && (minute < 0 || minute > 59)) return bad("minute out of range");

@@ -78,16 +78,24 @@ class Invariants {
   }
 
   // Evaluates, on every node of `root`, the invariants of its type and of
-  // the element it came from. Returns errors as "key@path: error".
+  // the element it came from, with %resource and %rootResource as FHIR
+  // defines them: a Bundle entry's resource is its own root; a contained
+  // resource is %resource while its container stays %rootResource.
   void check(const fhir::Node& root, std::vector<std::string>& errors, std::size_t& evaluated,
              std::size_t& violated) {
-    std::vector<fhir::Node> work{root};
+    struct Work {
+      fhir::Node node;
+      fhir::Node resource;
+      fhir::Node root;
+    };
+    std::vector<Work> work{{root, root, root}};
     std::vector<fhir::Node> kids;
-    EvaluationContext ctx;
-    ctx.resource = root;
-    ctx.root_resource = root;
     for (std::size_t head = 0; head < work.size(); ++head) {
-      const fhir::Node n = work[head];
+      const Work w = work[head];
+      const fhir::Node& n = w.node;
+      EvaluationContext ctx;
+      ctx.resource = w.resource;
+      ctx.root_resource = w.root;
       auto run = [&](const std::vector<Invariant>& list) {
         for (const Invariant& inv : list) {
           auto r = inv.expr->evaluate_boolean(n, ctx);
@@ -96,6 +104,7 @@ class Invariants {
             errors.push_back(inv.key + "@" + inv.context + ": " + r.error().to_string());
           } else if (*r == false) {
             ++violated;
+            ++false_by_key_[inv.key + "@" + inv.context];
           }
         }
       };
@@ -106,17 +115,27 @@ class Invariants {
       }
       kids.clear();
       model_->children(n, kids);
-      work.insert(work.end(), kids.begin(), kids.end());
+      for (const fhir::Node& k : kids) {
+        if (!k.is_resource()) {
+          work.push_back({k, w.resource, w.root});
+        } else if (k.name == "contained") {
+          work.push_back({k, k, w.root});
+        } else {
+          work.push_back({k, k, k});
+        }
+      }
     }
   }
 
   std::size_t compiled() const { return compiled_; }
+  const std::map<std::string, int>& false_by_key() const { return false_by_key_; }
 
  private:
   std::shared_ptr<const fhir::Model> model_;
   std::unordered_map<const fhir::TypeDef*, std::vector<Invariant>> by_type_;
   std::unordered_map<std::string, std::vector<Invariant>> by_path_;
   std::size_t compiled_ = 0;
+  std::map<std::string, int> false_by_key_;
 };
 
 TEST(CoreInvariants, CompileAndRunOnTheR4Examples) {
@@ -125,13 +144,20 @@ TEST(CoreInvariants, CompileAndRunOnTheR4Examples) {
   Invariants inv(core->model);
   std::vector<std::string> compile_failures = inv.compile_all();
   for (const std::string& f : compile_failures) std::cout << "compile: " << f << "\n";
-  EXPECT_GT(inv.compiled(), 1000u);
-  EXPECT_TRUE(compile_failures.empty());
+  EXPECT_GT(inv.compiled(), 9000u);
+  // Two invariants in the definitions are themselves wrong, and the static
+  // checks rightly reject them (a validator reports such an invariant
+  // instead of evaluating it):
+  //  - cid-0 tests `name`, which ChargeItemDefinition does not have (copied
+  //    from the canonical-resource pattern in R4);
+  //  - dom-r4b on SubscriptionStatus.contained names R4B types (Citation,
+  //    Evidence, ...) that R4 does not define.
+  const std::vector<std::string> kKnownBad = {
+      "ChargeItemDefinition/cid-0: offset 0: 'name' is not an element of ChargeItemDefinition",
+      "SubscriptionStatus.contained/dom-r4b: offset 7: unknown type 'Citation'"};
+  EXPECT_EQ(compile_failures, kKnownBad);
 
   std::string dir = testing::package_dir("hl7.fhir.r4.examples#4.0.1");
-  if (dir.empty()) {
-    if (const char* d = std::getenv("GW_R4_EXAMPLES_DIR")) dir = d;
-  }
   ASSERT_FALSE(dir.empty()) << "hl7.fhir.r4.examples#4.0.1 is not in the package cache";
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
@@ -141,11 +167,13 @@ TEST(CoreInvariants, CompileAndRunOnTheR4Examples) {
     }
   }
   std::sort(files.begin(), files.end());
-  std::size_t limit = files.size();
-  if (const char* l = std::getenv("GW_EXAMPLES_LIMIT")) limit = std::min<std::size_t>(limit, std::stoul(l));
+  // Every 8th example by default (about 660 resources, a few seconds in a
+  // release build); GW_EXAMPLES_ALL=1 runs all 5,306 (6.5 million
+  // evaluations, no errors when last run).
+  std::size_t stride = std::getenv("GW_EXAMPLES_ALL") ? 1 : 8;
   std::vector<std::string> errors;
   std::size_t evaluated = 0, violated = 0, resources = 0;
-  for (std::size_t i = 0; i < limit; ++i) {
+  for (std::size_t i = 0; i < files.size(); i += stride) {
     auto doc = json::Document::parse_file(files[i].string());
     if (!doc) continue;
     auto root = core->model->resource(doc->root());
@@ -158,6 +186,12 @@ TEST(CoreInvariants, CompileAndRunOnTheR4Examples) {
   std::map<std::string, int> by_kind;
   for (const std::string& e : errors) {
     if (by_kind[e.substr(e.find(": ") + 2, 60)]++ < 3) std::cout << "error: " << e << "\n";
+  }
+  std::vector<std::pair<int, std::string>> top;
+  for (const auto& [k, n] : inv.false_by_key()) top.emplace_back(n, k);
+  std::sort(top.rbegin(), top.rend());
+  for (std::size_t i = 0; i < top.size() && i < 25; ++i) {
+    std::cout << "false: " << top[i].second << " x" << top[i].first << "\n";
   }
   std::cout << "core invariants: " << inv.compiled() << " compiled; " << evaluated << " evaluations on "
             << resources << " examples, " << violated << " false, " << errors.size() << " errors\n";

@@ -22,7 +22,7 @@
 namespace gw::fhirpath {
 namespace {
 
-constexpr int kMinimumPassing = 933;
+constexpr int kMinimumPassing = 934;
 
 #ifndef GW_FHIRPATH_SUITE_DIR
 #define GW_FHIRPATH_SUITE_DIR "../shared/fhirpath"
@@ -231,6 +231,10 @@ std::string run_one(const SuiteTest& t, const std::shared_ptr<const fhir::Model>
   options.model = model;
   if (root) options.context_type = root->type->name;
   options.check_ordered_functions = t.check_ordered_functions;
+  // The suite tests FHIRPath 2.0 itself: `as` on a collection is an error
+  // there (testFHIRPathAsFunction21), while FHIR R4's invariants need the
+  // lenient reading (see CompileOptions::lenient_as).
+  options.lenient_as = false;
   auto expr = Expression::compile(t.expression, options);
   if (!expr) {
     if (!t.invalid.empty()) {

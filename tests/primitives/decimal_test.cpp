@@ -66,9 +66,53 @@ TEST(DecimalParse, Limits) {
   EXPECT_EQ(bad.error().message().find("12345"), std::string::npos);
 }
 
-TEST(DecimalParse, NegativeZeroPrintsUnsigned) {
-  EXPECT_EQ(dec("-0.0").to_string(), "0.0");
-  EXPECT_EQ(dec("-0.0"), dec("0"));
+TEST(DecimalParse, NegativeZeroKeepsItsSignButNotInArithmetic) {
+  const Decimal nz = dec("-0.0");
+  EXPECT_EQ(nz.to_string(), "-0.0");
+  EXPECT_TRUE(nz.is_negative_zero());
+  EXPECT_EQ(nz, dec("0"));
+  EXPECT_FALSE(identical(nz, dec("0.0")));
+  EXPECT_EQ(negate(nz).to_string(), "0.0");
+  EXPECT_EQ(negate(dec("0.0")).to_string(), "0.0");
+  EXPECT_EQ(abs(nz).to_string(), "0.0");
+  EXPECT_EQ(str(add(nz, nz)), "0.0");
+  EXPECT_EQ(str(multiply(dec("-1"), dec("0"))), "0");
+  EXPECT_EQ(dec("-0", DecimalSyntax::kFhir).to_string(), "-0");
+}
+
+TEST(FhirNumberFormats, Decimal) {
+  for (const char* ok :
+       {"0", "-0", "1.50", "-12.340", "1e3", "1.5E-7", "0.0", "123456789012345678901234567890123456789012"}) {
+    EXPECT_TRUE(is_valid_fhir_decimal(ok)) << ok;
+  }
+  for (const char* bad : {"", "01", "+1", "1.", ".5", "1e", "--1", "1 ", "NaN", "1,5", "0x1", "1e+"}) {
+    EXPECT_FALSE(is_valid_fhir_decimal(bad)) << bad;
+  }
+}
+
+TEST(FhirNumberFormats, Integers) {
+  EXPECT_TRUE(is_valid_fhir_integer("0"));
+  EXPECT_TRUE(is_valid_fhir_integer("-2147483648"));
+  EXPECT_TRUE(is_valid_fhir_integer("2147483647"));
+  EXPECT_FALSE(is_valid_fhir_integer("2147483648"));
+  EXPECT_FALSE(is_valid_fhir_integer("-2147483649"));
+  EXPECT_FALSE(is_valid_fhir_integer("99999999999999999999"));
+  EXPECT_FALSE(is_valid_fhir_integer("01"));
+  EXPECT_FALSE(is_valid_fhir_integer("1.0"));
+  EXPECT_FALSE(is_valid_fhir_integer("+1"));
+  EXPECT_FALSE(is_valid_fhir_integer(""));
+  EXPECT_FALSE(is_valid_fhir_integer("-"));
+  EXPECT_TRUE(is_valid_fhir_unsigned_int("0"));
+  EXPECT_TRUE(is_valid_fhir_unsigned_int("2147483647"));
+  EXPECT_FALSE(is_valid_fhir_unsigned_int("-1"));
+  EXPECT_FALSE(is_valid_fhir_unsigned_int("2147483648"));
+  EXPECT_TRUE(is_valid_fhir_positive_int("1"));
+  EXPECT_TRUE(is_valid_fhir_positive_int("+7"));
+  EXPECT_FALSE(is_valid_fhir_positive_int("0"));
+  EXPECT_FALSE(is_valid_fhir_positive_int("+0"));
+  EXPECT_FALSE(is_valid_fhir_positive_int("+"));
+  EXPECT_FALSE(is_valid_fhir_positive_int("-1"));
+  EXPECT_FALSE(is_valid_fhir_positive_int("2147483648"));
 }
 
 TEST(Decimal, FromParts) {
@@ -265,7 +309,7 @@ TEST(DecimalBoundary, LowMatchesSuite) {
       {"-1.587", 0, "-2"},                   {"1.587", 39, nullptr},     {"1", std::nullopt, "0.50000000"},
       {"1", 0, "0"},                         {"1", 5, "0.50000"},        {"12.587", 2, "12.58"},
       {"12.500", 4, "12.4995"},              {"120", 2, "119.50"},       {"-120", 2, "-120.50"},
-      {"0.0034", 1, "0.0"},                  {"-0.0034", 1, "0.0"},      {"0", 1, "-0.5"},
+      {"0.0034", 1, "0.0"},                  {"-0.0034", 1, "-0.0"},     {"0", 1, "-0.5"},
   };
   for (const auto& c : cases) {
     auto r = low_boundary(dec(c.value), c.precision);
@@ -286,6 +330,19 @@ TEST(DecimalBoundary, HighMatchesSuite) {
     auto r = high_boundary(dec(c.value), c.precision);
     EXPECT_EQ(str(r), c.expected ? c.expected : "{}") << c.value << " " << c.precision.value_or(-99);
   }
+}
+
+TEST(DecimalBoundary, AtTheRepresentationLimits) {
+  // Found by the fuzz target: the half-unit step of a value already at 38
+  // digits or scale 38 needs more room than a Decimal has.
+  const Decimal big = dec(std::string(38, '9'));
+  EXPECT_FALSE(low_boundary(big).has_value());
+  EXPECT_FALSE(high_boundary(big).has_value());
+  EXPECT_EQ(str(low_boundary(big, 0)), std::string(37, '9') + "8");
+  const Decimal tiny = dec("0.00000000000000000000000000000000000001");
+  EXPECT_EQ(str(low_boundary(tiny)), "0.00000000");
+  EXPECT_EQ(str(high_boundary(tiny)), "0.00000000");
+  EXPECT_EQ(str(high_boundary(negate(tiny), 31)), "-0.0000000000000000000000000000000");
 }
 
 }  // namespace

@@ -74,7 +74,11 @@ TEST(QuantityEquality, CalendarDurations) {
   EXPECT_EQ(opt(equals(q("1 'mo'"), q("1 month"))), "{}");
   EXPECT_EQ(opt(equals(q("1 'a'"), q("1 year"))), "{}");
   EXPECT_EQ(opt(equals(q("1 year"), q("365 days"))), "{}");
-  EXPECT_EQ(opt(equals(q("1 year"), q("12 months"))), "true");
+  // FHIRPath 2.0: "1 year = 12 months // empty, because calendar unit
+  // conversion must be explicit".
+  EXPECT_EQ(opt(equals(q("1 year"), q("12 months"))), "{}");
+  EXPECT_EQ(opt(equals(*convert(q("1 year"), "months"), q("12 months"))), "true");
+  EXPECT_EQ(opt(equals(q("1 year"), q("1 years"))), "true");
   EXPECT_EQ(opt(equals(q("2 years"), q("1 year"))), "false");
   EXPECT_EQ(opt(equals(q("1 'month'"), q("1 month"))), "true");
 }
@@ -94,6 +98,10 @@ TEST(QuantityEquivalence, RoundsToLeastPrecise) {
   EXPECT_TRUE(equivalent(q("1 month"), q("1 'mo'")));
   EXPECT_TRUE(equivalent(q("1 second"), q("1 's'")));
   EXPECT_TRUE(equivalent(q("1 week"), q("7 days")));
+  EXPECT_TRUE(equivalent(q("1 year"), q("12 months")));  // as 1 'a' and 12 'mo'
+  // Rounded to the precision of "1": 13 months is 1.08 'a' (~ 1), 18 is 1.5 (not).
+  EXPECT_TRUE(equivalent(q("1 year"), q("13 months")));
+  EXPECT_FALSE(equivalent(q("1 year"), q("18 months")));
 }
 
 TEST(QuantityCompare, Ordering) {
@@ -105,8 +113,20 @@ TEST(QuantityCompare, Ordering) {
   EXPECT_EQ(opt(compare(q("-40 'Cel'"), q("-40 '[degF]'"))), "0");
   EXPECT_EQ(opt(compare(q("36.6 'Cel'"), q("100.4 '[degF]'"))), "-1");
   EXPECT_EQ(opt(compare(q("1 'g'"), q("1 'm'"))), "{}");
-  EXPECT_EQ(opt(compare(q("11 months"), q("1 year"))), "-1");
+  EXPECT_EQ(opt(compare(q("11 months"), q("1 year"))), "{}");
+  EXPECT_EQ(opt(compare(q("11 months"), q("1 month"))), "1");
   EXPECT_EQ(opt(compare(q("1 year"), q("400 days"))), "{}");
+}
+
+TEST(QuantityComparable, MatchesSuite) {
+  EXPECT_TRUE(comparable(q("1 'cm'"), q("1 '[in_i]'")));
+  EXPECT_FALSE(comparable(q("1 'cm'"), q("1 '[s]'")));
+  EXPECT_FALSE(comparable(q("1 'cm'"), q("1 's'")));
+  EXPECT_FALSE(comparable(q("1 year"), q("3 months")));
+  EXPECT_TRUE(comparable(q("1 year"), q("3 years")));
+  EXPECT_FALSE(comparable(q("1 year"), q("1 'a'")));
+  EXPECT_TRUE(comparable(q("1 week"), q("1 'd'")));
+  EXPECT_TRUE(comparable(q("1 'foo'"), q("2 'foo'")));
 }
 
 TEST(QuantityArithmetic, AddSubtractUseTheFinerUnit) {
@@ -118,7 +138,8 @@ TEST(QuantityArithmetic, AddSubtractUseTheFinerUnit) {
   EXPECT_EQ(str(subtract(q("1 'kg'"), q("1 'g'"))), "999 'g'");
   EXPECT_EQ(str(add(q("1 week"), q("1 day"))), "8 day");
   EXPECT_EQ(str(add(q("1 day"), q("1 week"))), "8 day");
-  EXPECT_EQ(str(add(q("1 year"), q("6 months"))), "18 months");
+  EXPECT_EQ(str(add(q("1 year"), q("6 months"))), "{}");
+  EXPECT_EQ(str(add(q("1 year"), q("2 years"))), "3 year");
   EXPECT_EQ(str(add(q("1 'Cel'"), q("1 'Cel'"))), "2 'Cel'");
   EXPECT_EQ(str(add(q("1.5 'foo'"), q("1 'foo'"))), "2.5 'foo'");
   EXPECT_EQ(str(add(q("1 'g'"), q("1 'm'"))), "{}");
@@ -176,6 +197,12 @@ TEST(QuantityConvert, ToQuantityWithUnit) {
   EXPECT_EQ(str(convert(q("4040 'mg'"), "g")), "4.040 'g'");
   EXPECT_EQ(str(convert(q("1 'g'"), "m")), "{}");
   EXPECT_EQ(str(convert(q("1 'foo'"), "foo")), "1 'foo'");
+}
+
+TEST(QuantityBoundary, MatchesSuite) {
+  EXPECT_EQ(str(low_boundary(q("1.587 'cm'"), 8)), "1.58650000 'cm'");
+  EXPECT_EQ(str(high_boundary(q("1.587 'm'"), 8)), "1.58750000 'm'");
+  EXPECT_EQ(str(high_boundary(q("1.587 'm'"), 40)), "{}");
 }
 
 TEST(QuantityPrint, EscapesQuotes) {

@@ -71,6 +71,7 @@ struct Program {
   std::string text;
   std::unique_ptr<Op> root;
   std::shared_ptr<const fhir::Model> model;
+  bool lenient_as = true;  // CompileOptions::lenient_as
 };
 
 /// The variables of one evaluation scope.

@@ -15,6 +15,11 @@ namespace gw::primitives {
 /// translation units (declared a friend in primitives.hpp).
 struct DecimalAccess {
   static Decimal make(Int128 coefficient, int scale) noexcept { return Decimal(coefficient, scale); }
+  /// `d` with the sign of a negative value when it is zero (see Decimal).
+  static Decimal with_negative_sign(Decimal d) noexcept {
+    d.negative_zero_ = d.coefficient_ == 0;
+    return d;
+  }
 };
 
 namespace detail {
