@@ -61,6 +61,10 @@ void print_ndjson(std::ostream& out, const std::string& file, std::span<const Is
 
 }  // namespace
 
+// Exit codes separate "the data is invalid" (1) from "the command could not
+// do its job" (2): an unknown --profile or a missing package is the
+// caller's problem, not the file's. Definition problems are only listed
+// with --verbose: they concern the packages, and R4 core alone has a few.
 int run_validate_command(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
   std::string_view format = "text";
   std::string cache_flag;
@@ -162,6 +166,8 @@ int run_validate_command(std::span<const std::string_view> args, std::ostream& o
     }
     std::ostringstream buf;
     buf << in.rdbuf();
+    // Bytes that are not a JSON resource become one fatal issue with its
+    // line and column (an invalid file, exit 1), not a usage error.
     fhir::ParsedResource parsed = fhir::parse_resource(std::move(buf).str());
     std::vector<Issue> issues = std::move(parsed.issues);
     if (issues.empty()) {

@@ -20,6 +20,10 @@ bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || 
 
 }  // namespace
 
+// One left-to-right scan. State is only "was the previous token a dot":
+// a name after a dot reads a member of something already read, so only
+// path starts matter. Literals are skipped whole so their contents never
+// look like names.
 std::optional<std::vector<std::string>> focus_members(std::string_view e) {
   std::vector<std::string> names;
   const std::size_t n = e.size();

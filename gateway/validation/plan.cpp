@@ -396,6 +396,9 @@ class Compiler {
 
 }  // namespace
 
+// Compiles one definition. Profiles without a snapshot get one generated
+// from their differential (snapshot.cpp); the generated document is owned
+// by the plan because the plan's JSON views point into it.
 Result<std::unique_ptr<StructurePlan>> compile_plan(const Validator::Impl& v, json::Value sd) {
   auto plan = std::make_unique<StructurePlan>();
   plan->url = std::string(sd.find("url").str());

@@ -96,6 +96,11 @@ std::int32_t BundleScope::entry_of(json::Value resource) {
   return it == by_offset.end() ? -1 : static_cast<std::int32_t>(it->second);
 }
 
+// Entry-level Bundle rules that are not invariants: a fullUrl is absolute
+// (or a URN), and a RESTful fullUrl ends with the entry's type and id, as
+// HL7's validator checks (BUNDLE_ENTRY_URL_MATCHES_TYPE_ID). Uniqueness is
+// bdl-7, implemented natively with a hash set (the FHIRPath form is
+// quadratic in the number of entries).
 void Walker::check_bundle(const BundleScope& scope) {
   const std::size_t base_len = path_.size();
   for (std::size_t i = 0; i < scope.entries.size(); ++i) {
@@ -127,6 +132,9 @@ void Walker::check_bundle(const BundleScope& scope) {
   }
 }
 
+// Local resolution: "#id" among the container's contained resources ("#"
+// is the container), then the Bundle the current resource is an entry of.
+// Anything else is outside this validation call.
 Resolved Walker::resolve_reference(std::string_view ref) const {
   Resolved r;
   if (ref.empty() || frames_.empty()) return r;
@@ -226,6 +234,10 @@ std::string Walker::location_of(const Resolved& r) const {
   return out;
 }
 
+// "Does this resource conform to that profile?" for slicing (profile
+// discriminators) and target profiles. Memoized per call on (resource,
+// profile); a cycle (A's slicing needs B, B's needs A) counts as
+// conforming while it is being decided.
 bool Walker::conforms(json::Value resource, const StructurePlan& plan) {
   MemoKey key{resource.offset(), &plan};
   auto it = conform_memo_.find(key);
@@ -274,6 +286,13 @@ bool Walker::conforms_resolved(const Resolved& r, const StructurePlan& plan) {
   return ok;
 }
 
+// A Reference's target type: from the resolved resource when it is in the
+// Bundle or contained, else from the reference text (Type/id, or the last
+// two segments of an absolute RESTful URL), else from Reference.type.
+// URNs must resolve inside a Bundle (they mean nothing outside it). When
+// the target is resolved and the rule names non-base target profiles, the
+// target must conform to one of those that apply to its type (a memoized
+// full profile validation).
 void Walker::check_reference(const ElementPlan& node, const TypeRule* rule, const Item& item, Mode mode) {
   (void)node;
   json::Value refv = item.value.find("reference");

@@ -69,6 +69,9 @@ void local_refs(json::Value root, std::unordered_set<std::string_view>& out, boo
 
 }  // namespace
 
+// fixed[x] means exactly this value; an instance may still carry an id and
+// extensions (HL7's validator allows those unless the fixed value has
+// extensions of its own). Numbers compare as decimals: 1.50 equals 1.5.
 bool equals_fixed(json::Value instance, json::Value fixed) {
   if (!instance || !fixed) return false;
   if (fixed.is_scalar()) return instance.is_scalar() && scalars_equal(instance, fixed);
@@ -91,6 +94,9 @@ bool equals_fixed(json::Value instance, json::Value fixed) {
   return true;
 }
 
+// pattern[x] means "at least this": every member the pattern has must be in
+// the instance with a matching value, and each pattern array item must
+// match some instance item (order and extra items do not matter).
 bool matches_pattern(json::Value instance, json::Value pattern) {
   if (!instance || !pattern) return false;
   if (pattern.is_scalar()) return instance.is_scalar() && scalars_equal(instance, pattern);
@@ -115,6 +121,11 @@ bool matches_pattern(json::Value instance, json::Value pattern) {
   return true;
 }
 
+// Rules of a plan node on one value. Everything here reads the plan and
+// the JSON only; the terminology and FHIRPath calls are the expensive
+// parts, so they are skipped when the base pass already made them (a
+// profile's snapshot repeats base bindings and constraints; the compiler
+// marks those with check_binding = false / leaves them out).
 void Walker::check_rules(const ElementPlan& node, const Item& item, Mode mode) {
   const bool primitive = item.type && item.type->kind == fhir::TypeKind::kPrimitive;
   if (node.fixed) {
@@ -319,6 +330,12 @@ std::string shown_code(std::string_view code) {
 
 }  // namespace
 
+// Offline bindings. Required: a code outside the value set is an error;
+// extensible: a warning; preferred/example: nothing (as HL7's validator).
+// When local data cannot decide (SNOMED CT, LOINC, a value set that is not
+// loaded), the answer is a warning, never an error: the gateway must not
+// reject a record for what it cannot know. A CodeableConcept is in the
+// value set when any of its codings is.
 void Walker::check_binding(const ElementPlan& node, const Item& item) {
   if (node.strength != Strength::kRequired && node.strength != Strength::kExtensible) return;
   const terminology::Service& ts = *v_.options.terminology;
@@ -440,6 +457,11 @@ void Walker::check_code_system(const Item& item) {
   }
 }
 
+// Invariants: native ones first (see NativeCheck), then folded ones for
+// objects lacking every member the expression reads (detail/fold.hpp),
+// then FHIRPath. An empty result means the constraint does not apply. An
+// evaluation error is a load problem reported once per invariant per call,
+// never an issue in the data: the data did nothing wrong.
 void Walker::check_invariants(std::span<const Invariant* const> invariants, const ElementPlan& node,
                               const Item& item) {
   for (const Invariant* inv : invariants) {

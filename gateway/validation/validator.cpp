@@ -71,6 +71,10 @@ std::size_t count_warnings(std::span<const Issue> issues) {
 
 // ---- Impl ------------------------------------------------------------------
 
+// Plans by canonical. Base types were compiled at creation; every other
+// StructureDefinition has a slot with a once flag, so the first caller
+// compiles it and every later caller (any thread) reads the same plan.
+// The slot table itself never changes after creation: lookups take no lock.
 const detail::StructurePlan* Validator::Impl::plan(std::string_view canonical) const {
   if (canonical.empty()) return nullptr;
   std::string_view url = strip_version(canonical);
@@ -248,6 +252,10 @@ Result<std::shared_ptr<const Validator>> Validator::create(std::shared_ptr<const
   return std::shared_ptr<const Validator>(new Validator(std::move(impl)));
 }
 
+// Issues come back sorted by position (then path, code, text) and without
+// exact duplicates: the base pass and a profile pass may legitimately find
+// the same problem (a profile repeating a base rule the compiler could not
+// prove identical).
 Result<std::vector<Issue>> Validator::validate(json::Value resource, const ValidateOptions& options) const {
   if (!resource.is_object()) return fail(ErrorCode::kInvalidArgument, "a resource must be a JSON object");
   std::vector<const detail::StructurePlan*> extra;

@@ -87,6 +87,12 @@ void Walker::validate(json::Value root, std::span<const StructurePlan* const> pr
   walk_resource(root, ResourceFrame{}, profiles);
 }
 
+// A resource (root, contained, Bundle entry, Parameters/outcome slot):
+// check resourceType, push its frame (for %resource, contained references
+// and the bundle it sits in), index it when it is a Bundle, then run the
+// base pass and one profile pass per applicable profile. Profile passes
+// walk only what their profile constrains, so a profile costs in
+// proportion to its own size, not the resource's.
 void Walker::walk_resource(json::Value obj, ResourceFrame f,
                            std::span<const StructurePlan* const> extra) {
   if (!obj.is_object()) {
@@ -175,6 +181,13 @@ void Walker::walk_resource(json::Value obj, ResourceFrame f,
   frames_.pop_back();
 }
 
+// One element value against one plan node. Order matters: the type must
+// be allowed before rules run (a wrong choice type reports once, not as a
+// cascade), and a primitive's own format comes before rules about its value.
+// Children come from the node itself when the snapshot lists them, from
+// the shared base plan of the type otherwise (base pass only: a profile
+// pass does not descend where its profile says nothing). Type profiles
+// (type.profile) are separate profile passes on the same value.
 void Walker::walk_item(const ElementPlan& node, const Item& item, Mode mode, const ObjContext& parent) {
   if (depth_ >= kMaxDepth) {
     error("structure", item.anchor(), "content nested too deeply");
@@ -360,6 +373,13 @@ void Walker::walk_item(const ElementPlan& node, const Item& item, Mode mode, con
   }
 }
 
+// Extensions by url, in the base pass: resolve the definition (absolute
+// urls only; relative ones are sub-extensions the parent's definition
+// slices), check modifier placement and context, then walk the extension
+// as a profile pass of its definition. Unknown: a warning, as HL7's
+// validator with its default any-extension policy; an unknown modifier is
+// an error because FHIR says a modifier that is not understood must be
+// refused.
 void Walker::check_extension(const ElementPlan& node, const Item& item, const ObjContext& parent) {
   json::Value obj = item.value;
   if (!obj.is_object()) return;
@@ -460,6 +480,13 @@ bool Walker::context_allows(const StructurePlan& ext, const ObjContext& parent) 
   return false;
 }
 
+// The members of one JSON object. Each member key is matched to its model
+// element with one hash lookup (TypeDef::match_key, choice keys included)
+// and to its rule by array index (ElementPlan::child). Members are then
+// grouped per element (a value and its `_x` sibling, or several keys of a
+// choice) so that arrays, nulls, `_x` pairing and cardinality are checked
+// on the group, and required elements on what is missing. Scratch vectors
+// are per depth and reused: no allocation per member once warm.
 void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, const ObjContext& ctx) {
   const fhir::TypeDef* owner = kids.owner;
   if (!owner) return;
@@ -698,6 +725,9 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
   }
 }
 
+// Cardinality of one element's items, then either slicing or a plain walk
+// of each item. Missing elements (no items at all) are reported by
+// walk_object from the node's `required` list.
 void Walker::walk_items(const ElementPlan& child, std::span<const Item> items, Mode mode,
                         const ObjContext& ctx, json::Value parent_obj) {
   if (items.empty()) return;

@@ -75,3 +75,51 @@ TEST(PrimitiveTest, DecimalComparison) {
 
 }  // namespace
 }  // namespace gw::validation::detail
+
+#include "gateway/primitives/primitives.hpp"
+
+namespace gw::validation::detail {
+namespace {
+
+bool ours(PrimitiveKind k, std::string_view s) {
+  if (!matches_r4_regex(k, s) || !calendar_valid(k, s)) return false;
+  if (k == PrimitiveKind::kInteger || k == PrimitiveKind::kPositiveInt || k == PrimitiveKind::kUnsignedInt) {
+    return integer_in_range(k, s);
+  }
+  return true;
+}
+
+// The validator's format checks and the primitives module (used by
+// FHIRPath) must agree on what a valid FHIR date, time or number is.
+TEST(PrimitiveTest, AgreesWithThePrimitivesModule) {
+  const std::vector<std::string> samples = {
+      "2020", "0000", "2020-02", "2020-13", "2020-02-29", "2021-02-29", "2021-04-31", "1900-02-29",
+      "2020-01-01T10:00:00Z", "2020-01-01T10:00:00", "2020-01-01T23:59:59.999+14:00", "2020-01-01T24:00:00Z",
+      "2020-01-01T10:00Z", "2020-01-01T10:00:00+15:00", "10:00:00", "23:59:59.5", "24:00:00", "10:00",
+      "0", "-0", "01", "1.50", "1e3", "-1.5E-2", ".5", "2147483647", "2147483648", "-2147483648", "+1", "1.0"};
+  struct Pair {
+    PrimitiveKind kind;
+    bool (*theirs)(std::string_view) noexcept;
+  };
+  const Pair pairs[] = {
+      {PrimitiveKind::kDate, primitives::is_valid_fhir_date},
+      {PrimitiveKind::kDateTime, primitives::is_valid_fhir_datetime},
+      {PrimitiveKind::kInstant, primitives::is_valid_fhir_instant},
+      {PrimitiveKind::kTime, primitives::is_valid_fhir_time},
+      {PrimitiveKind::kDecimal, primitives::is_valid_fhir_decimal},
+      {PrimitiveKind::kInteger, primitives::is_valid_fhir_integer},
+      {PrimitiveKind::kUnsignedInt, primitives::is_valid_fhir_unsigned_int},
+      {PrimitiveKind::kPositiveInt, primitives::is_valid_fhir_positive_int},
+  };
+  for (const Pair& p : pairs) {
+    for (const std::string& s : samples) {
+      // R4's positiveInt regex (profiles-types.json) has no leading '+',
+      // the spec page's text does; JSON numbers cannot carry one anyway.
+      if (p.kind == PrimitiveKind::kPositiveInt && s == "+1") continue;
+      EXPECT_EQ(ours(p.kind, s), p.theirs(s)) << "kind " << static_cast<int>(p.kind) << " sample [" << s << "]";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gw::validation::detail
