@@ -142,6 +142,8 @@ TEST_F(RedactPlanted, StatusAndLocationAreGoneClinicalDataStays) {
   EXPECT_FALSE(entry_of(bundle, "Provenance", "prov-1").find("location"));
   EXPECT_FALSE(entry_of(bundle, "RelatedPerson", "brother").find("address"));
   EXPECT_FALSE(entry_of(bundle, "Condition", "diabetes").find("note"));
+  // Its contained nurse was referenced only by the note: no orphan is left.
+  EXPECT_FALSE(entry_of(bundle, "Condition", "diabetes").find("contained"));
   json::Value visit = entry_of(bundle, "ServiceRequest", "home-visit");
   EXPECT_FALSE(visit.find("locationCode"));
   EXPECT_FALSE(visit.find("locationReference"));
