@@ -609,7 +609,9 @@ Redactor::PlanResult Redactor::plan_object(json::Value obj, const fhir::TypeDef*
     if (underscore && obj.find(base)) continue;  // planned with its value
     fhir::TypeDef::KeyMatch m = type->match_key(base);
     if (!m.element) {
-      path.push(key, -1);
+      // The key itself is not named: a key the model does not know could be
+      // anything, data included, and paths go into receipts.
+      path.push("(unknown member)", -1);
       record(Removal::Action::kUnknown, r, path, -1, -1);
       path.pop();
       continue;
