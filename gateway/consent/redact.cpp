@@ -293,6 +293,12 @@ void Redactor::mark_walk(const fhir::Node& node, const fhir::Node* parent, int r
         apply(rule, static_cast<int>(i), node, r);
       }
     }
+  } else if (tname == "Reference") {
+    std::string_view ref = node.value.find("reference").str();
+    if (ref.size() > 1 && ref[0] == '#') {
+      int scope = s_.resources[static_cast<std::size_t>(r)].scope;
+      s_.input_local_refs.insert(std::to_string(scope) + std::string(ref));
+    }
   } else if (tname == "Annotation" && s_.policy.remove_notes) {
     mark(node, Mark{Mark::Kind::kFreeText, -1});
   } else if (tname == "Attachment" && s_.policy.remove_attachments) {
@@ -559,9 +565,16 @@ bool Redactor::plan_item(json::Value v, json::Value e, const fhir::TypeDef::KeyM
     }
     return true;
   }
-  if (t->name == "Reference" && v.is_object() && dangling(v, r)) {
-    record(Removal::Action::kDangling, r, path, -1, -1);
-    return false;
+  if (t->name == "Reference" && v.is_object()) {
+    if (dangling(v, r)) {
+      record(Removal::Action::kDangling, r, path, -1, -1);
+      return false;
+    }
+    std::string_view ref = v.find("reference").str();
+    if (ref.size() > 1 && ref[0] == '#') {
+      int scope = s_.resources[static_cast<std::size_t>(r)].scope;
+      s_.kept_local_refs.insert(std::to_string(scope) + std::string(ref));
+    }
   }
   if (t->kind == fhir::TypeKind::kPrimitive) {
     bool content = v && !v.is_null();
@@ -596,7 +609,9 @@ Redactor::PlanResult Redactor::plan_object(json::Value obj, const fhir::TypeDef*
     if (underscore && obj.find(base)) continue;  // planned with its value
     fhir::TypeDef::KeyMatch m = type->match_key(base);
     if (!m.element) {
-      path.push(key, -1);
+      // The key itself is not named: a key the model does not know could be
+      // anything, data included, and paths go into receipts.
+      path.push("(unknown member)", -1);
       record(Removal::Action::kUnknown, r, path, -1, -1);
       path.pop();
       continue;
@@ -698,6 +713,7 @@ Status Redactor::run(json::Value input) {
     s_.removals.clear();
     s_.removed_values.clear();
     s_.retained_terms.clear();
+    s_.kept_local_refs.clear();
     for (auto& info : s_.resources) info.modified = false;
     bool changed = false;
     for (std::size_t r = 0; r < s_.resources.size(); ++r) {
@@ -713,6 +729,18 @@ Status Redactor::run(json::Value input) {
     }
     if (s_.limit_hit)
       return fail(ErrorCode::kLimit, "input nests deeper than the policy's depth limit");
+    // Contained resources whose every reference went (a practitioner named
+    // only by a removed note) go too.
+    for (std::size_t r = 0; r < s_.resources.size(); ++r) {
+      ResourceInfo& info = s_.resources[r];
+      if (!info.contained || info.id.empty() || effectively_removed(static_cast<int>(r))) continue;
+      std::string key = std::to_string(info.scope) + "#" + info.id;
+      if (s_.input_local_refs.count(key) && !s_.kept_local_refs.count(key)) {
+        info.removed = true;
+        info.removed_action = Removal::Action::kEmptied;
+        changed = true;
+      }
+    }
     if (!changed) break;
   }
   // Values of resources removed by category rules (their references and

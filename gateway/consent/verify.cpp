@@ -286,7 +286,7 @@ void Verifier::check_unknown_members(const fhir::Node& node, Path& path) {
     if (k == "resourceType" && node.is_resource()) continue;
     std::string_view base = !k.empty() && k[0] == '_' ? k.substr(1) : k;
     if (node.type->match_key(base).element) continue;
-    path.steps.emplace_back(k, -1);
+    path.steps.emplace_back("(unknown member)", -1);  // the key could be data
     add(Finding::Kind::kUnknownMember, -1, path);
     path.steps.pop_back();
   }

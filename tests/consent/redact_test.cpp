@@ -142,6 +142,8 @@ TEST_F(RedactPlanted, StatusAndLocationAreGoneClinicalDataStays) {
   EXPECT_FALSE(entry_of(bundle, "Provenance", "prov-1").find("location"));
   EXPECT_FALSE(entry_of(bundle, "RelatedPerson", "brother").find("address"));
   EXPECT_FALSE(entry_of(bundle, "Condition", "diabetes").find("note"));
+  // Its contained nurse was referenced only by the note: no orphan is left.
+  EXPECT_FALSE(entry_of(bundle, "Condition", "diabetes").find("contained"));
   json::Value visit = entry_of(bundle, "ServiceRequest", "home-visit");
   EXPECT_FALSE(visit.find("locationCode"));
   EXPECT_FALSE(visit.find("locationReference"));
@@ -198,6 +200,22 @@ TEST_F(RedactPlanted, ReceiptNamesPolicyHashAndPathsButNoValues) {
   EXPECT_EQ(r->audit.outcome, Outcome::kReleased);
   EXPECT_EQ(r->audit.policy_sha256, policy_->sha256());
   EXPECT_EQ(r->audit.removals, r->removals.size());
+}
+
+TEST(Redact, UnknownMembersAreDroppedAndNotNamed) {
+  auto policy = default_policy();
+  ASSERT_NE(policy, nullptr);
+  json::Document doc = testing::parse(
+      R"({"resourceType": "Patient", "id": "p", "lives at 12 Hidden Lane": true, "gender": "other"})");
+  Decision d;
+  d.permitted.assign(policy->categories().size(), false);
+  auto r = redact(*policy, *model(), doc.root(), d);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->document.find("Hidden"), std::string::npos);
+  EXPECT_NE(r->document.find("\"gender\":\"other\""), std::string::npos);
+  ASSERT_EQ(r->removals.size(), 1u);
+  EXPECT_EQ(r->removals[0].action, Removal::Action::kUnknown);
+  EXPECT_EQ(r->removals[0].path, "Patient.(unknown member)");
 }
 
 }  // namespace

@@ -78,6 +78,11 @@ struct RedactState {
   std::unordered_set<std::string> removed_urls;      ///< fullUrl and "Type/id"
   std::unordered_set<std::string> removed_local;     ///< "<scope>#id" for contained ones
   std::unordered_set<std::string> denied_ref_types;  ///< resource types denied by rules (Location)
+  /// "<scope>#id" local references in the input, and those the plan keeps:
+  /// a contained resource referenced before but not after redaction goes
+  /// (FHIR dom-3: contained resources must be referenced).
+  std::unordered_set<std::string> input_local_refs;
+  std::unordered_set<std::string> kept_local_refs;
 
   std::vector<Removal> removals;
   std::unordered_set<std::string> removed_values;
