@@ -1,0 +1,213 @@
+// The compiled form of a StructureDefinition: a tree of element rules laid
+// out for the JSON walk.
+//
+// A snapshot is a flat, depth-first list of ElementDefinitions identified by
+// id ("Observation.component:systolic.code"). The compiler turns it into a
+// tree: each ElementPlan has its children (the elements one level down) and,
+// when it is sliced, its slices (each an ElementPlan with children of its
+// own). Every node is tied to the element of the fhir::Model it constrains,
+// and a node with children carries `by_element`, a table from the index of
+// a model ElementDef in its owner TypeDef to the child that constrains it,
+// so matching a JSON member to its rule is one hash lookup (the model's
+// match_key) plus one array read.
+//
+// Plans are immutable once compiled. They view JSON (fixed and pattern
+// values, the definition itself) owned by the registry or model documents,
+// which outlive the Validator that owns the plans.
+#pragma once
+
+#include "gateway/fhir/fhir.hpp"
+#include "gateway/fhirpath/fhirpath.hpp"
+#include "gateway/terminology/terminology.hpp"
+#include "gateway/json/json.hpp"
+#include "gateway/validation/detail/primitive.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace re2 {
+class RE2;
+}
+
+namespace gw::validation::detail {
+
+inline constexpr std::uint32_t kUnbounded = 0xFFFFFFFFu;
+
+enum class Strength : std::uint8_t { kNone, kRequired, kExtensible, kPreferred, kExample };
+
+enum class DiscriminatorKind : std::uint8_t { kValue, kExists, kPattern, kType, kProfile };
+
+enum class SlicingRules : std::uint8_t { kOpen, kClosed, kOpenAtEnd };
+
+struct Discriminator {
+  DiscriminatorKind kind = DiscriminatorKind::kValue;
+  std::string path;  ///< simple FHIRPath: "url", "code.coding", "$this", "resolve()", ...
+};
+
+struct Slicing {
+  std::vector<Discriminator> discriminators;
+  bool ordered = false;
+  SlicingRules rules = SlicingRules::kOpen;
+};
+
+/// One entry of ElementDefinition.type.
+struct TypeRule {
+  std::string code;                       ///< FHIR type code ("Quantity", "Reference", "string")
+  const fhir::TypeDef* type = nullptr;    ///< the model type; null when unknown
+  std::vector<std::string> profiles;      ///< type.profile (canonicals)
+  std::vector<std::string> target_profiles;
+  /// Resource types allowed as reference targets, resolved from
+  /// target_profiles; `any_target` when unrestricted (no targetProfile, or
+  /// Resource).
+  std::vector<const fhir::TypeDef*> target_types;
+  bool any_target = true;
+};
+
+/// Invariants the validator evaluates itself: either faster than a FHIRPath
+/// evaluation on every element (ele-1, ext-1), quadratic in FHIRPath
+/// (bdl-7, dom-3), or outside FHIRPath proper (htmlChecks()).
+enum class NativeCheck : std::uint8_t {
+  kNone,     ///< evaluate the expression with FHIRPath
+  kCovered,  ///< checked by the structural walk already (ele-1)
+  kExt1,     ///< extension or value, not both
+  kDom2,
+  kDom3,
+  kDom4,
+  kDom5,
+  kDom6,
+  kTxt1,     ///< narrative uses only allowed XHTML (checked with the xhtml primitive)
+  kTxt2,     ///< narrative has non-whitespace content
+  kBdl7,     ///< fullUrl unique unless versionId differs
+  kRef1,     ///< contained references resolve (checked with the reference)
+  kBdl3,     ///< entry.request exactly in batch/transaction/history
+  kBdl4,     ///< entry.response exactly in batch-response/transaction-response/history
+  kSdf9,     ///< no label/code/requirements on a root element (children() walk)
+};
+
+/// One constraint (invariant), shared by every node that carries it.
+struct Invariant {
+  std::string key;
+  std::string human;
+  std::string expression;
+  fhir::Issue::Severity severity = fhir::Issue::Severity::kError;
+  bool best_practice = false;
+  NativeCheck native = NativeCheck::kNone;
+  /// Empty when the expression failed to compile (a load problem) or
+  /// invariants are switched off.
+  std::optional<fhirpath::Expression> compiled;
+  /// Folding (detail/fold.hpp): when `foldable`, an object with none of
+  /// `reads` among its members gets `folded` without evaluation (nullopt:
+  /// the constraint does not apply, i.e. holds).
+  bool foldable = false;
+  std::vector<std::string> reads;
+  std::optional<bool> folded;
+};
+
+struct StructurePlan;
+
+struct ElementPlan {
+  std::string id;          ///< ElementDefinition.id
+  std::string path;        ///< ElementDefinition.path
+  std::string name;        ///< JSON name without [x]; "" for the root
+  std::string slice_name;  ///< for slices
+  const fhir::ElementDef* base = nullptr;  ///< model element constrained (null for the root)
+  const StructurePlan* structure = nullptr;
+  std::uint32_t min = 0;
+  std::uint32_t max = kUnbounded;
+  bool is_root = false;
+  bool is_modifier = false;
+  std::vector<TypeRule> types;
+  /// Model types of base->types, index for index (saves a name lookup per
+  /// JSON member).
+  std::vector<const fhir::TypeDef*> model_types;
+
+  json::Value definition;      ///< the ElementDefinition JSON
+  json::Value fixed;           ///< fixed[x] value (absent if none)
+  json::Value pattern;         ///< pattern[x] value
+  json::Value min_value;       ///< minValue[x]
+  json::Value max_value;       ///< maxValue[x]
+  std::int64_t max_length = -1;
+  std::shared_ptr<const re2::RE2> regex;  ///< regex extension on the element
+
+  Strength strength = Strength::kNone;
+  std::string value_set;       ///< binding.valueSet canonical
+  bool check_binding = false;  ///< false when the base pass already checks the same binding
+  /// The bound value set's expansion, fetched on first use (the Validator
+  /// keeps it alive); lets a member code be accepted with one hash lookup.
+  mutable std::atomic<const terminology::Expansion*> expansion{nullptr};
+  mutable std::atomic<bool> expansion_unavailable{false};
+
+  std::vector<const Invariant*> invariants;
+
+  // ---- structure ----
+  /// Type whose ElementDefs `by_element` indexes: the backbone or datatype
+  /// the children belong to. Null when the node has no children.
+  const fhir::TypeDef* owner = nullptr;
+  std::vector<ElementPlan*> children;
+  std::vector<std::int32_t> by_element;  ///< owner element index -> children index, -1 if none
+  std::vector<std::uint32_t> required;   ///< children indices with min > 0
+  std::unique_ptr<Slicing> slicing;
+  std::vector<ElementPlan*> slices;
+  /// Datatype plan for a node without children in the snapshot, when it has
+  /// one concrete type: the walk descends into it in the base pass.
+  const StructurePlan* type_plan = nullptr;
+  /// For a contentReference element (Questionnaire.item.item): the node
+  /// whose children it shares.
+  const ElementPlan* content_ref = nullptr;
+  /// The type of this node when it has exactly one (null otherwise).
+  const fhir::TypeDef* single_type = nullptr;
+
+  const ElementPlan* child(const fhir::ElementDef* def) const {
+    if (!owner || children.empty()) return nullptr;
+    auto idx = static_cast<std::size_t>(def - owner->elements.data());
+    if (idx >= by_element.size()) return nullptr;
+    std::int32_t c = by_element[idx];
+    return c < 0 ? nullptr : children[static_cast<std::size_t>(c)];
+  }
+  const TypeRule* type_rule(std::string_view code) const {
+    for (const TypeRule& t : types) {
+      if (t.code == code) return &t;
+    }
+    return nullptr;
+  }
+};
+
+/// Where an extension may be used (StructureDefinition.context).
+struct ExtensionContext {
+  std::string type;        ///< "element", "extension", "fhirpath"
+  std::string expression;  ///< "Patient", "Element", "Observation.component", an extension url
+};
+
+/// Primitive value rules of a primitive type (from its `.value` element).
+struct PrimitiveRules {
+  PrimitiveKind kind = PrimitiveKind::kOther;
+  std::shared_ptr<const re2::RE2> regex;
+  std::int64_t max_length = -1;
+  /// The regex is the one R4 publishes and a hand-written checker for it
+  /// exists: use that (faster, same language).
+  bool fast = false;
+};
+
+struct StructurePlan {
+  std::string url;
+  std::string version;
+  std::string type_name;
+  const fhir::TypeDef* type = nullptr;
+  bool is_base = false;       ///< a base type (specialization), not a constraint
+  bool is_extension = false;  ///< type is Extension (an extension definition)
+  bool is_modifier_extension = false;
+  std::vector<ExtensionContext> contexts;
+  PrimitiveRules primitive;   ///< for primitive types
+  json::Value sd;
+  ElementPlan* root = nullptr;
+  std::vector<std::unique_ptr<ElementPlan>> nodes;
+  /// Holds a generated snapshot when the definition shipped without one.
+  std::shared_ptr<const json::Document> generated;
+};
+
+}  // namespace gw::validation::detail

@@ -1,0 +1,220 @@
+// One validation call: a walk over the JSON tree guided by compiled plans.
+//
+// The walk runs once against the base definitions (mode kBase: JSON shape,
+// unknown members, primitive formats, base cardinalities, base invariants,
+// extensions by url) and once per profile (mode kProfile: only what the
+// profile constrains; it descends only where the profile has children or
+// names a type profile). Both modes share one recursive core:
+//
+//   walk_resource  -> a resource: its frame, base pass, meta.profile passes
+//   walk_item      -> one element value: its rules, then its children
+//   walk_object    -> the members of one JSON object, grouped by element,
+//                     with cardinality, arrays, `_x` pairing and slicing
+//
+// The current FHIRPath location is one std::string (`path_`) that grows
+// and shrinks with the recursion; it is copied only when an issue is made.
+// Scratch vectors are kept per depth and reused, so a warmed-up walker does
+// not allocate per node.
+//
+// A Walker lives for one validate() call, on one thread.
+#pragma once
+
+#include "gateway/validation/detail/plan.hpp"
+#include "gateway/validation/detail/validator_impl.hpp"
+
+#include <deque>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace gw::validation::detail {
+
+enum class Mode : std::uint8_t { kBase, kProfile };
+
+/// One element value found in JSON: the value and its `_x` sibling for
+/// primitives (either may be absent, not both).
+struct Item {
+  json::Value value;
+  json::Value ext;
+  std::string_view key;        ///< JSON member name (choice expanded, no underscore)
+  std::string_view type_code;  ///< concrete type code from the model
+  const fhir::TypeDef* type = nullptr;
+  std::int32_t index = -1;     ///< array index, -1 for single values
+  json::Value anchor() const { return value ? value : ext; }
+};
+
+struct BundleScope;
+
+/// The resource being walked and where it sits.
+struct ResourceFrame {
+  json::Value obj;
+  const fhir::TypeDef* type = nullptr;
+  const ResourceFrame* container = nullptr;  ///< holder of `contained` for a contained resource
+  BundleScope* bundle = nullptr;             ///< bundle of which this is an entry resource
+  std::int32_t entry = -1;
+  std::string_view full_url;
+  std::size_t path_len = 0;                  ///< length of path_ at the resource root
+};
+
+/// What the object under walk is, for extension context checks.
+struct ObjContext {
+  const fhir::TypeDef* type = nullptr;   ///< type of the object
+  std::size_t elem_path_len = 0;         ///< elem_path_ prefix naming it ("Patient.name")
+  const fhir::ElementDef* element = nullptr;  ///< its definition (HumanName.family), null for roots
+  std::int32_t index = -1;               ///< its index in its parent's array (Bundle.entry[i])
+  std::string_view extension_url;        ///< when the object is an Extension
+  bool resource_root = false;
+};
+
+struct BundleEntry {
+  json::Value resource;
+  const fhir::TypeDef* type = nullptr;
+  std::string_view full_url;
+};
+
+/// A Bundle's entries indexed once for reference resolution.
+struct BundleScope {
+  json::Value bundle;
+  std::string_view type;
+  std::string path;  ///< FHIRPath location of the Bundle
+  std::vector<BundleEntry> entries;
+  std::unordered_map<std::string_view, std::uint32_t> by_full_url;
+  // Built on first use only (most Bundles never need them):
+  std::unordered_map<std::string, std::uint32_t> by_type_id;  ///< "Patient/123"
+  std::unordered_map<std::uint32_t, std::uint32_t> by_offset; ///< resource JSON offset -> entry
+  bool type_id_built = false;
+  bool offset_built = false;
+  const std::unordered_map<std::string, std::uint32_t>& type_ids();
+  std::int32_t entry_of(json::Value resource);
+  BundleScope* parent = nullptr;
+};
+
+/// Outcome of resolving a reference string locally.
+struct Resolved {
+  json::Value resource;
+  const fhir::TypeDef* type = nullptr;
+  BundleScope* bundle = nullptr;              ///< set for bundle entries
+  std::int32_t entry = -1;
+  const ResourceFrame* container = nullptr;   ///< set for contained resources
+  std::int32_t contained_index = -1;
+  bool self = false;                          ///< "#": the container itself
+  explicit operator bool() const { return static_cast<bool>(resource); }
+};
+
+class Walker final : public fhirpath::Environment {
+ public:
+  Walker(const Validator::Impl& v, std::vector<Issue>& out);
+
+  /// Validates a root resource against the base definitions, its
+  /// meta.profile and `profiles`.
+  void validate(json::Value root, std::span<const StructurePlan* const> profiles);
+
+  // fhirpath::Environment: what invariants need from the validation call.
+  std::optional<fhir::Node> resolve(std::string_view reference) const override;
+  Result<std::optional<bool>> member_of(std::span<const fhirpath::Code> codes,
+                                        std::string_view value_set_url) const override;
+
+ private:
+  friend struct SliceMatcher;
+
+  // ---- core walk (walker.cpp) ----
+  void walk_resource(json::Value obj, ResourceFrame frame, std::span<const StructurePlan* const> extra);
+  void walk_item(const ElementPlan& node, const Item& item, Mode mode, const ObjContext& parent);
+  void walk_object(json::Value obj, const ElementPlan& kids, Mode mode, const ObjContext& ctx);
+  void walk_items(const ElementPlan& child, std::span<const Item> items, Mode mode,
+                  const ObjContext& ctx, json::Value parent_obj);
+  void walk_against_profile(const StructurePlan& plan, const Item& item, const ObjContext& parent);
+  void check_extension(const ElementPlan& node, const Item& item, const ObjContext& parent);
+  bool context_allows(const StructurePlan& ext, const ObjContext& parent) const;
+  /// Full validation of a resource against one profile (memoized per
+  /// call). Returns true when it conforms (no errors).
+  bool conforms(json::Value resource, const StructurePlan& plan);
+  bool conforms_resolved(const Resolved& r, const StructurePlan& plan);
+
+  // ---- element rules (rules.cpp) ----
+  void check_rules(const ElementPlan& node, const Item& item, Mode mode);
+  /// False when the value is malformed (an issue was reported).
+  bool check_primitive(const StructurePlan& type_plan, const Item& item);
+  void check_binding(const ElementPlan& node, const Item& item);
+  void check_code_system(const Item& item);
+  void check_invariants(std::span<const Invariant* const> invariants, const ElementPlan& node,
+                        const Item& item);
+  bool native_invariant(const Invariant& inv, const Item& item);
+
+  // ---- references and bundles (references.cpp) ----
+  void check_reference(const ElementPlan& node, const TypeRule* rule, const Item& item, Mode mode);
+  void index_bundle(json::Value bundle, BundleScope& scope);
+  void check_bundle(const BundleScope& scope);
+  Resolved resolve_reference(std::string_view ref) const;
+  std::string location_of(const Resolved& r) const;
+
+  // ---- slicing (slicing.cpp) ----
+  void walk_sliced(const ElementPlan& child, std::span<const Item> items, Mode mode,
+                   const ObjContext& ctx, json::Value parent_obj);
+
+  // ---- reporting ----
+  void report(Issue::Severity sev, std::string_view code, json::Value at, std::string message);
+  void error(std::string_view code, json::Value at, std::string message) {
+    report(Issue::Severity::kError, code, at, std::move(message));
+  }
+  void warning(std::string_view code, json::Value at, std::string message) {
+    report(Issue::Severity::kWarning, code, at, std::move(message));
+  }
+  bool silent() const { return silent_ > 0; }
+
+  // Path helpers: push returns the previous length for pop.
+  std::size_t push_key(std::string_view key);
+  std::size_t push_index(std::int32_t index);
+  void pop(std::size_t len) { path_.resize(len); }
+
+  const ResourceFrame& frame() const { return *frames_.back(); }
+  const fhir::TypeDef* model_type(const ElementPlan* child, const fhir::ElementDef* def,
+                                  std::string_view code) const;
+
+  const Validator::Impl& v_;
+  std::vector<Issue>* out_;
+  std::string path_;
+  std::string elem_path_;
+  std::vector<const ResourceFrame*> frames_;
+  std::vector<BundleScope*> bundles_;
+  std::deque<std::unique_ptr<BundleScope>> bundle_storage_;
+  mutable std::string ref_key_;  // scratch for building absolute reference keys
+  std::uint32_t depth_ = 0;
+  std::uint32_t silent_ = 0;
+
+  struct MemberRef {
+    std::uint32_t elem = 0;    // element index in the owner type
+    std::uint32_t member = 0;  // member index in the JSON object
+    bool underscore = false;
+    std::string_view type_code;
+    const fhir::ElementDef* def = nullptr;
+  };
+  std::deque<std::vector<MemberRef>> members_;  // per depth
+  std::deque<std::vector<Item>> items_;         // per depth
+
+  struct MemoKey {
+    std::uint32_t offset;
+    const StructurePlan* plan;
+    bool operator==(const MemoKey&) const = default;
+  };
+  struct MemoHash {
+    std::size_t operator()(const MemoKey& k) const noexcept {
+      return std::hash<const void*>()(k.plan) ^ (static_cast<std::size_t>(k.offset) * 0x9E3779B97F4A7C15ull);
+    }
+  };
+  enum class MemoState : std::uint8_t { kRunning, kConforms, kFails };
+  std::unordered_map<MemoKey, MemoState, MemoHash> conform_memo_;
+  // Load problems already reported once in this call (invariant eval errors).
+  std::vector<const Invariant*> failed_invariants_;
+  fhirpath::EvaluationContext fp_ctx_;
+};
+
+/// Deep equality of a JSON value with a fixed[x] value (instance may add
+/// nothing but `id` and extensions).
+bool equals_fixed(json::Value instance, json::Value fixed);
+/// Pattern match: every member of the pattern is in the instance; array
+/// items of the pattern each match some item of the instance.
+bool matches_pattern(json::Value instance, json::Value pattern);
+
+}  // namespace gw::validation::detail

@@ -1,0 +1,615 @@
+// Element-level rules: fixed/pattern values, primitive formats, lengths,
+// value ranges, bindings and invariants.
+#include "gateway/validation/detail/fold.hpp"
+#include "gateway/validation/detail/walker.hpp"
+#include "gateway/validation/detail/xhtml.hpp"
+
+#include <re2/re2.h>
+
+#include <unordered_set>
+
+namespace gw::validation::detail {
+namespace {
+
+std::size_t utf8_length(std::string_view s) {
+  std::size_t n = 0;
+  for (char c : s) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+bool scalars_equal(json::Value a, json::Value b) {
+  if (a.is_number() && b.is_number()) return compare_decimal(a.str(), b.str()) == 0;
+  if (a.is_bool() || b.is_bool()) return a.is_bool() && b.is_bool() && a.boolean() == b.boolean();
+  return a.is_string() && b.is_string() && a.str() == b.str();
+}
+
+bool is_string_kind(PrimitiveKind k) {
+  return k == PrimitiveKind::kString || k == PrimitiveKind::kMarkdown;
+}
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+// urn:uuid: with hex in either case (HL7 accepts upper case in uri values;
+// only the uuid type itself insists on lower case).
+bool loose_uuid(std::string_view s) {
+  constexpr std::string_view kPrefix = "urn:uuid:";
+  if (s.size() != kPrefix.size() + 36) return false;
+  s.remove_prefix(kPrefix.size());
+  for (std::size_t i = 0; i < 36; ++i) {
+    char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!std::isxdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Collects every string starting with '#' in a subtree (contained
+// reference candidates), with an explicit stack.
+void local_refs(json::Value root, std::unordered_set<std::string_view>& out, bool& has_self) {
+  std::vector<json::Value> stack{root};
+  while (!stack.empty()) {
+    json::Value v = stack.back();
+    stack.pop_back();
+    if (v.is_string()) {
+      std::string_view s = v.str();
+      if (!s.empty() && s[0] == '#') {
+        out.insert(s);
+        if (s.size() == 1) has_self = true;
+      }
+      continue;
+    }
+    for (json::Value c : v.items()) stack.push_back(c);
+  }
+}
+
+}  // namespace
+
+bool equals_fixed(json::Value instance, json::Value fixed) {
+  if (!instance || !fixed) return false;
+  if (fixed.is_scalar()) return instance.is_scalar() && scalars_equal(instance, fixed);
+  if (fixed.is_array()) {
+    if (!instance.is_array() || instance.size() != fixed.size()) return false;
+    for (std::size_t i = 0; i < fixed.size(); ++i) {
+      if (!equals_fixed(instance[i], fixed[i])) return false;
+    }
+    return true;
+  }
+  if (!instance.is_object()) return false;
+  for (std::size_t i = 0; i < fixed.size(); ++i) {
+    if (!equals_fixed(instance.find(fixed.key(i)), fixed[i])) return false;
+  }
+  for (std::size_t i = 0; i < instance.size(); ++i) {
+    std::string_view k = instance.key(i);
+    if (k == "id" || k == "extension" || (!k.empty() && k[0] == '_')) continue;
+    if (!fixed.find(k)) return false;
+  }
+  return true;
+}
+
+bool matches_pattern(json::Value instance, json::Value pattern) {
+  if (!instance || !pattern) return false;
+  if (pattern.is_scalar()) return instance.is_scalar() && scalars_equal(instance, pattern);
+  if (pattern.is_array()) {
+    if (!instance.is_array()) return false;
+    for (json::Value p : pattern.items()) {
+      bool found = false;
+      for (json::Value i : instance.items()) {
+        if (matches_pattern(i, p)) {
+          found = true;
+          break;
+        }
+      }
+      if (!found) return false;
+    }
+    return true;
+  }
+  if (!instance.is_object()) return false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (!matches_pattern(instance.find(pattern.key(i)), pattern[i])) return false;
+  }
+  return true;
+}
+
+void Walker::check_rules(const ElementPlan& node, const Item& item, Mode mode) {
+  const bool primitive = item.type && item.type->kind == fhir::TypeKind::kPrimitive;
+  if (node.fixed) {
+    bool ok = primitive ? item.value && item.value.is_scalar() && scalars_equal(item.value, node.fixed)
+                        : equals_fixed(item.value, node.fixed);
+    if (!ok) {
+      std::string msg = "value does not match the fixed value required by " +
+                        node.structure->url + " (" + node.id + ")";
+      if (primitive && node.fixed.str().size() <= 128) msg += ": expected '" + std::string(node.fixed.str()) + "'";
+      error("value", item.anchor(), std::move(msg));
+    }
+  }
+  if (node.pattern) {
+    bool ok = primitive ? item.value && item.value.is_scalar() && scalars_equal(item.value, node.pattern)
+                        : matches_pattern(item.value, node.pattern);
+    if (!ok) {
+      std::string msg = "value does not match the pattern required by " + node.structure->url + " (" +
+                        node.id + ")";
+      if (primitive && node.pattern.str().size() <= 128) {
+        msg += ": expected '" + std::string(node.pattern.str()) + "'";
+      }
+      error("value", item.anchor(), std::move(msg));
+    }
+  }
+  if (primitive && item.value && item.value.is_scalar()) {
+    std::string_view text = item.value.str();
+    if (node.max_length >= 0 && utf8_length(text) > static_cast<std::size_t>(node.max_length)) {
+      error("value", item.value, "value is longer than the maximum length " +
+                                     std::to_string(node.max_length) + " of " + node.id);
+    }
+    if (node.regex && !RE2::FullMatch(re2::StringPiece(text.data(), text.size()), *node.regex)) {
+      error("value", item.value, "value does not match the regex of " + node.id);
+    }
+    if (node.min_value || node.max_value) {
+      PrimitiveKind k = primitive_kind(item.type->name);
+      auto cmp = [&](json::Value bound) {
+        if (is_numeric(k)) return compare_decimal(text, bound.str());
+        // Dates and times of the same precision compare as strings.
+        return text.compare(bound.str()) < 0 ? -1 : text == bound.str() ? 0 : 1;
+      };
+      if (node.min_value && cmp(node.min_value) < 0) {
+        error("value", item.value, "value is below the minimum allowed by " + node.id);
+      }
+      if (node.max_value && cmp(node.max_value) > 0) {
+        error("value", item.value, "value is above the maximum allowed by " + node.id);
+      }
+    }
+  }
+  if (node.check_binding && v_.options.terminology) check_binding(node, item);
+  if (mode == Mode::kBase && v_.options.terminology && v_.options.check_code_systems &&
+      (item.type == v_.t_coding || item.type == v_.t_quantity) && item.value.is_object()) {
+    check_code_system(item);
+  }
+  if (item.type == v_.t_reference && item.value.is_object()) {
+    const TypeRule* rule = node.type_rule("Reference");
+    if (rule && (mode == Mode::kBase || !rule->target_profiles.empty())) {
+      check_reference(node, rule, item, mode);
+    }
+  }
+  if (!node.invariants.empty()) check_invariants(node.invariants, node, item);
+}
+
+bool Walker::check_primitive(const StructurePlan& tp, const Item& item) {
+  json::Value v = item.value;
+  if (!v) return true;
+  const PrimitiveRules& r = tp.primitive;
+  const PrimitiveKind k = r.kind;
+  JsonShape shape = json_shape(k);
+  bool kind_ok = shape == JsonShape::kBoolean  ? v.is_bool()
+                 : shape == JsonShape::kNumber ? v.is_number()
+                                               : v.is_string();
+  if (!kind_ok) {
+    const char* want = shape == JsonShape::kBoolean  ? "a JSON boolean"
+                       : shape == JsonShape::kNumber ? "a JSON number"
+                                                     : "a JSON string";
+    error("structure", v, "a value of type " + tp.type_name + " must be " + want);
+    return false;
+  }
+  std::string_view text = v.str();
+  if (v.is_string() && text.empty()) {
+    error("value", v, "a " + tp.type_name + " value must not be empty");
+    return false;
+  }
+  if (k == PrimitiveKind::kXhtml) {
+    std::vector<XhtmlProblem> problems;
+    check_xhtml(text, problems);
+    for (const XhtmlProblem& p : problems) {
+      switch (p.rule) {
+        case XhtmlProblem::Rule::kWellFormed:
+        case XhtmlProblem::Rule::kNamespace: error("value", v, p.message); break;
+        case XhtmlProblem::Rule::kElement:
+        case XhtmlProblem::Rule::kAttribute: error("invariant", v, "txt-1: " + p.message); break;
+        case XhtmlProblem::Rule::kEmpty: error("invariant", v, "txt-2: " + p.message); break;
+      }
+    }
+    return problems.empty();
+  }
+  if (is_string_kind(k) && !no_illegal_controls(text)) {
+    error("value", v, "a " + tp.type_name + " value must not contain control characters other than tab, CR and LF");
+    return false;
+  }
+  bool format_ok = true;
+  if (r.fast) {
+    format_ok = matches_r4_regex(k, text);
+  } else if (r.regex) {
+    format_ok = RE2::FullMatch(re2::StringPiece(text.data(), text.size()), *r.regex);
+  }
+  if (!format_ok) {
+    error("value", v, "not a valid " + tp.type_name + " (does not match the format of the type)");
+    return false;
+  }
+  if (!calendar_valid(k, text)) {
+    error("value", v, "not a valid " + tp.type_name + ": the day does not exist in that month");
+    return false;
+  }
+  if ((k == PrimitiveKind::kInteger || k == PrimitiveKind::kPositiveInt ||
+       k == PrimitiveKind::kUnsignedInt) &&
+      !integer_in_range(k, text)) {
+    error("value", v, "not a valid " + tp.type_name + ": out of the 32-bit integer range");
+    return false;
+  }
+  if (k == PrimitiveKind::kUri || k == PrimitiveKind::kUrl || k == PrimitiveKind::kCanonical) {
+    if (starts_with(text, "urn:oid:") && !matches_r4_regex(PrimitiveKind::kOid, text)) {
+      error("value", v, "not a valid OID in a urn:oid: " + tp.type_name);
+    } else if (starts_with(text, "urn:uuid:") && !loose_uuid(text)) {
+      error("value", v, "not a valid UUID in a urn:uuid: " + tp.type_name);
+    }
+  }
+  if (k == PrimitiveKind::kString && all_whitespace(text)) {
+    warning("value", v, "a string value should not be whitespace only");
+  }
+  if (r.max_length >= 0 && utf8_length(text) > static_cast<std::size_t>(r.max_length)) {
+    error("value", v, "a " + tp.type_name + " value must not be longer than " +
+                          std::to_string(r.max_length) + " characters");
+  }
+  return true;
+}
+
+namespace {
+
+struct CodeRef {
+  std::string_view system;
+  std::string_view code;
+  json::Value display;
+  json::Value at;
+};
+
+// Systems HL7's validator checks by grammar rather than by a code list:
+// BCP 13 media types and BCP 47 language tags.
+bool is_token_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$&-^_.+").find(c) != std::string_view::npos;
+}
+
+bool is_media_type(std::string_view s) {
+  s = s.substr(0, s.find(';'));
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  auto slash = s.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == s.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i != slash && !is_token_char(s[i])) return false;
+  }
+  return true;
+}
+
+bool is_language_tag(std::string_view s) {
+  std::size_t i = 0;
+  bool first = true;
+  while (i <= s.size()) {
+    std::size_t j = s.find('-', i);
+    std::string_view part = s.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
+    if (part.empty() || part.size() > 8) return false;
+    for (char c : part) {
+      if (first ? !std::isalpha(static_cast<unsigned char>(c)) : !std::isalnum(static_cast<unsigned char>(c))) {
+        return false;
+      }
+    }
+    first = false;
+    if (j == std::string_view::npos) break;
+    i = j + 1;
+  }
+  return !s.empty();
+}
+
+enum class Grammar : std::uint8_t { kNone, kMediaType, kLanguage };
+
+Grammar grammar_for(std::string_view value_set, std::string_view system) {
+  std::string_view vs = value_set.substr(0, value_set.find('|'));
+  if (system == "urn:ietf:bcp:13" || (system.empty() && vs == "http://hl7.org/fhir/ValueSet/mimetypes")) {
+    return Grammar::kMediaType;
+  }
+  if (system == "urn:ietf:bcp:47" ||
+      (system.empty() && (vs == "http://hl7.org/fhir/ValueSet/languages" ||
+                          vs == "http://hl7.org/fhir/ValueSet/all-languages"))) {
+    return Grammar::kLanguage;
+  }
+  return Grammar::kNone;
+}
+
+std::string shown_code(std::string_view code) {
+  return code.size() <= 64 ? "'" + std::string(code) + "'" : std::string("the code");
+}
+
+}  // namespace
+
+void Walker::check_binding(const ElementPlan& node, const Item& item) {
+  if (node.strength != Strength::kRequired && node.strength != Strength::kExtensible) return;
+  const terminology::Service& ts = *v_.options.terminology;
+  const bool required = node.strength == Strength::kRequired;
+  const fhir::TypeDef* t = item.type;
+  if (!t) return;
+  CodeRef codes[16];
+  std::size_t n = 0;
+  bool concept_without_codes = false;
+  if (t->kind == fhir::TypeKind::kPrimitive) {
+    if (!item.value || !item.value.is_string() || item.value.str().empty()) return;
+    codes[n++] = {{}, item.value.str(), {}, item.value};
+  } else if (t == v_.t_coding || t == v_.t_quantity) {
+    json::Value c = item.value.find("code");
+    if (!c.is_string()) return;
+    codes[n++] = {item.value.find("system").str(), c.str(),
+                  t == v_.t_coding ? item.value.find("display") : json::Value(), c};
+  } else if (t == v_.t_codeable_concept) {
+    for (json::Value coding : item.value.find("coding").items()) {
+      json::Value c = coding.find("code");
+      if (!c.is_string() || n == 16) continue;
+      codes[n++] = {coding.find("system").str(), c.str(), coding.find("display"), c};
+    }
+    concept_without_codes = n == 0;
+  } else {
+    return;
+  }
+  const std::string vs(node.value_set);
+  const std::string vs_shown = vs.substr(0, vs.find('|'));
+  if (concept_without_codes) {
+    if (required && item.value.find("text")) {
+      error("code-invalid", item.anchor(),
+            "no code provided, and a code is required from the value set " + vs_shown);
+    }
+    return;
+  }
+  bool any_member = false;
+  bool any_not_member = false;
+  bool value_set_missing = false;
+  std::string_view open_system;
+  terminology::Reason open_reason = terminology::Reason::kNone;
+  // Fast path: a code the expansion lists is a member, whatever else.
+  if (const terminology::Expansion* exp = v_.expansion_for(node)) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (exp->contains(codes[i].system, codes[i].code) == terminology::Membership::kMember) return;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    std::optional<std::string_view> display;
+    if (codes[i].display.is_string()) display = codes[i].display.str();
+    terminology::CodeCheck r = ts.validate_code(vs, codes[i].system, codes[i].code, display);
+    switch (r.membership) {
+      case terminology::Membership::kMember:
+        any_member = true;
+        break;
+      case terminology::Membership::kNotMember: any_not_member = true; break;
+      case terminology::Membership::kCannotCheck:
+        if (Grammar g = grammar_for(vs, codes[i].system); g != Grammar::kNone) {
+          bool ok = g == Grammar::kMediaType ? is_media_type(codes[i].code) : is_language_tag(codes[i].code);
+          if (ok) {
+            any_member = true;
+          } else {
+            any_not_member = true;
+          }
+          break;
+        }
+        if (r.reason == terminology::Reason::kValueSetNotFound ||
+            r.reason == terminology::Reason::kValueSetUnusable) {
+          value_set_missing = true;
+        } else {
+          open_system = codes[i].system;
+          open_reason = r.reason;
+        }
+        break;
+    }
+  }
+  if (any_member) return;
+  if (value_set_missing) {
+    warning("not-found", item.anchor(), "value set " + vs_shown + " is not available offline; the " +
+                                            (required ? "required" : "extensible") + " binding was not checked");
+    return;
+  }
+  if (open_reason != terminology::Reason::kNone) {
+    std::string sys = open_system.empty() ? std::string("its code system")
+                                          : std::string(open_system.substr(0, 128));
+    warning("not-supported", item.anchor(),
+            "codes from " + sys + " cannot be checked offline against the value set " + vs_shown + " (" +
+                std::string(terminology::to_string(open_reason)) + ")");
+    return;
+  }
+  if (!any_not_member) return;
+  std::string what = n == 1 ? "code " + shown_code(codes[0].code) : std::string("none of the codes");
+  if (required) {
+    error("code-invalid", item.anchor(), what + " is not in the value set " + vs_shown + " (required binding)");
+  } else {
+    warning("code-invalid", item.anchor(),
+            what + " is not in the value set " + vs_shown + " (extensible binding)");
+  }
+}
+
+void Walker::check_code_system(const Item& item) {
+  const terminology::Service& ts = *v_.options.terminology;
+  json::Value code = item.value.find("code");
+  json::Value system = item.value.find("system");
+  if (!code.is_string() || !system.is_string() || code.str().empty() || system.str().empty()) return;
+  terminology::LookupResult r = ts.lookup(system.str(), code.str());
+  if (r.status == terminology::CodeStatus::kNotFound) {
+    error("code-invalid", code, "code " + shown_code(code.str()) + " is not defined in the code system " +
+                                    std::string(system.str().substr(0, 128)));
+    return;
+  }
+  if (r.status != terminology::CodeStatus::kFound || !v_.options.check_displays) return;
+  json::Value display = item.value.find("display");
+  if (display.is_string() && !r.display.empty() &&
+      !terminology::display_matches(display.str(), r.display, r.designations)) {
+    warning("code-invalid", display, "display does not match the code system's display for code " +
+                                         shown_code(code.str()) + " in " +
+                                         std::string(system.str().substr(0, 128)));
+  }
+}
+
+void Walker::check_invariants(std::span<const Invariant* const> invariants, const ElementPlan& node,
+                              const Item& item) {
+  for (const Invariant* inv : invariants) {
+    if (inv->native == NativeCheck::kCovered) continue;
+    if (inv->best_practice && !v_.options.best_practice_warnings) continue;
+    bool holds = true;
+    if (inv->native != NativeCheck::kNone) {
+      holds = native_invariant(*inv, item);
+    } else {
+      if (!v_.options.check_invariants || !inv->compiled) continue;
+      if (inv->foldable && item.value.is_object()) {
+        bool relevant = false;
+        for (std::size_t m = 0; m < item.value.size() && !relevant; ++m) {
+          std::string_view key = item.value.key(m);
+          for (const std::string& name : inv->reads) {
+            if (key_may_hold(key, name)) {
+              relevant = true;
+              break;
+            }
+          }
+        }
+        if (!relevant) {
+          if (inv->folded.value_or(true)) continue;
+          report(inv->best_practice ? Issue::Severity::kWarning : inv->severity, "invariant", item.anchor(),
+                 inv->key + ": " + inv->human);
+          continue;
+        }
+      }
+      fhir::Node focus;
+      focus.value = item.value;
+      focus.extension_part = item.ext;
+      focus.type = item.type;
+      focus.element = node.base;
+      focus.name = node.base ? std::string_view(node.base->name) : std::string_view();
+      focus.index = item.index;
+      fp_ctx_.model = v_.model.get();
+      fp_ctx_.environment = this;
+      fp_ctx_.resource.reset();
+      fp_ctx_.root_resource.reset();
+      if (!frames_.empty()) {
+        const ResourceFrame& f = frame();
+        fhir::Node res;
+        res.value = f.obj;
+        res.type = f.type;
+        fp_ctx_.resource = res;
+        const ResourceFrame* top = &f;
+        while (top->container) top = top->container;
+        fhir::Node root;
+        root.value = top->obj;
+        root.type = top->type;
+        fp_ctx_.root_resource = root;
+      }
+      auto r = inv->compiled->evaluate_boolean(focus, fp_ctx_);
+      if (!r) {
+        if (std::find(failed_invariants_.begin(), failed_invariants_.end(), inv) ==
+            failed_invariants_.end()) {
+          failed_invariants_.push_back(inv);
+          v_.problem(node.structure ? node.structure->url : std::string(), inv->key,
+                     "invariant could not be evaluated: " + r.error().message());
+        }
+        continue;
+      }
+      if (!*r) continue;  // empty: the constraint does not apply
+      holds = **r;
+    }
+    if (!holds) {
+      Issue::Severity sev = inv->best_practice ? Issue::Severity::kWarning : inv->severity;
+      report(sev, "invariant", item.anchor(), inv->key + ": " + inv->human);
+    }
+  }
+}
+
+bool Walker::native_invariant(const Invariant& inv, const Item& item) {
+  json::Value obj = item.value;
+  switch (inv.native) {
+    case NativeCheck::kNone:
+    case NativeCheck::kCovered:
+    case NativeCheck::kTxt1:
+    case NativeCheck::kTxt2:
+    case NativeCheck::kRef1: return true;
+    case NativeCheck::kExt1: {
+      if (!obj.is_object()) return true;
+      bool has_ext = obj.find("extension").is_array() && obj.find("extension").size() > 0;
+      bool has_value = false;
+      for (std::size_t i = 0; i < obj.size(); ++i) {
+        std::string_view k = obj.key(i);
+        // `_valueString` alone is a value too: FHIRPath sees the element.
+        if (!k.empty() && k[0] == '_') k.remove_prefix(1);
+        if (k.size() > 5 && k.substr(0, 5) == "value" && k[5] >= 'A' && k[5] <= 'Z') has_value = true;
+      }
+      return has_ext != has_value;
+    }
+    case NativeCheck::kDom2:
+    case NativeCheck::kDom4:
+    case NativeCheck::kDom5: {
+      for (json::Value c : obj.find("contained").items()) {
+        if (inv.native == NativeCheck::kDom2 && c.find("contained")) return false;
+        json::Value meta = c.find("meta");
+        if (inv.native == NativeCheck::kDom4 && (meta.find("versionId") || meta.find("lastUpdated"))) {
+          return false;
+        }
+        if (inv.native == NativeCheck::kDom5 && meta.find("security")) return false;
+      }
+      return true;
+    }
+    case NativeCheck::kDom3: {
+      json::Value contained = obj.find("contained");
+      if (!contained.is_array() || contained.size() == 0) return true;
+      std::unordered_set<std::string_view> refs;
+      bool ignored = false;
+      // References anywhere in the resource, contained ones included, minus
+      // each contained resource's own id declaration (an id is not '#'-prefixed).
+      local_refs(obj, refs, ignored);
+      for (json::Value c : contained.items()) {
+        std::string_view id = c.find("id").str();
+        bool referenced = false;
+        for (std::string_view r : refs) {
+          if (r.size() == id.size() + 1 && r.substr(1) == id) {
+            referenced = true;
+            break;
+          }
+        }
+        if (referenced) continue;
+        std::unordered_set<std::string_view> inner;
+        bool self = false;
+        local_refs(c, inner, self);
+        if (!self) return false;
+      }
+      return true;
+    }
+    case NativeCheck::kDom6: {
+      if (!frames_.empty() && frame().container) return true;  // contained: the container's narrative covers it
+      return static_cast<bool>(obj.find("text").find("div"));
+    }
+    case NativeCheck::kBdl3:
+    case NativeCheck::kBdl4: {
+      std::string_view type = obj.find("type").str();
+      bool want = inv.native == NativeCheck::kBdl3
+                      ? (type == "batch" || type == "transaction" || type == "history")
+                      : (type == "batch-response" || type == "transaction-response" || type == "history");
+      const char* member = inv.native == NativeCheck::kBdl3 ? "request" : "response";
+      for (json::Value e : obj.find("entry").items()) {
+        if (static_cast<bool>(e.find(member)) != want) return false;
+      }
+      return true;
+    }
+    case NativeCheck::kSdf9: {
+      for (const char* part : {"snapshot", "differential"}) {
+        for (json::Value el : obj.find(part).find("element").items()) {
+          if (el.find("path").str().find('.') != std::string_view::npos) continue;
+          if (el.find("label") || el.find("code") || el.find("requirements")) return false;
+        }
+      }
+      return true;
+    }
+    case NativeCheck::kBdl7: {
+      if (obj.find("type").str() == "history") return true;
+      std::unordered_set<std::string> seen;
+      for (json::Value e : obj.find("entry").items()) {
+        json::Value fu = e.find("fullUrl");
+        if (!fu.is_string()) continue;
+        std::string key(fu.str());
+        key += '|';
+        key += e.find("resource").find("meta").find("versionId").str();
+        if (!seen.insert(std::move(key)).second) return false;
+      }
+      return true;
+    }
+  }
+  return true;
+}
+
+}  // namespace gw::validation::detail

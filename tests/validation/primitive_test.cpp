@@ -1,0 +1,77 @@
+#include "gateway/validation/detail/primitive.hpp"
+
+#include <gtest/gtest.h>
+#include <re2/re2.h>
+
+#include <string>
+#include <vector>
+
+namespace gw::validation::detail {
+namespace {
+
+// Every hand-written matcher must accept exactly what RE2 accepts on the
+// regex R4 publishes for the type.
+TEST(PrimitiveTest, FastMatchersAgreeWithPublishedRegexes) {
+  const std::vector<std::string> samples = {
+      "", " ", "a", "a b", "a  b", " a", "a ", "\tx", "x\f", "true", "false", "True", "0", "-0", "00",
+      "01", "1", "-1", "+1", "12345678901", "1.0", "1.", ".5", "-0.50", "1e5", "1E-5", "1e+05", "1e",
+      "2147483647", "2147483648", "-2147483648", "abc-DEF.12", std::string(64, 'a'), std::string(65, 'a'),
+      "a_b", "http://x.org/a b", "http://x.org/a", "urn:oid:1.2.3", "urn:oid:3.1", "urn:oid:1",
+      "urn:oid:1.02", "urn:oid:1.0.2", "urn:uuid:c757873d-ec9a-4326-a141-556f43239520",
+      "urn:uuid:C757873D-ec9a-4326-a141-556f43239520", "urn:uuid:c757873d-ec9a-4326-a141-556f4323952",
+      "2020", "0000", "0001", "2020-01", "2020-13", "2020-00", "2020-01-01", "2020-01-32",
+      "2020-1-01", "2020-01-01T10:00:00Z", "2020-01-01T10:00:00+01:00", "2020-01-01T10:00:00",
+      "2020-01-01T24:00:00Z", "2020-01-01T10:00:60Z", "2020-01-01T10:00:61Z",
+      "2020-01-01T10:00:00.123-05:00", "2020-01-01T10:00:00.Z", "2020-01-01T10:00Z",
+      "2020-01-01T10:00:00+14:00", "2020-01-01T10:00:00+14:01", "2020-01-01T10:00:00+15:00",
+      "2020-01-01T10:00:00+13:59", "10:00:00", "10:00", "23:59:59.999", "24:00:00", "1:00:00",
+      "SGVsbG8=", "SGVsbG8", "SGVs bG8=", "SG Vs", " SGVs ", "SGVs\nbG8=", "****", "ab+/",
+      "<div>", "line1\nline2", "tab\there"};
+  for (PrimitiveKind k :
+       {PrimitiveKind::kBoolean, PrimitiveKind::kInteger, PrimitiveKind::kDecimal, PrimitiveKind::kPositiveInt,
+        PrimitiveKind::kUnsignedInt, PrimitiveKind::kString, PrimitiveKind::kMarkdown, PrimitiveKind::kCode,
+        PrimitiveKind::kId, PrimitiveKind::kUri, PrimitiveKind::kUrl, PrimitiveKind::kCanonical,
+        PrimitiveKind::kOid, PrimitiveKind::kUuid, PrimitiveKind::kDate, PrimitiveKind::kDateTime,
+        PrimitiveKind::kInstant, PrimitiveKind::kTime, PrimitiveKind::kBase64Binary}) {
+    std::string_view rx = r4_regex(k);
+    ASSERT_FALSE(rx.empty());
+    RE2 re{re2::StringPiece(rx.data(), rx.size())};
+    ASSERT_TRUE(re.ok()) << rx;
+    for (const std::string& s : samples) {
+      EXPECT_EQ(matches_r4_regex(k, s), RE2::FullMatch(s, re)) << "regex " << rx << " sample [" << s << "]";
+    }
+  }
+}
+
+TEST(PrimitiveTest, CalendarAndRanges) {
+  EXPECT_TRUE(calendar_valid(PrimitiveKind::kDate, "2024-02-29"));
+  EXPECT_FALSE(calendar_valid(PrimitiveKind::kDate, "2023-02-29"));
+  EXPECT_FALSE(calendar_valid(PrimitiveKind::kDate, "1900-02-29"));
+  EXPECT_TRUE(calendar_valid(PrimitiveKind::kDate, "2000-02-29"));
+  EXPECT_FALSE(calendar_valid(PrimitiveKind::kDateTime, "2023-04-31T10:00:00Z"));
+  EXPECT_TRUE(calendar_valid(PrimitiveKind::kDateTime, "2023-04"));
+  EXPECT_TRUE(integer_in_range(PrimitiveKind::kInteger, "2147483647"));
+  EXPECT_FALSE(integer_in_range(PrimitiveKind::kInteger, "2147483648"));
+  EXPECT_TRUE(integer_in_range(PrimitiveKind::kInteger, "-2147483648"));
+  EXPECT_FALSE(integer_in_range(PrimitiveKind::kInteger, "-2147483649"));
+  EXPECT_FALSE(integer_in_range(PrimitiveKind::kInteger, "99999999999"));
+  EXPECT_FALSE(integer_in_range(PrimitiveKind::kPositiveInt, "0"));
+  EXPECT_TRUE(integer_in_range(PrimitiveKind::kUnsignedInt, "0"));
+  EXPECT_FALSE(no_illegal_controls(std::string("a\x01" "b")));
+  EXPECT_FALSE(no_illegal_controls("a\x7f"));
+  EXPECT_FALSE(no_illegal_controls("a\xc2\x85"));
+  EXPECT_TRUE(no_illegal_controls("caf\xc3\xa9\t\r\n"));
+}
+
+TEST(PrimitiveTest, DecimalComparison) {
+  EXPECT_EQ(compare_decimal("1.50", "1.5"), 0);
+  EXPECT_LT(compare_decimal("1.49", "1.5"), 0);
+  EXPECT_GT(compare_decimal("10", "9.99"), 0);
+  EXPECT_LT(compare_decimal("-2", "-1"), 0);
+  EXPECT_EQ(compare_decimal("1e2", "100"), 0);
+  EXPECT_EQ(compare_decimal("-0", "0"), 0);
+  EXPECT_GT(compare_decimal("0.001", "1e-4"), 0);
+}
+
+}  // namespace
+}  // namespace gw::validation::detail

@@ -1,0 +1,137 @@
+#include "gateway/validation/validation.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/support/test_support.hpp"
+#include "tests/validation/validation_support.hpp"
+
+#include <thread>
+
+namespace gw::validation {
+namespace {
+
+using gw::testing::summarize;
+using gw::testing::validate_text;
+using ::testing::ElementsAre;
+
+TEST(ValidatorTest, MinimalPatientIsValid) {
+  auto issues = validate_text(R"({"resourceType": "Patient", "id": "p1",
+    "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},
+    "name": [{"family": "Doe", "given": ["J"]}], "gender": "female", "birthDate": "1970-01-01"})");
+  EXPECT_TRUE(issues.empty()) << ::testing::PrintToString(summarize(issues));
+}
+
+TEST(ValidatorTest, UnknownPropertyAndBadDate) {
+  auto issues = validate_text(R"({"resourceType": "Patient", "foo": 1, "birthDate": "1970-02-30",
+    "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"}})");
+  EXPECT_THAT(summarize(issues), ElementsAre("error structure Patient.foo", "error value Patient.birthDate"));
+}
+
+}  // namespace
+}  // namespace gw::validation
+
+namespace gw::validation {
+namespace {
+TEST(ValidatorTest, InvariantsAndBindingsRun) {
+  auto issues = validate_text(R"({"resourceType": "Patient", "gender": "mal",
+    "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},
+    "contact": [{"gender": "male"}]})");
+  EXPECT_THAT(summarize(issues), ElementsAre("error code-invalid Patient.gender", "error invariant Patient.contact[0]"));
+}
+}  // namespace
+}  // namespace gw::validation
+
+namespace gw::validation {
+namespace {
+
+// One Validator, many threads: profiles compile lazily under their once
+// flags while other threads validate; every thread must see the same
+// issues as a single-threaded run.
+TEST(ValidatorTest, ConcurrentValidationGivesTheSameIssues) {
+  const auto* env = gw::testing::validation_env();
+  ASSERT_NE(env, nullptr);
+  // A fresh validator, so that profile compilation races happen here.
+  ValidatorOptions options;
+  auto v = Validator::create(env->registry, gw::testing::core_definitions()->model, options);
+  ASSERT_TRUE(v);
+  std::vector<std::string> names = {"profile-patient-valid", "profile-bp-missing-slice", "profile-obs-invariant-error",
+                                    "profile-bundle-profile-discriminator", "bundle-reference-resolves-to-wrong-type",
+                                    "fmt-bad-date"};
+  std::vector<json::Document> docs;
+  for (const auto& n : names) {
+    auto d = json::Document::parse_file(gw::testing::source_dir() + "/tests/data/validation/" + n + ".json");
+    ASSERT_TRUE(d);
+    docs.push_back(std::move(*d));
+  }
+  std::vector<std::vector<std::vector<Issue>>> results(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int rep = 0; rep < 3; ++rep) {
+        for (std::size_t k = 0; k < docs.size(); ++k) {
+          std::size_t i = (k + static_cast<std::size_t>(t)) % docs.size();  // different orders
+          auto r = (*v)->validate(docs[i].root());
+          if (rep == 0) {
+            results[static_cast<std::size_t>(t)].resize(docs.size());
+            results[static_cast<std::size_t>(t)][i] = r ? *r : std::vector<Issue>{};
+          }
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    auto single = (*v)->validate(docs[i].root());
+    ASSERT_TRUE(single);
+    EXPECT_FALSE(names[i] != "profile-patient-valid" && single->empty()) << names[i];
+    for (int t = 0; t < 4; ++t) EXPECT_EQ(results[static_cast<std::size_t>(t)][i], *single) << names[i];
+  }
+}
+
+TEST(ValidatorTest, OperationalErrorsAreResults) {
+  const auto* env = gw::testing::validation_env();
+  ASSERT_NE(env, nullptr);
+  auto doc = json::Document::parse("[1, 2]");
+  ASSERT_TRUE(doc);
+  auto r = env->validator->validate(doc->root());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  auto obj = json::Document::parse(R"({"resourceType": "Patient"})");
+  ValidateOptions options;
+  options.profiles = {"http://example.org/no/such/profile"};
+  auto r2 = env->validator->validate(obj->root(), options);
+  ASSERT_FALSE(r2);
+  EXPECT_EQ(r2.error().code(), ErrorCode::kNotFound);
+}
+
+TEST(ValidatorTest, BrokenInvariantIsALoadProblemReportedOnce) {
+  const auto* env = gw::testing::validation_env();
+  ASSERT_NE(env, nullptr);
+  ASSERT_TRUE(env->validator->prepare_profile("http://example.org/fhir/StructureDefinition/test-observation"));
+  std::size_t n = 0;
+  for (const auto& p : env->validator->load_problems()) {
+    if (p.element == "tst-3") ++n;
+  }
+  EXPECT_EQ(n, 1u);
+}
+
+TEST(ValidatorTest, MessagesNeverQuoteFreeText) {
+  // A name, an identifier value and a date that must not show up in any
+  // message, even when each is the thing in error.
+  auto issues = validate_text(R"({"resourceType": "Patient", "id": "p1",
+    "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},
+    "name": [{"family": "Zyxwvutsr\u0001"}], "birthDate": "1999-02-31",
+    "identifier": [{"system": "http://x.org/a b", "value": "SECRET-123"}]})");
+  ASSERT_EQ(issues.size(), 3u) << ::testing::PrintToString(summarize(issues));
+  for (const auto& i : issues) {
+    EXPECT_EQ(i.diagnostics.find("Zyxwvutsr"), std::string::npos) << i.diagnostics;
+    EXPECT_EQ(i.diagnostics.find("1999-02-31"), std::string::npos) << i.diagnostics;
+    EXPECT_EQ(i.diagnostics.find("SECRET"), std::string::npos) << i.diagnostics;
+    EXPECT_EQ(i.diagnostics.find("x.org/a b"), std::string::npos) << i.diagnostics;
+    EXPECT_GT(i.position.line, 0u);
+  }
+}
+
+}  // namespace
+}  // namespace gw::validation
