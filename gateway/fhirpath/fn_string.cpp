@@ -71,7 +71,9 @@ void encode_utf8(std::string& out, std::uint32_t cp) {
 std::uint32_t to_upper_cp(std::uint32_t c) {
   if (c >= 'a' && c <= 'z') return c - 32;
   if ((c >= 0xE0 && c <= 0xFE && c != 0xF7)) return c - 32;
-  if (c >= 0x100 && c <= 0x17F && c != 0x131 && c != 0x138 && c != 0x149) {
+  if (c == 0xFF) return 0x178;  // ÿ -> Ÿ
+  if (c == 0x3C2) return 0x3A3;  // final sigma
+  if (c >= 0x100 && c <= 0x17E && c != 0x131 && c != 0x138 && c != 0x149) {
     bool odd_upper = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
     if (odd_upper ? (c % 2 == 0) : (c % 2 == 1)) return c - 1;
     return c;
@@ -85,7 +87,8 @@ std::uint32_t to_upper_cp(std::uint32_t c) {
 std::uint32_t to_lower_cp(std::uint32_t c) {
   if (c >= 'A' && c <= 'Z') return c + 32;
   if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
-  if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x138 && c != 0x149) {
+  if (c == 0x178) return 0xFF;  // Ÿ -> ÿ
+  if (c >= 0x100 && c <= 0x17E && c != 0x130 && c != 0x138 && c != 0x149 && c != 0x178) {
     bool odd_upper = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
     if (odd_upper ? (c % 2 == 1) : (c % 2 == 0)) return c + 1;
     return c;

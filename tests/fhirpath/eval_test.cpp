@@ -337,6 +337,19 @@ TEST(Evaluate, ErrorMessagesDescribeShapeNotData) {
   }
 }
 
+TEST(Evaluate, StringsCountCharactersAndMapCaseBeyondAscii) {
+  ASSERT_TRUE(model());
+  Resource p = load(R"({"resourceType": "Patient", "name": [{"family": "du Marché", "given": ["Bénédicte"]}]})");
+  EXPECT_EQ(eval_json(p, "name.given.length()"), "[9]");
+  EXPECT_EQ(eval_json(p, "name.given.upper()"), R"(["BÉNÉDICTE"])");
+  EXPECT_EQ(eval_json(p, "name.family.substring(3, 4)"), R"(["Marc"])");
+  EXPECT_EQ(eval_json(p, "name.family.indexOf('ché')"), "[6]");
+  EXPECT_EQ(eval_json(p, "'ŁÓDŹ ΣΟΦΙΑ Ÿ'.lower()"), R"(["łódź σοφια ÿ"])");
+  EXPECT_EQ(eval_json(p, "'ß ς'.upper()"), R"(["ß Σ"])");
+  EXPECT_EQ(eval_json(p, "name.given.toChars().count()"), "[9]");
+  EXPECT_EQ(eval_json(p, "'a-b-c'.replaceMatches('(\\\\w)-', '$1+')"), R"(["a+b+c"])");
+}
+
 TEST(Evaluate, PrimitivesWithOnlyExtensions) {
   ASSERT_TRUE(model());
   Resource p = load(R"({"resourceType": "Patient", "name": [{"given": [null, "James"],

@@ -199,5 +199,41 @@ TEST(CoreInvariants, CompileAndRunOnTheR4Examples) {
   EXPECT_TRUE(errors.empty());
 }
 
+// The IPS profiles' own invariants (constraints added by the IG, on element
+// paths of the base types) must compile too: the gateway validates IPS
+// documents.
+TEST(ProfileInvariants, IpsConstraintsCompile) {
+  const testing::CoreDefinitions* core = testing::core_definitions();
+  ASSERT_NE(core, nullptr);
+  std::string dir = testing::package_dir("hl7.fhir.uv.ips#2.0.0");
+  ASSERT_FALSE(dir.empty()) << "hl7.fhir.uv.ips#2.0.0 is not in the package cache";
+  std::size_t compiled = 0;
+  std::vector<std::string> failures;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().filename().string().rfind("StructureDefinition-", 0) != 0) continue;
+    auto doc = json::Document::parse_file(entry.path().string());
+    ASSERT_TRUE(doc);
+    for (json::Value el : doc->root().find("snapshot").find("element").items()) {
+      for (json::Value c : el.find("constraint").items()) {
+        std::string_view text = c.find("expression").str();
+        if (text.empty()) continue;
+        CompileOptions o;
+        o.model = core->model;
+        o.context_type = context_of(*core->model, el.find("path").str());
+        auto e = Expression::compile(text, o);
+        ++compiled;
+        if (!e) {
+          failures.push_back(entry.path().filename().string() + " " + std::string(c.find("key").str()) + ": " +
+                             e.error().to_string());
+        }
+      }
+    }
+  }
+  for (const std::string& f : failures) std::cout << "compile: " << f << "\n";
+  std::cout << "IPS invariants: " << compiled << " compiled, " << failures.size() << " rejected\n";
+  EXPECT_GT(compiled, 100u);
+  EXPECT_TRUE(failures.empty());
+}
+
 }  // namespace
 }  // namespace gw::fhirpath
