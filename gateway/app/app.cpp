@@ -6,6 +6,7 @@
 
 #include "gateway/app/detail/commands.hpp"
 #include "gateway/packages/packages.hpp"
+#include "gateway/validation/validation.hpp"
 
 #include <string>
 
@@ -22,9 +23,13 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"fhirpath", "evaluate a FHIRPath expression against a resource", detail::run_fhirpath},
     {"packages", "list and install FHIR packages (pinned, checksummed)",
      packages::run_packages_command},
-    {"validate", "validate FHIR resources and bundles (JSON)", detail::run_validate},
+    {"redact", "apply consent filters to a bundle for one recipient and purpose", detail::run_redact},
+    {"serve", "run the HTTPS FHIR gateway", detail::run_serve},
+    {"validate", "validate FHIR resources and bundles against R4 and profiles",
+     validation::run_validate_command},
     {"version", "print the version", nullptr},
 };
 

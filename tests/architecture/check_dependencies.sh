@@ -22,6 +22,7 @@ declare -A allowed=(
   [validation]="core json packages fhir fhirpath primitives terminology"
   [consent]="core json packages fhir fhirpath primitives"
   [handoff]="core json packages fhir fhirpath primitives terminology validation consent"
+  [http]="core json packages fhir fhirpath primitives terminology validation consent handoff"
 )
 domain="core json primitives packages fhir fhirpath terminology validation consent handoff"
 

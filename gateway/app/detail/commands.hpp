@@ -8,6 +8,14 @@
 
 namespace gw::app::detail {
 
-int run_validate(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+/// `fhir-gateway fhirpath EXPRESSION FILE [--var name=value]...`: loads the
+/// R4 model from the package cache and hands over to the FHIRPath module.
+int run_fhirpath(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+
+/// `fhir-gateway redact ...` (consent module) with the R4 model and the clock.
+int run_redact(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+
+/// `fhir-gateway serve ...` (http module) with the validator behind $validate.
+int run_serve(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 
 }  // namespace gw::app::detail

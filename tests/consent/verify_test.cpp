@@ -1,0 +1,199 @@
+// The verifier on hand-made leaks: each test takes a correct redaction of
+// the planted bundle, puts one thing back, and expects the verifier to
+// name it. The last tests show the release failing closed.
+#include "gateway/consent/consent.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/consent/consent_fixture.hpp"
+
+namespace gw::consent {
+namespace {
+
+using testing::default_policy;
+using testing::model;
+
+class Verify : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    policy_ = default_policy();
+    ASSERT_NE(policy_, nullptr);
+    input_ = testing::load("planted-bundle.json");
+    decision_.permitted.assign(policy_->categories().size(), false);
+    auto r = redact(*policy_, *model(), input_.root(), decision_);
+    ASSERT_TRUE(r) << r.error().to_string();
+    redaction_ = std::move(*r);
+  }
+
+  // Findings for the redacted document after replacing `from` by `to`
+  // (both must be present / valid JSON afterwards).
+  std::vector<Finding> findings_after(std::string_view from, std::string_view to) {
+    std::string doc = redaction_.document;
+    std::size_t at = doc.find(from);
+    EXPECT_NE(at, std::string::npos) << "test set-up: text not in the output: " << from;
+    if (at == std::string::npos) return {};
+    doc.replace(at, from.size(), to);
+    return findings_of(std::move(doc));
+  }
+  std::vector<Finding> findings_of(std::string doc) {
+    json::Document parsed = testing::parse(std::move(doc));
+    auto f = verify(*policy_, *model(), parsed.root(), decision_, redaction_.removed_values,
+                    redaction_.removed_resources);
+    EXPECT_TRUE(f) << (f ? "" : f.error().to_string());
+    return f ? *f : std::vector<Finding>{};
+  }
+  static bool has(const std::vector<Finding>& fs, Finding::Kind k,
+                  std::string_view path_part = "") {
+    for (const Finding& f : fs) {
+      if (f.kind == k && f.path.find(path_part) != std::string::npos) return true;
+    }
+    return false;
+  }
+  static std::string dump(const std::vector<Finding>& fs) {
+    std::string s;
+    for (const Finding& f : fs)
+      s += std::string(to_string(f.kind)) + " " + f.category + " at " + f.path + "\n";
+    return s;
+  }
+
+  std::shared_ptr<const Policy> policy_;
+  json::Document input_;
+  Decision decision_;
+  Redaction redaction_;
+};
+
+TEST_F(Verify, CleanRedactionHasNoFindings) {
+  auto f = findings_of(redaction_.document);
+  EXPECT_TRUE(f.empty()) << dump(f);
+  EXPECT_FALSE(redaction_.removed_values.empty());
+  // Removed values are normalised and long enough to search for.
+  for (const std::string& v : redaction_.removed_values) {
+    EXPECT_GE(v.size(), 4u);
+    EXPECT_EQ(v, testing::normalised(v));
+  }
+}
+
+TEST_F(Verify, AddressLeftInANarrativeIsCaught) {
+  auto f =
+      findings_after("<p><b>Patient</b></p>", "<p><b>Patient</b> at <i>12  Hidden\\n LANE</i></p>");
+  EXPECT_TRUE(has(f, Finding::Kind::kValue, "Bundle.entry[0].resource.text")) << dump(f);
+}
+
+TEST_F(Verify, PassportNumberInANoteIsCaught) {
+  auto f = findings_after(
+      R"("code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006")",
+      R"("note":[{"text":"Copy of passport p99887766 on file"}],"code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006")");
+  EXPECT_TRUE(has(f, Finding::Kind::kFreeText, "note")) << dump(f);
+  EXPECT_TRUE(has(f, Finding::Kind::kValue, "note")) << dump(f);
+}
+
+TEST_F(Verify, PassportNumberCopiedIntoAnotherIdentifierIsCaught) {
+  auto f = findings_after(R"("value":"MRN-12345")", R"("value":"P99887766")");
+  EXPECT_TRUE(has(f, Finding::Kind::kValue, "identifier")) << dump(f);
+}
+
+TEST_F(Verify, RemovedValueInADisplayIsCaughtButNotInsideAnotherWord) {
+  auto f = findings_after(R"("display":"Diabetes mellitus type 2")",
+                          R"("display":"Diabetes, see caseworker at Lindenau-Nord")");
+  EXPECT_TRUE(has(f, Finding::Kind::kValue)) << dump(f);
+  // Word boundaries: a longer number or word is not the removed value.
+  f = findings_after(R"("value":"MRN-12345")", R"("value":"MRN-1402919")");
+  EXPECT_FALSE(has(f, Finding::Kind::kValue)) << dump(f);
+  f = findings_after(R"("display":"Diabetes mellitus type 2")", R"("display":"12 Hidden Lanes")");
+  EXPECT_FALSE(has(f, Finding::Kind::kValue)) << dump(f);
+}
+
+TEST_F(Verify, DeniedElementsAreCaught) {
+  const std::string patient_start = R"({"resourceType":"Patient","id":"amina",)";
+  auto f = findings_after(
+      patient_start,
+      patient_start +
+          R"("extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-nationality","extension":[{"url":"code","valueCodeableConcept":{"text":"x"}}]}],)");
+  EXPECT_TRUE(has(f, Finding::Kind::kExtension)) << dump(f);
+  f = findings_after(R"({"country":"DE"})", R"({"city":"Elsewhere","country":"DE"})");
+  EXPECT_TRUE(has(f, Finding::Kind::kPath, "address")) << dump(f);
+  f = findings_after(
+      R"("value":"MRN-12345")",
+      R"("value":"X1","type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"PPN"}]})");
+  EXPECT_TRUE(has(f, Finding::Kind::kIdentifier)) << dump(f);
+  f = findings_after(R"("code":"44054006")", R"("code":"446654005")");
+  EXPECT_TRUE(has(f, Finding::Kind::kCode)) << dump(f);
+  f = findings_after(R"("reasonCode":)",
+                     R"("location":[{"location":{"reference":"Location/x"}}],"reasonCode":)");
+  EXPECT_TRUE(has(f, Finding::Kind::kReference)) << dump(f);
+  EXPECT_TRUE(has(f, Finding::Kind::kPath, "location")) << dump(f);
+  f = findings_after(R"("reasonCode":)",
+                     R"("contained":[{"resourceType":"Location","id":"l"}],"reasonCode":)");
+  EXPECT_TRUE(has(f, Finding::Kind::kResource, "contained")) << dump(f);
+  f = findings_after(R"("reasonCode":)",
+                     R"("serviceProvider":{"reference":"#nowhere"},"reasonCode":)");
+  EXPECT_TRUE(has(f, Finding::Kind::kReference, "serviceProvider")) << dump(f);
+  f = findings_after(R"("reasonCode":)", R"("secretNotes":"x","reasonCode":)");
+  EXPECT_TRUE(has(f, Finding::Kind::kUnknownMember, "(unknown member)")) << dump(f);
+  EXPECT_FALSE(dump(f).find("secretNotes") != std::string::npos);
+  // A reference to a resource the redaction removed.
+  f = findings_after(R"("reasonCode":)",
+                     R"("partOf":{"reference":"Observation/status-1"},"reasonCode":)");
+  EXPECT_TRUE(has(f, Finding::Kind::kReference, "partOf")) << dump(f);
+  // An original narrative.
+  f = findings_after(
+      R"({"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p><b>Patient</b>)",
+      R"({"status":"additional","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p><b>Patient</b>)");
+  EXPECT_TRUE(has(f, Finding::Kind::kFreeText, "text")) << dump(f);
+}
+
+TEST_F(Verify, ReleaseFailsClosedWhenARemovedValueStaysInText) {
+  // The clinic's display name contains the patient's (removed) town: the
+  // verifier cannot tell this from a leak, so nothing is released.
+  std::string text(input_.source());
+  std::string from = R"("agent": [{"who": {"display": "Dr. Weber"}}])";
+  std::size_t at = text.find(from);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, from.size(),
+               R"("agent": [{"who": {"display": "Dr. Weber, Springfield Heights practice"}}])");
+  json::Document doc = testing::parse(text);
+  auto config = load_gateway_config(testing::config_path("demo.json"));
+  Engine engine(policy_, model(), config->recipients);
+  ReleaseRequest req{"demo-hospital", "TREAT", {}, testing::fixture_now()};
+  auto r = engine.release(doc.root(), req);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->outcome, Outcome::kFailedClosed);
+  EXPECT_TRUE(r->document.empty());
+  EXPECT_TRUE(r->receipt.empty());
+  EXPECT_EQ(r->audit.outcome, Outcome::kFailedClosed);
+  EXPECT_EQ(r->audit.reason, "verifier-finding");
+  ASSERT_FALSE(r->audit.findings.empty());
+  EXPECT_EQ(r->audit.findings[0].kind, Finding::Kind::kValue);
+  ASSERT_EQ(r->issues.size(), 1u);
+  EXPECT_EQ(r->issues[0].code, "security");
+  std::string audit = audit_event_json(r->audit, *policy_);
+  EXPECT_EQ(audit.find("Springfield"), std::string::npos);
+  EXPECT_NE(audit.find("\"8\""), std::string::npos);
+}
+
+TEST_F(Verify, DepthLimitIsAnError) {
+  std::string deep = R"({"resourceType":"Questionnaire","status":"draft","item":[)";
+  std::string close;
+  for (int i = 0; i < 80; ++i) {
+    deep += R"({"linkId":"a","type":"group","item":[)";
+    close += "]}";
+  }
+  deep += close + "]}";
+  json::Document doc = testing::parse(deep);
+  auto r = redact(*policy_, *model(), doc.root(), decision_);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kLimit);
+  auto v = verify(*policy_, *model(), doc.root(), decision_, {});
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code(), ErrorCode::kLimit);
+}
+
+TEST_F(Verify, NotAResourceIsAnError) {
+  json::Document doc = testing::parse(R"({"resourceType":"NoSuchThing"})");
+  auto r = redact(*policy_, *model(), doc.root(), decision_);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kParse);
+}
+
+}  // namespace
+}  // namespace gw::consent
