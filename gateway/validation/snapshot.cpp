@@ -261,10 +261,10 @@ class Generator {
         if (s->slice_name == full) found = s.get();
       }
       if (!found) {
-        // New slice: a copy of the entry without its slicing and slices.
-        std::string new_id = owner->id + (owner == &entry ? ":" : "/") + std::string(part);
-        if (owner != &entry) new_id = entry.id + ":" + full;
-        auto copy = clone(entry, entry.id, new_id, entry.path, entry.path, false);
+        // New slice: a copy of the element it slices (the entry, or for a
+        // reslice the slice it refines) without its slicing and slices.
+        std::string new_id = entry.id + ":" + full;
+        auto copy = clone(*owner, owner->id, new_id, owner->path, owner->path, false);
         copy->slice_name = full;
         copy->erase("slicing");
         found = copy.get();
