@@ -143,11 +143,11 @@ TEST_F(Release, RevocationAndExpiryStopLaterReleases) {
     EXPECT_EQ(release("demo-clinic", "TREAT", {c}).document.find(kHomeAddress), std::string::npos)
         << status;
   }
-  // The period ended (end 2025-12-31 is inclusive to the end of that day).
-  TimePoint later = TimePoint(std::chrono::seconds(1767225600 + 3600));  // 2026-01-01T01:00Z
+  // The period ended (end 2030-12-31 is inclusive to the end of that day).
+  TimePoint later = TimePoint(std::chrono::seconds(1924992000 + 3600));  // 2031-01-01T01:00Z
   EXPECT_EQ(release("demo-clinic", "TREAT", {permit_}, later).document.find(kHomeAddress),
             std::string::npos);
-  TimePoint last_day = TimePoint(std::chrono::seconds(1767225600 - 3600));  // 2025-12-31T23:00Z
+  TimePoint last_day = TimePoint(std::chrono::seconds(1924992000 - 3600));  // 2030-12-31T23:00Z
   EXPECT_NE(release("demo-clinic", "TREAT", {permit_}, last_day).document.find(kHomeAddress),
             std::string::npos);
 }
