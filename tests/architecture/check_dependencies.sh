@@ -22,9 +22,16 @@ declare -A allowed=(
   [validation]="core json packages fhir fhirpath primitives terminology"
   [consent]="core json packages fhir fhirpath primitives"
   [handoff]="core json packages fhir fhirpath primitives terminology validation consent"
-  [http]="core json packages fhir fhirpath primitives terminology validation consent handoff"
+  # store is a port with adapters: its public header is plain values and an
+  # abstract Store; SQLite and libpq stay in its .cpp files.
+  [store]="core json"
+  [forward]="core json store"
+  # exchange: the push and pull use cases (validate, map, redact, verify,
+  # commit); it wires the domain to the Store port, not to SQL.
+  [exchange]="core json packages fhir fhirpath primitives terminology validation consent handoff store"
+  [http]="core json packages fhir fhirpath primitives terminology validation consent handoff store exchange"
 )
-domain="core json primitives packages fhir fhirpath terminology validation consent handoff"
+domain="core json primitives packages fhir fhirpath terminology validation consent handoff exchange"
 
 status=0
 report() { echo "dependency violation: $*"; status=1; }
