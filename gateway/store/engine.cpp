@@ -174,6 +174,14 @@ void Engine::run_batch(std::vector<Task>& tasks) {
   // BEGIN IMMEDIATE takes SQLite's write lock up front, so a second process
   // makes us wait (busy timeout) here rather than fail at COMMIT.
   Status txn = c.exec(pg() ? "BEGIN" : "BEGIN IMMEDIATE");
+  // PostgreSQL: a batch that appends audit records locks the audit head
+  // FIRST, before any row lock. Such batches of different nodes then queue
+  // on that one lock instead of deadlocking on (row, head) in opposite
+  // orders. Claims (no audit) skip it: SKIP LOCKED never waits.
+  if (txn && pg() && std::any_of(tasks.begin(), tasks.end(), [](const Task& t) { return t.audited; })) {
+    auto locked = c.query("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE", {});
+    if (!locked) txn = locked.error();
+  }
   if (txn) {
     for (std::size_t i = 0; i < tasks.size() && txn; ++i) {
       txn = c.exec("SAVEPOINT gw_task");
@@ -204,7 +212,7 @@ void Engine::run_batch(std::vector<Task>& tasks) {
 }
 
 template <class T>
-Result<T> Engine::write_sync(std::function<Result<T>(Connection&, Batch&)> fn) {
+Result<T> Engine::write_sync(bool audited, std::function<Result<T>(Connection&, Batch&)> fn) {
   GW_ASSERT(writer_thread_.get_id() != std::this_thread::get_id(),
             "blocking Store call from a Store callback would deadlock");
   std::promise<Result<T>> promise;
@@ -222,7 +230,8 @@ Result<T> Engine::write_sync(std::function<Result<T>(Connection&, Batch&)> fn) {
                  } else {
                    promise.set_value(Result<T>(std::move(**value)));
                  }
-               }});
+               },
+               audited});
   return future.get();
 }
 
@@ -285,7 +294,8 @@ void Engine::append_audit(std::vector<std::string> events, std::function<void(St
                },
                [done = std::move(done)](Status s) {
                  if (done) done(std::move(s));
-               }});
+               },
+               true});
 }
 
 // ---- pushes ------------------------------------------------------------------
@@ -354,14 +364,17 @@ void Engine::commit_push(PushRecord rec, std::function<void(Result<PushResult>)>
     job->out = PushResult{false, r.handoff_id, r.response_status, r.response_body};
     return {};
   };
-  enqueue(Task{std::move(apply), [job, done = std::move(done)](Status s) {
+  const bool audited = job->events && !job->events->empty();
+  enqueue(Task{std::move(apply),
+               [job, done = std::move(done)](Status s) {
                  if (!done) return;
                  if (!s) {
                    done(s.error());
                  } else {
                    done(std::move(job->out));
                  }
-               }});
+               },
+               audited});
 }
 
 // ---- outbox ------------------------------------------------------------------
@@ -371,7 +384,7 @@ Result<std::vector<Delivery>> Engine::claim(std::string_view recipient, std::siz
   if (max == 0) return std::vector<Delivery>{};
   std::string who(recipient);
   const std::int64_t lease_ms = std::chrono::duration_cast<std::chrono::milliseconds>(lease).count();
-  return write_sync<std::vector<Delivery>>([this, who, max, lease_ms](Connection& c, Batch&)
+  return write_sync<std::vector<Delivery>>(false, [this, who, max, lease_ms](Connection& c, Batch&)
                                                -> Result<std::vector<Delivery>> {
     const std::int64_t now = now_ms();
     // SKIP LOCKED: rows another node is claiming right now are passed over,
@@ -389,7 +402,8 @@ Result<std::vector<Delivery>> Engine::claim(std::string_view recipient, std::siz
 
 Status Engine::mark_delivered(std::int64_t id, std::string receipt, std::vector<std::string> audit_events) {
   GW_TRY(auto events, canonicalize(audit_events));
-  auto r = write_sync<bool>([this, id, receipt = std::move(receipt), events = std::move(events)](
+  const bool audited = !events.empty();  // before `events` moves into the task
+  auto r = write_sync<bool>(audited, [this, id, receipt = std::move(receipt), events = std::move(events)](
                                 Connection& c, Batch&) -> Result<bool> {
     const std::int64_t now = now_ms();
     GW_TRY(auto rows, c.query("UPDATE outbox SET state = 'delivered', receipt = ?2, lease_until = 0, updated_at = ?3 "
@@ -410,7 +424,8 @@ Status Engine::mark_delivered(std::int64_t id, std::string receipt, std::vector<
 Result<DeliveryState> Engine::mark_failed(std::int64_t id, std::int64_t lease, Failure failure,
                                           std::vector<std::string> audit_events) {
   GW_TRY(auto events, canonicalize(audit_events));
-  return write_sync<DeliveryState>([this, id, lease, failure = std::move(failure), events = std::move(events)](
+  const bool audited = !events.empty();  // before `events` moves into the task
+  return write_sync<DeliveryState>(audited, [this, id, lease, failure = std::move(failure), events = std::move(events)](
                                        Connection& c, Batch&) -> Result<DeliveryState> {
     GW_TRY(auto rows, c.query(pg() ? "SELECT state, lease, attempts FROM outbox WHERE id = ?1 FOR UPDATE"
                                    : "SELECT state, lease, attempts FROM outbox WHERE id = ?1",
@@ -459,7 +474,8 @@ Result<std::vector<Delivery>> Engine::dead_letters(std::string_view recipient) {
 
 Status Engine::replay_dead_letter(std::int64_t id, std::vector<std::string> audit_events) {
   GW_TRY(auto events, canonicalize(audit_events));
-  auto r = write_sync<bool>([this, id, events = std::move(events)](Connection& c, Batch& b) -> Result<bool> {
+  const bool audited = !events.empty();  // before `events` moves into the task
+  auto r = write_sync<bool>(audited, [this, id, events = std::move(events)](Connection& c, Batch& b) -> Result<bool> {
     GW_TRY(auto rows, c.query("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?2, lease_until = 0, "
                               "last_error = '', updated_at = ?2 WHERE id = ?1 AND state = 'dead' RETURNING recipient",
                               {id, now_ms()}));
@@ -474,8 +490,9 @@ Status Engine::replay_dead_letter(std::int64_t id, std::vector<std::string> audi
 
 Result<std::int64_t> Engine::replay_dead_letters(std::string_view recipient, std::vector<std::string> audit_events) {
   GW_TRY(auto events, canonicalize(audit_events));
+  const bool audited = !events.empty();  // before `events` moves into the task
   std::string who(recipient);
-  return write_sync<std::int64_t>([this, who, events = std::move(events)](Connection& c,
+  return write_sync<std::int64_t>(audited, [this, who, events = std::move(events)](Connection& c,
                                                                             Batch& b) -> Result<std::int64_t> {
     GW_TRY(auto rows, c.query("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?2, lease_until = 0, "
                               "last_error = '', updated_at = ?2 WHERE state = 'dead' AND (?1 = '' OR recipient = ?1) "
@@ -561,7 +578,8 @@ Status Engine::put_consent(std::string_view patient_key, std::string_view consen
     return fail(ErrorCode::kInvalidArgument, "consent: patient key and consent id are required");
   }
   GW_TRY(auto events, canonicalize(audit_events));
-  auto r = write_sync<bool>([this, pk = std::string(patient_key), id = std::string(consent_id),
+  const bool audited = !events.empty();  // before `events` moves into the task
+  auto r = write_sync<bool>(audited, [this, pk = std::string(patient_key), id = std::string(consent_id),
                              json = std::move(consent_json), events = std::move(events)](Connection& c,
                                                                                          Batch&) -> Result<bool> {
     GW_CHECK_OK(c.query("INSERT INTO consent (consent_id, patient_key, consent, revoked, recorded_at, revoked_at) "
@@ -597,7 +615,8 @@ Result<std::vector<StoredConsent>> Engine::consents(std::string_view patient_key
 
 Status Engine::revoke_consent(std::string_view consent_id, std::vector<std::string> audit_events) {
   GW_TRY(auto events, canonicalize(audit_events));
-  auto r = write_sync<bool>([this, id = std::string(consent_id), events = std::move(events)](
+  const bool audited = !events.empty();  // before `events` moves into the task
+  auto r = write_sync<bool>(audited, [this, id = std::string(consent_id), events = std::move(events)](
                                 Connection& c, Batch&) -> Result<bool> {
     GW_TRY(auto rows, c.query("UPDATE consent SET revoked = 1, revoked_at = COALESCE(revoked_at, ?2) "
                               "WHERE consent_id = ?1 RETURNING consent_id",

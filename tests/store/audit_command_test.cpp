@@ -2,6 +2,7 @@
 #include "gateway/store/store.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -45,6 +46,17 @@ class AuditCommand : public ::testing::Test {
 TEST_F(AuditCommand, VerifyReportsAnIntactChain) {
   EXPECT_EQ(run({"verify", "--store", path_}), 0) << err_.str();
   EXPECT_EQ(out_.str(), "audit chain: ok (2 records)\n");
+}
+
+TEST_F(AuditCommand, VerifyNamesTheFirstDamagedRecord) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE audit SET event = replace(event, '\"E\"', '\"D\"') WHERE seq = 2", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(run({"verify", "--store", path_}), 1);
+  EXPECT_NE(out_.str().find("BROKEN at record 2"), std::string::npos) << out_.str();
 }
 
 TEST_F(AuditCommand, ExportPrintsABundle) {

@@ -41,6 +41,9 @@ struct Batch {
 struct Task {
   std::function<Status(Connection&, Batch&)> apply;
   std::function<void(Status)> complete;
+  /// The task appends audit records (PostgreSQL: its batch takes the audit
+  /// head lock first, see run_batch).
+  bool audited = false;
 };
 
 struct EngineOptions {
@@ -105,7 +108,7 @@ class Engine final : public Store {
 
   /// Runs `fn` on the writer thread inside a batch and waits until durable.
   template <class T>
-  Result<T> write_sync(std::function<Result<T>(Connection&, Batch&)> fn);
+  Result<T> write_sync(bool audited, std::function<Result<T>(Connection&, Batch&)> fn);
 
   Status append_events(Connection& c, const std::vector<std::string>& events);
   Status wake(Connection& c, Batch& b, const std::string& recipient);
