@@ -52,7 +52,9 @@ int run_fhirpath(std::span<const std::string_view> args, std::ostream& out, std:
 int run_handoff(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
   SystemClock clock;
   handoff::RandomIdGenerator ids;
-  if (wants_help(args)) return handoff::run_handoff_command(args, nullptr, clock, ids, out, err);
+  // Usage errors need no definitions: the command checks its arguments
+  // before it needs the model.
+  if (wants_help(args) || args.empty()) return handoff::run_handoff_command(args, nullptr, clock, ids, out, err);
   auto defs = load_definitions();
   if (!defs) {
     err << "handoff: " << defs.error().to_string() << "\n";

@@ -526,13 +526,15 @@ class Builder {
       if (k == 0 && author_ == kNone) write_gateway_organization(w, gateway_uuid);
     }
     // Provenance: one per derived entry, after all entries.
+    std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> merged;
+    for (std::uint32_t i = 0; i < entries_.size(); ++i) {
+      if (entries_[i].resource.is_object()) merged[find(i)].push_back(i);
+    }
     for (std::uint32_t r : order_) {
       ProvenanceLink link;
       link.full_url = url_of(r);
       link.resource_type = std::string(entries_[r].type);
-      for (std::uint32_t i = 0; i < entries_.size(); ++i) {
-        if (entries_[i].resource.is_object() && parent_of(i) == r) link.sources.push_back(entries_[i].source);
-      }
+      for (std::uint32_t i : merged[r]) link.sources.push_back(entries_[i].source);
       std::string id = options_.ids->uuid();
       w.begin_object();
       w.key("fullUrl");
@@ -669,10 +671,11 @@ class Builder {
     overview.push_back("Patient: " + summary(patient_).substr(std::string_view("Patient: ").size()));
     for (const std::string& c : care) overview.push_back(c);
     for (const Out& o : sections) {
-      overview.push_back(o.section->title + ": " +
-                         (o.items->empty() ? std::string("no information available")
-                                           : std::to_string(o.items->size()) + " entr" +
-                                                 (o.items->size() == 1 ? "y" : "ies")));
+      std::string count = !o.items->empty()
+                              ? std::to_string(o.items->size()) + " entr" + (o.items->size() == 1 ? "y" : "ies")
+                              : o.lines.empty() ? std::string("no information available")
+                                                : std::string("see the section");
+      overview.push_back(o.section->title + ": " + count);
     }
     narrative(w, detail::div_list(doc_title, overview));
     w.key("status");

@@ -4,6 +4,8 @@
 
 #include "tests/handoff/handoff_fixture.hpp"
 
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 namespace gw::handoff {
@@ -274,6 +276,41 @@ TEST(HandoffCommand, PrintsTheDocument) {
   EXPECT_EQ(run_handoff_command(bad, model(), clock, ids, out2, err2), 2);
   std::vector<std::string_view> missing{"--mappings", dir, "/no/such/file.json"};
   EXPECT_EQ(run_handoff_command(missing, model(), clock, ids, out2, err2), 2);
+
+  auto tmp = std::filesystem::temp_directory_path() / "gw_handoff_command_patient.json";
+  std::ofstream(tmp) << R"({"resourceType": "Patient"})";
+  std::string tmp_path = tmp.string();
+  std::vector<std::string_view> patient{"--mappings", dir, tmp_path};
+  std::ostringstream out3, err3;
+  EXPECT_EQ(run_handoff_command(patient, model(), clock, ids, out3, err3), 1);
+  EXPECT_NE(err3.str().find("not a Bundle"), std::string::npos) << err3.str();
+  std::vector<std::string_view> broken{"--mappings", gw::testing::source_dir() + "/tests", file};
+  EXPECT_EQ(run_handoff_command(broken, model(), clock, ids, out3, err3), 2);
+}
+
+TEST(HandoffBuild, GeneratedNarrativeIsEscaped) {
+  json::Document in = parse(R"({"resourceType": "Bundle", "type": "collection", "entry": [
+    {"fullUrl": "urn:uuid:eeeeeeee-0000-4000-8000-000000000001", "resource": {"resourceType": "Patient"}},
+    {"fullUrl": "urn:uuid:eeeeeeee-0000-4000-8000-000000000002", "resource": {"resourceType": "Condition",
+      "code": {"text": "A & B <script>alert(1)</script>"},
+      "subject": {"reference": "urn:uuid:eeeeeeee-0000-4000-8000-000000000001"}}}]})");
+  auto h = build_with(in.root());
+  ASSERT_TRUE(h) << h.error().to_string();
+  json::Document out = parse(h->json);
+  // The data keeps its text; every narrative div has it escaped.
+  std::vector<std::string> divs;
+  json::Value comp = out.root().find("entry")[0].find("resource");
+  divs.emplace_back(comp.find("text").find("div").str());
+  for (json::Value sec : comp.find("section").items()) divs.emplace_back(sec.find("text").find("div").str());
+  for (json::Value e : out.root().find("entry").items()) divs.emplace_back(e.find("resource").find("text").find("div").str());
+  std::size_t escaped = 0;
+  for (const std::string& d : divs) {
+    EXPECT_EQ(d.find("<script>"), std::string::npos) << d;
+    escaped += d.find("A &amp; B &lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos;
+  }
+  EXPECT_EQ(escaped, 2u);  // the problems section and the Condition's own text
+  std::vector<std::string> errors = validation_errors(out);
+  EXPECT_TRUE(errors.empty()) << errors.size() << " errors, first: " << errors.front();
 }
 
 TEST(HandoffIds, RandomUuidsAreVersion4) {
