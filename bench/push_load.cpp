@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   ssl::context ctx(ssl::context::tls_client);
-  ctx.set_min_proto_version(TLS1_2_VERSION);
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
   if (!o.ca.empty()) {
     ctx.load_verify_file(o.ca);
     ctx.set_verify_mode(ssl::verify_peer);
