@@ -24,8 +24,7 @@ struct Command {
 
 const Command kCommands[] = {
     {"fhirpath", "evaluate a FHIRPath expression against a resource", detail::run_fhirpath},
-    {"packages", "list and install FHIR packages (pinned, checksummed)",
-     packages::run_packages_command},
+    {"packages", "list, install and build FHIR packages (pinned, checksummed)", detail::run_packages},
     {"redact", "apply consent filters to a bundle for one recipient and purpose", detail::run_redact},
     {"serve", "run the HTTPS FHIR gateway", detail::run_serve},
     {"validate", "validate FHIR resources and bundles against R4 and profiles",
