@@ -22,6 +22,7 @@
 #include <set>
 #include <sstream>
 #include <unistd.h>
+#include <unordered_map>
 
 namespace gw::validation {
 namespace {
@@ -136,8 +137,10 @@ Status check_snapshot(const Validator& validator, json::Value sd, json::Value ge
   if (!base) return fail(ErrorCode::kNotFound, "base definition not found", url);
   GW_TRY(json::Value base_sd, base->json());
   json::Value base_elements = base_sd.find("snapshot").find("element");
+  std::shared_ptr<const json::Document> base_generated;  // a base of our own package
   if (!base_elements.is_array() || base_elements.size() == 0) {
-    return fail(ErrorCode::kUnsupported, "the base definition has no snapshot", url);
+    GW_TRY(base_generated, validator.generate_snapshot(base_sd));
+    base_elements = base_generated->root().find("snapshot").find("element");
   }
   for (json::Value el : base_elements.items()) {
     if (!ids.contains(std::string(el.find("id").str()))) {
@@ -247,7 +250,9 @@ Result<PackageBuildResult> build_package(const PackageBuildOptions& options) {
   }
   result.resources = files.size();
   if (!options.out_dir.empty()) GW_CHECK_OK(write_package(options.out_dir + "/package", manifest, files));
-  if (options.install) GW_TRY(result.installed_path, install(options.cache_dir, result.id, manifest, files));
+  if (options.install) {
+    GW_TRY(result.installed_path, install(options.cache_dir, result.id, manifest, files));
+  }
   return result;
 }
 
