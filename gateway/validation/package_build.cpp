@@ -222,7 +222,10 @@ Result<PackageBuildResult> build_package(const PackageBuildOptions& options) {
   load.packages = manifest.dependencies;
   load.extra_paths = folders;
   GW_TRY(auto registry, packages::Registry::load(load));
-  GW_TRY(auto model, fhir::Model::from_registry(*registry));
+  std::shared_ptr<const fhir::Model> model = options.model;
+  if (!model) {
+    GW_TRY(model, fhir::Model::from_registry(*registry));
+  }
   GW_TRY(auto validator, Validator::create(registry, model));
 
   PackageBuildResult result;

@@ -214,6 +214,10 @@ struct PackageBuildOptions {
   /// package is installed into it as `<name>#<version>` when `install`.
   std::string cache_dir;
   bool install = true;
+  /// The element model of the base types (it does not depend on the
+  /// package); null builds one from the loaded definitions. Passing one in
+  /// saves that work when the caller already has it (tests).
+  std::shared_ptr<const fhir::Model> model;
 };
 
 /// What build_package() produced.

@@ -106,16 +106,12 @@ TEST(Profiles, PackageLoadsWithItsDependencies) {
     ASSERT_NE(e, nullptr) << id;
     EXPECT_EQ(e->source(), kProfilesPackage) << id;
   }
-  std::string cs = std::string(kProfilesCanonical) + "/CodeSystem/";
+  std::string cs_base = std::string(kProfilesCanonical) + "/CodeSystem/";
   for (std::string_view id : {"sensitivity", "immigration-status", "migration-health-assessment"}) {
-    EXPECT_NE(defs->registry->find("CodeSystem", cs + std::string(id)), nullptr) << id;
+    EXPECT_NE(defs->registry->find("CodeSystem", cs_base + std::string(id)), nullptr) << id;
   }
-}
 
-// The sensitivity codes config/consent-policy.json uses are in our CodeSystem.
-TEST(Profiles, SensitivityCodesMatchTheConsentPolicy) {
-  const ProfileDefinitions* defs = profile_definitions();
-  ASSERT_NE(defs, nullptr);
+  // The sensitivity codes config/consent-policy.json uses are in our CodeSystem.
   const packages::Entry* e =
       defs->registry->find("CodeSystem", std::string(kProfilesCanonical) + "/CodeSystem/sensitivity");
   ASSERT_NE(e, nullptr);
@@ -129,7 +125,7 @@ TEST(Profiles, SensitivityCodesMatchTheConsentPolicy) {
   ASSERT_TRUE(doc);
   std::size_t seen = 0;
   for (json::Value cat : doc->root().find("categories").items()) {
-    for (json::Value code : cat.find("codes").items()) {
+    for (json::Value code : cat.find("labels").items()) {
       if (code.find("system").str() != "${canonicalBase}/CodeSystem/sensitivity") continue;
       EXPECT_TRUE(codes.contains(std::string(code.find("code").str())));
       ++seen;
@@ -166,12 +162,8 @@ TEST(Profiles, EverySnapshotIsCompleteAndCompiles) {
   for (const auto& p : defs->validator->load_problems()) {
     EXPECT_NE(p.definition.rfind(std::string(kProfilesCanonical), 0), 0u) << p.definition << " " << p.element << ": " << p.message;
   }
-}
 
-// A few differential rules, checked in the generated snapshots.
-TEST(Profiles, SnapshotsCarryTheContractRules) {
-  const ProfileDefinitions* defs = profile_definitions();
-  ASSERT_NE(defs, nullptr);
+  // A few differential rules, checked in the generated snapshots.
   auto element = [&](std::string_view profile, std::string_view id) -> json::Value {
     const packages::Entry* e = defs->registry->find("StructureDefinition", profile_url(profile));
     if (!e) return {};
@@ -199,9 +191,18 @@ TEST(Profiles, SnapshotsCarryTheContractRules) {
   }
   EXPECT_EQ(element("mc-servicerequest", "ServiceRequest.locationReference").find("max").str(), "0");
   EXPECT_EQ(element("HandoffDocument", "Bundle.type").find("fixedCode").str(), "document");
+
+  // The public generator refuses what is not a StructureDefinition.
+  auto vs = json::Document::parse(R"({"resourceType":"ValueSet","id":"x"})");
+  ASSERT_TRUE(vs);
+  auto r = defs->validator->generate_snapshot(vs->root());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
 }
 
-TEST(Profiles, ValidExamplesHaveNoErrors) {
+// One test process for all examples (each process pays for loading the
+// definitions and building the package).
+TEST(Profiles, ValidExamplesPassInvalidExamplesFailWhereExpected) {
   const ProfileDefinitions* defs = profile_definitions();
   ASSERT_NE(defs, nullptr);
   auto files = json_files(profiles_source_dir() + "/input/examples/valid");
@@ -221,14 +222,10 @@ TEST(Profiles, ValidExamplesHaveNoErrors) {
     if (id == "immigration-status" || id == "followup-organization") continue;
     EXPECT_TRUE(covered.contains(profile_url(id))) << "no valid example for " << id;
   }
-}
 
-// invalid/<case>.json beside <case>.outcome.json: the error issues
-// (severity, code, expression) must be exactly those of the outcome.
-TEST(Profiles, InvalidExamplesFailWhereExpected) {
-  const ProfileDefinitions* defs = profile_definitions();
-  ASSERT_NE(defs, nullptr);
-  auto files = json_files(profiles_source_dir() + "/input/examples/invalid", ".outcome.json");
+  // invalid/<case>.json beside <case>.outcome.json: the error issues
+  // (severity, code, expression) must be exactly those of the outcome.
+  files = json_files(profiles_source_dir() + "/input/examples/invalid", ".outcome.json");
   ASSERT_GE(files.size(), 10u);
   for (const std::string& f : files) {
     SCOPED_TRACE(fs::path(f).filename().string());
@@ -249,11 +246,8 @@ TEST(Profiles, InvalidExamplesFailWhereExpected) {
     ASSERT_FALSE(expected.empty()) << "an invalid example must expect an error";
     EXPECT_EQ(error_keys(issues), expected) << describe(issues);
   }
-}
 
-TEST(Profiles, DemoDischargeSummaryIsADischargeSummary) {
-  const ProfileDefinitions* defs = profile_definitions();
-  ASSERT_NE(defs, nullptr);
+  // The demo discharge summary is a DischargeSummary.
   auto doc = json::Document::parse_file(source_dir() + "/config/demo/discharge-summary.json");
   ASSERT_TRUE(doc);
   validation::ValidateOptions vo;
@@ -270,38 +264,42 @@ TEST(Profiles, DemoDischargeSummaryIsADischargeSummary) {
   EXPECT_GT(validation::count_errors(*as_handoff), 0u);
 }
 
-TEST(Profiles, BuildCommandWritesAPackageFolder) {
+TEST(Profiles, BuildWritesAPackageFolderAndTheCommandChecksItsArguments) {
   const ProfileDefinitions* defs = profile_definitions();
   ASSERT_NE(defs, nullptr);
   fs::path out = fs::path(defs->cache_dir) / "out";
-  std::string src = profiles_source_dir();
-  std::string out_s = out.string();
-  std::string cache = defs->cache_dir;
-  std::vector<std::string_view> args = {src, "--out", out_s, "--fhir-cache", cache, "--no-install"};
-  std::ostringstream o, e;
-  EXPECT_EQ(validation::run_package_build_command(args, o, e), 0) << e.str();
-  EXPECT_NE(o.str().find(kProfilesPackage), std::string::npos);
+  validation::PackageBuildOptions options;
+  options.source_dir = profiles_source_dir();
+  options.cache_dir = defs->cache_dir;
+  options.out_dir = out.string();
+  options.install = false;
+  options.model = defs->model;
+  auto built = validation::build_package(options);
+  ASSERT_TRUE(built) << built.error().to_string();
+  EXPECT_EQ(built->id, kProfilesPackage);
+  EXPECT_EQ(built->profiles, std::size(kProfileIds));
+  EXPECT_TRUE(built->installed_path.empty());
   EXPECT_TRUE(fs::exists(out / "package" / "package.json"));
   EXPECT_TRUE(fs::exists(out / "package" / ".index.json"));
   EXPECT_TRUE(fs::exists(out / "package" / "StructureDefinition-HandoffDocument.json"));
+  EXPECT_TRUE(fs::exists(out / "package" / "CodeSystem-sensitivity.json"));
   EXPECT_FALSE(fs::exists(out / "package" / "Patient-mc-patient-example.json"));  // examples stay out
 
+  // A source without package.json fails; the command's usage errors.
+  validation::PackageBuildOptions missing = options;
+  missing.source_dir = defs->cache_dir + "/no-such-source";
+  auto failed = validation::build_package(missing);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), ErrorCode::kNotFound);
+  std::ostringstream o, e;
   std::vector<std::string_view> none;
-  std::ostringstream o2, e2;
-  EXPECT_EQ(validation::run_package_build_command(none, o2, e2), 2);
-  std::vector<std::string_view> missing = {"/nonexistent-gw-profiles", "--fhir-cache", cache, "--no-install"};
-  std::ostringstream o3, e3;
-  EXPECT_EQ(validation::run_package_build_command(missing, o3, e3), 1);
-}
-
-TEST(Profiles, GenerateSnapshotRefusesOtherResources) {
-  const ProfileDefinitions* defs = profile_definitions();
-  ASSERT_NE(defs, nullptr);
-  auto doc = json::Document::parse(R"({"resourceType":"ValueSet","id":"x"})");
-  ASSERT_TRUE(doc);
-  auto r = defs->validator->generate_snapshot(doc->root());
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(validation::run_package_build_command(none, o, e), 2);
+  std::vector<std::string_view> unknown = {"fhir-profiles", "--bogus"};
+  EXPECT_EQ(validation::run_package_build_command(unknown, o, e), 2);
+  std::vector<std::string_view> help = {"--help"};
+  std::ostringstream ho, he;
+  EXPECT_EQ(validation::run_package_build_command(help, ho, he), 0);
+  EXPECT_NE(ho.str().find("packages build"), std::string::npos);
 }
 
 }  // namespace

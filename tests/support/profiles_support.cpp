@@ -44,9 +44,14 @@ std::unique_ptr<ProfileDefinitions> build() {
     fs::create_directory_symlink(e.path(), cache / name, ec);
   }
 
+  // The element model describes the base types only, which our package
+  // does not change: the core one is reused (building it is the slow part).
+  const CoreDefinitions* core = core_definitions();
+  if (!core) return nullptr;
   validation::PackageBuildOptions options;
   options.source_dir = profiles_source_dir();
   options.cache_dir = cache.string();
+  options.model = core->model;
   auto built = validation::build_package(options);
   if (!built) {
     ADD_FAILURE() << "fhir-profiles does not build: " << built.error().to_string();
@@ -64,10 +69,6 @@ std::unique_ptr<ProfileDefinitions> build() {
     return nullptr;
   }
   out->registry = *registry;
-  // The element model describes the base types only, which our package
-  // does not change: the core one is reused.
-  const CoreDefinitions* core = core_definitions();
-  if (!core) return nullptr;
   out->model = core->model;
   validation::ValidatorOptions vo;
   vo.terminology = std::make_shared<const terminology::Service>(out->registry);
