@@ -23,7 +23,10 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"audit", "verify or export the hash-chained audit trail (store)", detail::run_audit},
     {"fhirpath", "evaluate a FHIRPath expression against a resource", detail::run_fhirpath},
+    {"handoff", "map a bundle to the HandoffDocument that travels with the patient",
+     detail::run_handoff},
     {"packages", "list, install and build FHIR packages (pinned, checksummed)", detail::run_packages},
     {"redact", "apply consent filters to a bundle for one recipient and purpose", detail::run_redact},
     {"serve", "run the HTTPS FHIR gateway", detail::run_serve},

@@ -6,8 +6,10 @@
 #include "gateway/consent/consent.hpp"
 #include "gateway/fhir/fhir.hpp"
 #include "gateway/fhirpath/fhirpath.hpp"
+#include "gateway/handoff/handoff.hpp"
 #include "gateway/http/http.hpp"
 #include "gateway/packages/packages.hpp"
+#include "gateway/store/store.hpp"
 #include "gateway/validation/validation.hpp"
 
 namespace gw::app::detail {
@@ -57,6 +59,20 @@ int run_packages(std::span<const std::string_view> args, std::ostream& out, std:
         << "      installs it into the cache as name#version\n";
   }
   return rc;
+}
+
+int run_handoff(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  SystemClock clock;
+  handoff::RandomIdGenerator ids;
+  // Usage errors need no definitions: the command checks its arguments
+  // before it needs the model.
+  if (wants_help(args) || args.empty()) return handoff::run_handoff_command(args, nullptr, clock, ids, out, err);
+  auto defs = load_definitions();
+  if (!defs) {
+    err << "handoff: " << defs.error().to_string() << "\n";
+    return kExitUsage;
+  }
+  return handoff::run_handoff_command(args, defs->model, clock, ids, out, err);
 }
 
 int run_redact(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
@@ -114,6 +130,10 @@ int run_serve(std::span<const std::string_view> args, std::ostream& out, std::os
     };
   }
   return http::run_serve_command(args, options, out, err);
+}
+
+int run_audit(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  return store::run_audit_command(args, std::make_shared<SystemClock>(), out, err);
 }
 
 }  // namespace gw::app::detail

@@ -16,10 +16,17 @@ int run_fhirpath(std::span<const std::string_view> args, std::ostream& out, std:
 /// generates snapshots), everything else to the packages module.
 int run_packages(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 
+/// `fhir-gateway handoff ...` (handoff module) with the R4 model, the clock
+/// and random UUIDs.
+int run_handoff(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+
 /// `fhir-gateway redact ...` (consent module) with the R4 model and the clock.
 int run_redact(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 
 /// `fhir-gateway serve ...` (http module) with the validator behind $validate.
 int run_serve(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+
+/// `fhir-gateway audit verify|export ...` (store module) with the system clock.
+int run_audit(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 
 }  // namespace gw::app::detail
