@@ -60,6 +60,17 @@ int run_fhirpath(std::span<const std::string_view> args, std::ostream& out, std:
   return fhirpath::run_fhirpath_command(args, *defs->model, out, err);
 }
 
+int run_packages(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  if (!args.empty() && args[0] == "build") return validation::run_package_build_command(args.subspan(1), out, err);
+  int rc = packages::run_packages_command(args, out, err);
+  if (wants_help(args) || (!args.empty() && args[0] == "help")) {
+    out << "\n  build SOURCE_DIR [--out DIR] [--fhir-cache DIR] [--no-install]\n"
+        << "      builds our own package (fhir-profiles/): generates snapshots, checks them,\n"
+        << "      installs it into the cache as name#version\n";
+  }
+  return rc;
+}
+
 int run_handoff(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
   SystemClock clock;
   handoff::RandomIdGenerator ids;
