@@ -31,8 +31,6 @@ namespace {
 using detail::Mapping;
 
 constexpr std::string_view kLoinc = "http://loinc.org";
-constexpr std::string_view kInterpreterRequired =
-    "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired";
 constexpr std::uint32_t kNone = static_cast<std::uint32_t>(-1);
 // Deeper than any FHIR resource needs; the JSON parser's own limit (256 by
 // default) normally stops hostile nesting first.
@@ -81,7 +79,6 @@ class Builder {
     merge_clinical();
     place();
     follow();
-    check_patient();
     GW_CHECK_OK(write());
     return std::move(out_);
   }
@@ -391,6 +388,7 @@ class Builder {
         if (included_.count(r)) continue;
         include(r);
         placed_[s].push_back(r);
+        section_of_.emplace(r, s);
       }
     }
   }
@@ -430,29 +428,6 @@ class Builder {
     }
   }
 
-  void check_patient() {
-    json::Value p = entries_[patient_].resource;
-    bool language = false, preferred = false, interpreter = false;
-    for (json::Value c : p.find("communication").items()) {
-      if (c.find("language").is_object()) language = true;
-      if (c.find("preferred").is_bool()) preferred = true;
-    }
-    for (json::Value e : p.find("extension").items()) {
-      if (e.find("url").str() == kInterpreterRequired) interpreter = true;
-    }
-    if (!language) {
-      warn("incomplete", "Patient.communication.language",
-           "the input states no language for the patient; the handoff cannot state one");
-    } else if (!preferred) {
-      warn("incomplete", "Patient.communication.preferred",
-           "the input does not say which language the patient prefers");
-    }
-    if (!interpreter) {
-      warn("incomplete", "Patient.extension('" + std::string(kInterpreterRequired) + "')",
-           "the input does not say whether the patient needs an interpreter");
-    }
-  }
-
   // ---- 6. write ---------------------------------------------------------
 
   std::string url_of(std::uint32_t rep) const { return "urn:uuid:" + uuid_.at(rep); }
@@ -480,6 +455,7 @@ class Builder {
       author_url = url_of(author_);
     }
     now_ = timestamp(*options_.clock);
+    run_checks();
 
     json::Writer w;
     w.begin_object();
@@ -548,6 +524,31 @@ class Builder {
     w.end_object();
     out_.json = std::move(w).take();
     return {};
+  }
+
+  // Output position of an included survivor: the Composition is entry 0,
+  // the gateway Organization (when written) follows the patient.
+  std::size_t output_index(std::size_t k) const { return k + 1 + (author_ == kNone && k >= 1 ? 1 : 0); }
+
+  // The mapping's checks: data the target profiles need that the input
+  // lacks is reported, never invented.
+  void run_checks() {
+    for (const detail::Check& c : mapping_->checks) {
+      for (std::size_t k = 0; k < order_.size(); ++k) {
+        const Entry& en = entries_[order_[k]];
+        if (en.type != c.type) continue;
+        auto node = model_.resource(en.resource);
+        if (!node) continue;
+        fhirpath::EvaluationContext ctx = context();
+        ctx.resource = *node;
+        auto ok = c.expression->evaluate_boolean(*node, ctx);
+        if (ok && ok->value_or(false)) continue;
+        std::string where = "Bundle.entry[" + std::to_string(output_index(k)) + "].resource";
+        if (!c.location.empty()) where += "." + c.location;
+        warn("incomplete", std::move(where),
+             ok ? c.message : "check on " + c.type + " could not be evaluated: " + ok.error().message());
+      }
+    }
   }
 
   std::uint32_t parent_of(std::uint32_t i) const {
@@ -820,9 +821,14 @@ class Builder {
     w.string(en.type);
     w.key("id");
     w.string(uuid_.at(r));
-    auto profile = mapping_->profiles.find(en.type);
+    const detail::ProfileMap* profiles = &mapping_->profiles;
+    if (auto s = section_of_.find(r); s != section_of_.end()) {
+      const detail::ProfileMap& own = mapping_->sections[s->second].profiles;
+      if (own.count(en.type)) profiles = &own;
+    }
+    auto profile = profiles->find(en.type);
     json::Value meta = res.find("meta");
-    bool has_profile = profile != mapping_->profiles.end();
+    bool has_profile = profile != profiles->end();
     bool has_labels = meta.find("security").is_array() || meta.find("tag").is_array();
     if (has_profile || has_labels) {
       w.key("meta");
@@ -836,16 +842,23 @@ class Builder {
       for (std::string_view k : {std::string_view("security"), std::string_view("tag")}) {
         if (!meta.find(k).is_array()) continue;
         w.key(k);
-        GW_CHECK_OK(copy(w, meta.find(k), r, 1));
+        GW_CHECK_OK(copy(w, meta.find(k), r, 1, nullptr));
       }
       w.end_object();
     }
     narrative(w, detail::div_paragraph(summary(r)));
+    std::string path(en.type);
     for (std::size_t i = 0; i < res.size(); ++i) {
       std::string_view k = res.key(i);
       if (k == "resourceType" || k == "id" || k == "meta" || k == "text") continue;
-      w.key(k);
-      GW_CHECK_OK(copy(w, res[i], r, 1));
+      std::size_t len = path.size();
+      path += '.';
+      path += k;
+      if (!mapping_->omit.count(path)) {
+        w.key(k);
+        GW_CHECK_OK(copy(w, res[i], r, 1, &path));
+      }
+      path.resize(len);
     }
     w.end_object();
     return {};
@@ -856,11 +869,15 @@ class Builder {
   // Copies a value, rewriting references. Any `text` member that is a
   // Narrative (an object with a div) is dropped: input narrative never
   // passes, wherever it sits (contained resources, nested resources).
-  Status copy(json::Writer& w, json::Value v, std::uint32_t from, int depth) {
+  //
+  // `path` is the element path of `v` without indices
+  // ("CarePlan.activity.detail"), for the mapping's `omit` list; null below
+  // where omission does not apply (meta).
+  Status copy(json::Writer& w, json::Value v, std::uint32_t from, int depth, std::string* path) {
     if (depth > kMaxCopyDepth) return fail(ErrorCode::kLimit, "input nests deeper than the handoff copy limit");
     if (v.is_array()) {
       w.begin_array();
-      for (json::Value x : v.items()) GW_CHECK_OK(copy(w, x, from, depth + 1));
+      for (json::Value x : v.items()) GW_CHECK_OK(copy(w, x, from, depth + 1, path));
       w.end_array();
       return {};
     }
@@ -869,12 +886,23 @@ class Builder {
       return {};
     }
     json::Value ref = v.find("reference");
-    if (ref.is_string()) return copy_reference(w, v, from, depth);
+    if (ref.is_string()) return copy_reference(w, v, from, depth, path);
     w.begin_object();
     for (std::size_t i = 0; i < v.size(); ++i) {
-      if (v.key(i) == "text" && is_narrative(v[i])) continue;
-      w.key(v.key(i));
-      GW_CHECK_OK(copy(w, v[i], from, depth + 1));
+      std::string_view k = v.key(i);
+      if (k == "text" && is_narrative(v[i])) continue;
+      std::size_t len = path ? path->size() : 0;
+      if (path) {
+        *path += '.';
+        *path += k;
+        if (mapping_->omit.count(*path)) {
+          path->resize(len);
+          continue;
+        }
+      }
+      w.key(k);
+      GW_CHECK_OK(copy(w, v[i], from, depth + 1, path));
+      if (path) path->resize(len);
     }
     w.end_object();
     return {};
@@ -883,7 +911,7 @@ class Builder {
   // A Reference: to an included entry -> its new fullUrl; to a contained
   // resource (#id) -> unchanged; anything else -> display-only (the
   // reference is removed, a display kept or written).
-  Status copy_reference(json::Writer& w, json::Value v, std::uint32_t from, int depth) {
+  Status copy_reference(json::Writer& w, json::Value v, std::uint32_t from, int depth, std::string* path) {
     std::string_view ref = v.find("reference").str();
     std::string target;
     bool keep = false;
@@ -924,7 +952,7 @@ class Builder {
       }
       if (k == "display" && v[i].is_string()) has_display = true;
       w.key(k);
-      GW_CHECK_OK(copy(w, v[i], from, depth + 1));
+      GW_CHECK_OK(copy(w, v[i], from, depth + 1, path));
     }
     if (!keep && !has_display) {
       w.key("display");
@@ -952,6 +980,7 @@ class Builder {
   std::vector<std::vector<std::uint32_t>> placed_;    // per mapping section, survivors
   std::set<std::uint32_t> included_;
   std::vector<std::uint32_t> order_;  // included survivors in entry order of the output
+  std::unordered_map<std::uint32_t, std::size_t> section_of_;  // survivor -> mapping section
   std::unordered_map<std::uint32_t, std::string> uuid_;
   std::string now_;
   Handoff out_;

@@ -86,7 +86,11 @@ class Loader {
       } else if (k == "follow") {
         GW_CHECK_OK(follow(v, m));
       } else if (k == "profiles") {
-        GW_CHECK_OK(profiles(v, m));
+        GW_CHECK_OK(profiles(v, m.profiles));
+      } else if (k == "checks") {
+        GW_CHECK_OK(checks(v, m));
+      } else if (k == "omit") {
+        GW_CHECK_OK(omit(v, m));
       } else if (k == "sections") {
         GW_CHECK_OK(sections(v, m));
       } else {
@@ -119,10 +123,11 @@ class Loader {
     return std::string(v.str());
   }
 
-  Result<fhirpath::Expression> compile(std::string_view text, json::Value v, std::string_view key) {
+  Result<fhirpath::Expression> compile(std::string_view text, json::Value v, std::string_view key,
+                                       std::string_view context = "Bundle") {
     fhirpath::CompileOptions opt;
     opt.model = model_;
-    opt.context_type = "Bundle";
+    opt.context_type = std::string(context);
     auto e = fhirpath::Expression::compile(text, opt);
     if (!e) {
       // "offset N" from the compiler, behind the JSON position of the string.
@@ -185,7 +190,7 @@ class Loader {
     return {};
   }
 
-  Status profiles(json::Value v, Mapping& m) {
+  Status profiles(json::Value v, detail::ProfileMap& out) {
     if (!v.is_object()) return at(v, ErrorCode::kInvalidArgument, "'profiles' must map resource types to profile URLs");
     for (std::size_t i = 0; i < v.size(); ++i) {
       std::string_view type = v.key(i);
@@ -197,7 +202,57 @@ class Loader {
       if (!url.is_string() || url.str().find("://") == std::string_view::npos) {
         return at(url, ErrorCode::kInvalidArgument, "'profiles': value must be an absolute profile URL");
       }
-      m.profiles.emplace(std::string(type), std::string(url.str()));
+      out.emplace(std::string(type), std::string(url.str()));
+    }
+    return {};
+  }
+
+  Status checks(json::Value v, Mapping& m) {
+    if (!v.is_array()) return at(v, ErrorCode::kInvalidArgument, "'checks' must be an array");
+    for (json::Value c : v.items()) {
+      if (!c.is_object()) return at(c, ErrorCode::kInvalidArgument, "a check is an object");
+      detail::Check check;
+      json::Value expr;
+      for (std::size_t i = 0; i < c.size(); ++i) {
+        std::string_view k = c.key(i);
+        json::Value f = c[i];
+        if (k == "resource") {
+          GW_CHECK_OK(resource_type(f, "resource"));
+          check.type = std::string(f.str());
+        } else if (k == "expression") {
+          if (!f.is_string() || f.str().empty()) {
+            return at(f, ErrorCode::kInvalidArgument, "check 'expression' must be a FHIRPath expression string");
+          }
+          expr = f;
+        } else if (k == "location") {
+          GW_TRY(check.location, string(f, "location"));
+        } else if (k == "message") {
+          GW_TRY(check.message, string(f, "message"));
+        } else {
+          return at(f, ErrorCode::kInvalidArgument, "unknown key '" + std::string(k) + "' in a check");
+        }
+      }
+      if (check.type.empty() || !expr || check.message.empty()) {
+        return at(c, ErrorCode::kInvalidArgument, "a check needs 'resource', 'expression' and 'message'");
+      }
+      // Compiled against the resource type it runs on, so a misspelt
+      // element is a load error.
+      GW_TRY(check.expression, compile(expr.str(), expr, "expression", check.type));
+      m.checks.push_back(std::move(check));
+    }
+    return {};
+  }
+
+  Status omit(json::Value v, Mapping& m) {
+    if (!v.is_array()) return at(v, ErrorCode::kInvalidArgument, "'omit' must be an array of element paths");
+    for (json::Value p : v.items()) {
+      std::string_view path = p.is_string() ? p.str() : std::string_view();
+      auto dot = path.find('.');
+      const fhir::TypeDef* def = dot == std::string_view::npos ? nullptr : model_->type(path.substr(0, dot));
+      if (!def || def->kind != fhir::TypeKind::kResource || dot + 1 >= path.size()) {
+        return at(p, ErrorCode::kInvalidArgument, "'omit': expected 'ResourceType.element[.child...]'");
+      }
+      m.omit.emplace(path);
     }
     return {};
   }
@@ -222,6 +277,8 @@ class Loader {
           GW_TRY(sec.title, string(f, "title"));
         } else if (k == "select") {
           GW_TRY(sec.select, expression(f, "select"));
+        } else if (k == "profiles") {
+          GW_CHECK_OK(profiles(f, sec.profiles));
         } else {
           return at(f, ErrorCode::kInvalidArgument, "unknown key '" + std::string(k) + "' in a section");
         }
