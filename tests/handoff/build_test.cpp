@@ -238,6 +238,35 @@ TEST(HandoffBuild, SectionsProfilesAndAuthor) {
   EXPECT_TRUE(errors.empty()) << errors.size() << " errors, first: " << first(errors);
 }
 
+TEST(HandoffBuild, OmittedElementsAndFollowUpChecks) {
+  json::Document in = parse(R"({"resourceType": "Bundle", "type": "collection", "entry": [
+    {"fullUrl": "urn:uuid:ffffffff-0000-4000-8000-000000000001", "resource": {"resourceType": "Patient"}},
+    {"fullUrl": "urn:uuid:ffffffff-0000-4000-8000-000000000002", "resource": {"resourceType": "CarePlan",
+      "status": "active", "intent": "plan", "period": {"start": "2026-12-01"}, "description": "Review",
+      "subject": {"reference": "urn:uuid:ffffffff-0000-4000-8000-000000000001"},
+      "activity": [{"detail": {"status": "scheduled", "location": {"display": "Shelter 4"}}}]}},
+    {"fullUrl": "urn:uuid:ffffffff-0000-4000-8000-000000000003", "resource": {"resourceType": "ServiceRequest",
+      "status": "active", "intent": "order", "occurrenceDateTime": "2026-12-02",
+      "subject": {"reference": "urn:uuid:ffffffff-0000-4000-8000-000000000001"},
+      "locationReference": [{"display": "Shelter 4"}]}}]})");
+  auto h = build_with(in.root());
+  ASSERT_TRUE(h) << h.error().to_string();
+  EXPECT_EQ(h->json.find("Shelter 4"), std::string::npos);
+  EXPECT_NE(h->json.find("\"status\":\"scheduled\""), std::string::npos);  // the rest of the activity stays
+  // Follow-ups without a place, requester or reason are reported, not filled
+  // in. Entries: Composition, Patient, gateway Organization, ServiceRequest,
+  // CarePlan (section selector order).
+  std::vector<std::string> where;
+  for (const fhir::Issue& i : h->warnings) where.push_back(i.expression);
+  for (const char* w : {"Bundle.entry[4].resource.extension('http://fhir.migrant-care.example.org/StructureDefinition/followup-organization')",
+                        "Bundle.entry[3].resource.requester", "Bundle.entry[3].resource.reasonCode"}) {
+    EXPECT_NE(std::find(where.begin(), where.end(), w), where.end()) << w;
+  }
+  json::Document out = parse(h->json);
+  std::vector<fhir::Issue> errors = unexplained_errors(out, *h);
+  EXPECT_TRUE(errors.empty()) << errors.size() << " errors, first: " << first(errors);
+}
+
 TEST(HandoffBuild, ErrorsAreClearAndCarryNoData) {
   json::Document search = parse(R"({"resourceType": "Bundle", "type": "searchset", "entry": [
     {"fullUrl": "urn:uuid:cccccccc-0000-4000-8000-000000000001",

@@ -109,6 +109,25 @@ TEST(MappingLoad, DuplicateSectionAndWrongTypes) {
   EXPECT_EQ(notjson.error().location().rfind("test.json: line 1", 0), 0u);
 }
 
+TEST(MappingLoad, ChecksCompileAgainstTheirResourceType) {
+  auto ok = load_text(mapping_text(
+      "  \"checks\": [{\"resource\": \"Patient\", \"expression\": \"birthDate.exists()\", "
+      "\"message\": \"m\"}],\n"));
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  auto bad = load_text(mapping_text(
+      "  \"checks\": [{\"resource\": \"Patient\", \"expression\": \"birthdate.exists()\", "
+      "\"message\": \"m\"}],\n"));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().location().find("line 5, column 52 (FHIRPath offset 0)"), std::string::npos)
+      << bad.error().location();
+  auto incomplete = load_text(mapping_text("  \"checks\": [{\"resource\": \"Patient\"}],\n"));
+  ASSERT_FALSE(incomplete);
+  EXPECT_NE(incomplete.error().message().find("needs 'resource', 'expression' and 'message'"), std::string::npos);
+  auto omit = load_text(mapping_text("  \"omit\": [\"location\"],\n"));
+  ASSERT_FALSE(omit);
+  EXPECT_NE(omit.error().message().find("ResourceType.element"), std::string::npos);
+}
+
 TEST(MappingLoad, DirectoryErrors) {
   auto missing = MappingSet::load(gw::testing::source_dir() + "/no-such-dir", model());
   ASSERT_FALSE(missing);
