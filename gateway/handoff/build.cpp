@@ -52,7 +52,8 @@ std::string_view strip_history(std::string_view ref) {
 bool is_absolute(std::string_view ref) {
   auto colon = ref.find(':');
   auto slash = ref.find('/');
-  return colon != std::string_view::npos && colon > 0 && (slash == std::string_view::npos || colon < slash);
+  return colon != std::string_view::npos && colon > 0 &&
+         (slash == std::string_view::npos || colon < slash);
 }
 
 std::string timestamp(const Clock& clock) {
@@ -141,11 +142,13 @@ class Builder {
       if (!base.empty() && !base.starts_with("urn:")) {
         // ".../Type/id" -> "..."
         auto s1 = base.rfind('/');
-        auto s2 = s1 == std::string_view::npos || s1 == 0 ? std::string_view::npos : base.rfind('/', s1 - 1);
+        auto s2 = s1 == std::string_view::npos || s1 == 0 ? std::string_view::npos
+                                                          : base.rfind('/', s1 - 1);
         if (s2 != std::string_view::npos) {
           std::string abs(base.substr(0, s2 + 1));
           abs += ref;
-          if (auto it = by_full_url_.find(std::string_view(abs)); it != by_full_url_.end()) return it->second;
+          if (auto it = by_full_url_.find(std::string_view(abs)); it != by_full_url_.end())
+            return it->second;
         }
       }
     }
@@ -166,7 +169,8 @@ class Builder {
   }
 
   Error eval_error(const Mapping& m, std::string_view key, const Error& e) const {
-    return Error(e.code(), "mapping '" + m.name + "' " + std::string(key) + ": " + e.message(), m.file);
+    return Error(e.code(), "mapping '" + m.name + "' " + std::string(key) + ": " + e.message(),
+                 m.file);
   }
 
   Result<bool> accepts(const Mapping& m) const {
@@ -180,17 +184,19 @@ class Builder {
       for (const Mapping& m : set_.mappings) {
         if (m.name != options_.mapping) continue;
         GW_TRY(bool ok, accepts(m));
-        if (!ok) return fail(ErrorCode::kNotFound, "mapping '" + m.name + "' does not accept this input");
+        if (!ok)
+          return fail(ErrorCode::kNotFound, "mapping '" + m.name + "' does not accept this input");
         return &m;
       }
-      return fail(ErrorCode::kNotFound, "no mapping named '" + options_.mapping.substr(0, 64) + "'");
+      return fail(ErrorCode::kNotFound,
+                  "no mapping named '" + options_.mapping.substr(0, 64) + "'");
     }
     for (const Mapping& m : set_.mappings) {
       GW_TRY(bool ok, accepts(m));
       if (ok) return &m;
     }
-    return fail(ErrorCode::kNotFound,
-                "no mapping accepts this input (tried " + std::to_string(set_.mappings.size()) + ")");
+    return fail(ErrorCode::kNotFound, "no mapping accepts this input (tried " +
+                                          std::to_string(set_.mappings.size()) + ")");
   }
 
   // ---- 3. select --------------------------------------------------------
@@ -208,7 +214,8 @@ class Builder {
   // entry resources (a contained resource, an element) are skipped with a
   // warning; the input's Composition is never copied (the document gets a
   // new one).
-  Result<std::vector<std::uint32_t>> entries_of(const fhirpath::Expression& e, std::string_view key) {
+  Result<std::vector<std::uint32_t>> entries_of(const fhirpath::Expression& e,
+                                                std::string_view key) {
     auto items = e.evaluate(root_, context());
     if (!items) return eval_error(*mapping_, key, items.error());
     std::vector<std::uint32_t> out;
@@ -224,7 +231,8 @@ class Builder {
         continue;
       }
       if (entries_[found->second].type == "Composition") continue;
-      if (std::find(out.begin(), out.end(), found->second) == out.end()) out.push_back(found->second);
+      if (std::find(out.begin(), out.end(), found->second) == out.end())
+        out.push_back(found->second);
     }
     return out;
   }
@@ -289,13 +297,15 @@ class Builder {
         if (!fresh) unite(it->second, i);
       };
       if (!en.full_url.empty()) key("u|" + std::string(en.full_url));
-      if (!en.type.empty() && !en.id.empty()) key("t|" + std::string(en.type) + "/" + std::string(en.id));
+      if (!en.type.empty() && !en.id.empty())
+        key("t|" + std::string(en.type) + "/" + std::string(en.id));
       json::Value ids = en.resource.find("identifier");
       auto one = [&](json::Value id) {
         json::Value sys = id.find("system");
         json::Value val = id.find("value");
         if (sys.is_string() && val.is_string() && !sys.str().empty() && !val.str().empty()) {
-          key("i|" + std::string(en.type) + "|" + std::string(sys.str()) + "|" + std::string(val.str()));
+          key("i|" + std::string(en.type) + "|" + std::string(sys.str()) + "|" +
+              std::string(val.str()));
         }
       };
       if (ids.is_array()) {
@@ -311,7 +321,8 @@ class Builder {
     for (json::Value c : cc.find("coding").items()) {
       json::Value sys = c.find("system");
       json::Value code = c.find("code");
-      if (sys.is_string() && code.is_string()) out.push_back(std::string(sys.str()) + "|" + std::string(code.str()));
+      if (sys.is_string() && code.is_string())
+        out.push_back(std::string(sys.str()) + "|" + std::string(code.str()));
     }
     return out;
   }
@@ -345,7 +356,8 @@ class Builder {
         status = std::string(r.find("status").str());
         if (json::Value cc = r.find("medicationCodeableConcept"); cc.is_object()) {
           codes = codings(cc);
-        } else if (std::string_view mref = r.find("medicationReference").find("reference").str(); !mref.empty()) {
+        } else if (std::string_view mref = r.find("medicationReference").find("reference").str();
+                   !mref.empty()) {
           std::uint32_t m = resolve(mref, i);
           if (m != kNone) {
             codes = codings(entries_[m].resource.find("code"));
@@ -528,7 +540,9 @@ class Builder {
 
   // Output position of an included survivor: the Composition is entry 0,
   // the gateway Organization (when written) follows the patient.
-  std::size_t output_index(std::size_t k) const { return k + 1 + (author_ == kNone && k >= 1 ? 1 : 0); }
+  std::size_t output_index(std::size_t k) const {
+    return k + 1 + (author_ == kNone && k >= 1 ? 1 : 0);
+  }
 
   // The mapping's checks: data the target profiles need that the input
   // lacks is reported, never invented.
@@ -546,7 +560,8 @@ class Builder {
         std::string where = "Bundle.entry[" + std::to_string(output_index(k)) + "].resource";
         if (!c.location.empty()) where += "." + c.location;
         warn("incomplete", std::move(where),
-             ok ? c.message : "check on " + c.type + " could not be evaluated: " + ok.error().message());
+             ok ? c.message
+                : "check on " + c.type + " could not be evaluated: " + ok.error().message());
       }
     }
   }
@@ -556,7 +571,8 @@ class Builder {
     return i;
   }
 
-  static void coding(json::Writer& w, std::string_view system, std::string_view code, std::string_view display) {
+  static void coding(json::Writer& w, std::string_view system, std::string_view code,
+                     std::string_view display) {
     w.begin_object();
     w.key("coding");
     w.begin_array();
@@ -653,8 +669,9 @@ class Builder {
       auto all = detail::section_kinds();
       return static_cast<std::size_t>(k - all.data());
     };
-    std::stable_sort(sections.begin(), sections.end(),
-                     [&](const Out& a, const Out& b) { return rank(a.section->kind) < rank(b.section->kind); });
+    std::stable_sort(sections.begin(), sections.end(), [&](const Out& a, const Out& b) {
+      return rank(a.section->kind) < rank(b.section->kind);
+    });
 
     w.begin_object();
     w.key("resourceType");
@@ -669,13 +686,14 @@ class Builder {
     w.end_array();
     w.end_object();
     std::vector<std::string> overview;
-    overview.push_back("Patient: " + summary(patient_).substr(std::string_view("Patient: ").size()));
+    overview.push_back("Patient: " +
+                       summary(patient_).substr(std::string_view("Patient: ").size()));
     for (const std::string& c : care) overview.push_back(c);
     for (const Out& o : sections) {
-      std::string count = !o.items->empty()
-                              ? std::to_string(o.items->size()) + " entr" + (o.items->size() == 1 ? "y" : "ies")
-                              : o.lines.empty() ? std::string("no information available")
-                                                : std::string("see the section");
+      std::string count = !o.items->empty() ? std::to_string(o.items->size()) + " entr" +
+                                                  (o.items->size() == 1 ? "y" : "ies")
+                          : o.lines.empty() ? std::string("no information available")
+                                            : std::string("see the section");
       overview.push_back(o.section->title + ": " + count);
     }
     narrative(w, detail::div_list(doc_title, overview));
@@ -708,7 +726,8 @@ class Builder {
       if (o.lines.empty()) {
         narrative(w, detail::div_paragraph("No information available."));
         w.key("emptyReason");
-        coding(w, "http://terminology.hl7.org/CodeSystem/list-empty-reason", "unavailable", "Unavailable");
+        coding(w, "http://terminology.hl7.org/CodeSystem/list-empty-reason", "unavailable",
+               "Unavailable");
         sum.empty_reason = true;
       } else {
         narrative(w, detail::div_list({}, o.lines));
@@ -781,7 +800,8 @@ class Builder {
     w.begin_array();
     w.begin_object();
     w.key("type");
-    coding(w, "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "assembler", "Assembler");
+    coding(w, "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "assembler",
+           "Assembler");
     w.key("who");
     reference(w, author_url);
     w.end_object();
@@ -874,7 +894,8 @@ class Builder {
   // ("CarePlan.activity.detail"), for the mapping's `omit` list; null below
   // where omission does not apply (meta).
   Status copy(json::Writer& w, json::Value v, std::uint32_t from, int depth, std::string* path) {
-    if (depth > kMaxCopyDepth) return fail(ErrorCode::kLimit, "input nests deeper than the handoff copy limit");
+    if (depth > kMaxCopyDepth)
+      return fail(ErrorCode::kLimit, "input nests deeper than the handoff copy limit");
     if (v.is_array()) {
       w.begin_array();
       for (json::Value x : v.items()) GW_CHECK_OK(copy(w, x, from, depth + 1, path));
@@ -911,7 +932,8 @@ class Builder {
   // A Reference: to an included entry -> its new fullUrl; to a contained
   // resource (#id) -> unchanged; anything else -> display-only (the
   // reference is removed, a display kept or written).
-  Status copy_reference(json::Writer& w, json::Value v, std::uint32_t from, int depth, std::string* path) {
+  Status copy_reference(json::Writer& w, json::Value v, std::uint32_t from, int depth,
+                        std::string* path) {
     std::string_view ref = v.find("reference").str();
     std::string target;
     bool keep = false;

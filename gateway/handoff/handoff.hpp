@@ -180,7 +180,7 @@ struct BuildOptions {
 
 /// One Composition section as written.
 struct SectionSummary {
-  std::string code;        ///< LOINC section code
+  std::string code;  ///< LOINC section code
   std::string title;
   std::size_t entries = 0;
   bool empty_reason = false;  ///< written empty with emptyReason "unavailable"
@@ -189,7 +189,7 @@ struct SectionSummary {
 
 /// Where one document entry came from.
 struct ProvenanceLink {
-  std::string full_url;       ///< the entry in the HandoffDocument (urn:uuid:...)
+  std::string full_url;  ///< the entry in the HandoffDocument (urn:uuid:...)
   std::string resource_type;
   std::vector<std::string> sources;  ///< source entry fullUrls (or "Type/id")
   friend bool operator==(const ProvenanceLink&, const ProvenanceLink&) = default;

@@ -13,7 +13,9 @@ namespace {
 
 using namespace gw::handoff::testing;
 
-std::string demo_path() { return gw::testing::source_dir() + "/config/demo/discharge-summary.json"; }
+std::string demo_path() {
+  return gw::testing::source_dir() + "/config/demo/discharge-summary.json";
+}
 
 // A collection holding the same patient twice (same identifier, different
 // fullUrl), the same problem twice (once per patient copy), a medication
@@ -72,7 +74,8 @@ json::Value resource_at(const json::Document& doc, const std::string& full_url) 
 
 std::size_t count_type(const json::Document& doc, std::string_view type) {
   std::size_t n = 0;
-  for (json::Value e : doc.root().find("entry").items()) n += e.find("resource").find("resourceType").str() == type;
+  for (json::Value e : doc.root().find("entry").items())
+    n += e.find("resource").find("resourceType").str() == type;
   return n;
 }
 
@@ -91,14 +94,16 @@ TEST(HandoffBuild, DuplicatesAreMergedAndReferencesFollowTheSurvivor) {
   json::Document out = parse(h->json);
   EXPECT_EQ(count_type(out, "Patient"), 1u);
   EXPECT_EQ(count_type(out, "Condition"), 1u);
-  EXPECT_EQ(count_type(out, "MedicationStatement"), 2u);  // the stopped one is a different statement
-  EXPECT_EQ(count_type(out, "Medication"), 1u);            // followed from medicationReference
+  EXPECT_EQ(count_type(out, "MedicationStatement"),
+            2u);                                 // the stopped one is a different statement
+  EXPECT_EQ(count_type(out, "Medication"), 1u);  // followed from medicationReference
   EXPECT_EQ(count_type(out, "Provenance"), h->provenance.size());
 
   const ProvenanceLink* patient = link_of(*h, "Patient");
   ASSERT_NE(patient, nullptr);
-  EXPECT_EQ(patient->sources, (std::vector<std::string>{"urn:uuid:aaaaaaaa-0000-4000-8000-000000000001",
-                                                         "urn:uuid:aaaaaaaa-0000-4000-8000-000000000002"}));
+  EXPECT_EQ(patient->sources,
+            (std::vector<std::string>{"urn:uuid:aaaaaaaa-0000-4000-8000-000000000001",
+                                      "urn:uuid:aaaaaaaa-0000-4000-8000-000000000002"}));
   const ProvenanceLink* cond = link_of(*h, "Condition");
   ASSERT_NE(cond, nullptr);
   EXPECT_EQ(cond->sources.size(), 2u);
@@ -138,14 +143,18 @@ TEST(HandoffBuild, MissingLanguageAndInterpreterAreWarningsNotInventions) {
   std::vector<std::string> where;
   for (const fhir::Issue& i : h->warnings) where.push_back(i.expression);
   // The patient is entry 1 (after the Composition).
-  EXPECT_NE(std::find(where.begin(), where.end(), "Bundle.entry[1].resource.communication.language"), where.end());
+  EXPECT_NE(
+      std::find(where.begin(), where.end(), "Bundle.entry[1].resource.communication.language"),
+      where.end());
   EXPECT_NE(std::find(where.begin(), where.end(),
                       "Bundle.entry[1].resource.extension('http://hl7.org/fhir/StructureDefinition/"
                       "patient-interpreterRequired')"),
             where.end());
   // The appointment does not say where the follow-up takes place.
   EXPECT_EQ(std::count_if(where.begin(), where.end(),
-                          [](const std::string& w) { return w.find("followup-organization") != std::string::npos; }),
+                          [](const std::string& w) {
+                            return w.find("followup-organization") != std::string::npos;
+                          }),
             1);
   EXPECT_EQ(h->json.find("communication"), std::string::npos);
   EXPECT_EQ(h->json.find("interpreterRequired"), std::string::npos);
@@ -179,7 +188,10 @@ TEST(HandoffBuild, InputNarrativeNeverReachesTheOutput) {
   json::Value comp = out.root().find("entry")[0].find("resource");
   EXPECT_EQ(comp.find("text").find("status").str(), "generated");
   std::string meds(comp.find("section")[0].find("text").find("div").str());
-  EXPECT_EQ(meds.rfind("<div xmlns=\"http://www.w3.org/1999/xhtml\"><ul><li>MedicationStatement: ", 0), 0u) << meds;
+  EXPECT_EQ(
+      meds.rfind("<div xmlns=\"http://www.w3.org/1999/xhtml\"><ul><li>MedicationStatement: ", 0),
+      0u)
+      << meds;
 }
 
 TEST(HandoffBuild, DeterministicWithFixedClockAndIds) {
@@ -189,7 +201,8 @@ TEST(HandoffBuild, DeterministicWithFixedClockAndIds) {
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->json, b->json);
   json::Document out = parse(a->json);
-  EXPECT_EQ(out.root().find("identifier").find("value").str(), "urn:uuid:00000000-0000-4000-8000-000000000001");
+  EXPECT_EQ(out.root().find("identifier").find("value").str(),
+            "urn:uuid:00000000-0000-4000-8000-000000000001");
   EXPECT_EQ(out.root().find("timestamp").str(), "2026-11-20T10:00:00Z");
   json::Value first = out.root().find("entry")[0];
   EXPECT_EQ(first.find("fullUrl").str(), "urn:uuid:00000000-0000-4000-8000-000000000002");
@@ -203,14 +216,18 @@ TEST(HandoffBuild, SectionsProfilesAndAuthor) {
   ASSERT_TRUE(h) << h.error().to_string();
   std::vector<std::pair<std::string, std::size_t>> sections;
   for (const SectionSummary& s : h->sections) sections.emplace_back(s.code, s.entries);
-  EXPECT_EQ(sections, (std::vector<std::pair<std::string, std::size_t>>{
-                          {"10160-0", 2}, {"11450-4", 2}, {"48765-2", 1}, {"11369-6", 1}, {"18776-5", 1},
-                          {"29762-2", 0}}));
+  EXPECT_EQ(sections, (std::vector<std::pair<std::string, std::size_t>>{{"10160-0", 2},
+                                                                        {"11450-4", 2},
+                                                                        {"48765-2", 1},
+                                                                        {"11369-6", 1},
+                                                                        {"18776-5", 1},
+                                                                        {"29762-2", 0}}));
   json::Document out = parse(h->json);
   for (json::Value e : out.root().find("entry").items()) {
     json::Value r = e.find("resource");
     std::string type(r.find("resourceType").str());
-    if (type == "Patient" || type == "MedicationStatement" || type == "Condition" || type == "Appointment") {
+    if (type == "Patient" || type == "MedicationStatement" || type == "Condition" ||
+        type == "Appointment") {
       std::string want = "http://fhir.migrant-care.example.org/StructureDefinition/mc-" + type;
       std::transform(want.begin() + want.rfind("mc-"), want.end(), want.begin() + want.rfind("mc-"),
                      [](unsigned char c) { return std::tolower(c); });
@@ -219,7 +236,8 @@ TEST(HandoffBuild, SectionsProfilesAndAuthor) {
   }
   // The author is the sending hospital (the input Composition's custodian).
   json::Value comp = out.root().find("entry")[0].find("resource");
-  json::Value author = resource_at(out, std::string(comp.find("author")[0].find("reference").str()));
+  json::Value author =
+      resource_at(out, std::string(comp.find("author")[0].find("reference").str()));
   EXPECT_EQ(author.find("resourceType").str(), "Organization");
 
   // Empty required sections carry emptyReason; a transaction without any
@@ -252,14 +270,17 @@ TEST(HandoffBuild, OmittedElementsAndFollowUpChecks) {
   auto h = build_with(in.root());
   ASSERT_TRUE(h) << h.error().to_string();
   EXPECT_EQ(h->json.find("Shelter 4"), std::string::npos);
-  EXPECT_NE(h->json.find("\"status\":\"scheduled\""), std::string::npos);  // the rest of the activity stays
+  EXPECT_NE(h->json.find("\"status\":\"scheduled\""),
+            std::string::npos);  // the rest of the activity stays
   // Follow-ups without a place, requester or reason are reported, not filled
   // in. Entries: Composition, Patient, gateway Organization, ServiceRequest,
   // CarePlan (section selector order).
   std::vector<std::string> where;
   for (const fhir::Issue& i : h->warnings) where.push_back(i.expression);
-  for (const char* w : {"Bundle.entry[4].resource.extension('http://fhir.migrant-care.example.org/StructureDefinition/followup-organization')",
-                        "Bundle.entry[3].resource.requester", "Bundle.entry[3].resource.reasonCode"}) {
+  for (const char* w :
+       {"Bundle.entry[4].resource.extension('http://fhir.migrant-care.example.org/"
+        "StructureDefinition/followup-organization')",
+        "Bundle.entry[3].resource.requester", "Bundle.entry[3].resource.reasonCode"}) {
     EXPECT_NE(std::find(where.begin(), where.end(), w), where.end()) << w;
   }
   json::Document out = parse(h->json);
@@ -336,8 +357,10 @@ TEST(HandoffBuild, GeneratedNarrativeIsEscaped) {
   std::vector<std::string> divs;
   json::Value comp = out.root().find("entry")[0].find("resource");
   divs.emplace_back(comp.find("text").find("div").str());
-  for (json::Value sec : comp.find("section").items()) divs.emplace_back(sec.find("text").find("div").str());
-  for (json::Value e : out.root().find("entry").items()) divs.emplace_back(e.find("resource").find("text").find("div").str());
+  for (json::Value sec : comp.find("section").items())
+    divs.emplace_back(sec.find("text").find("div").str());
+  for (json::Value e : out.root().find("entry").items())
+    divs.emplace_back(e.find("resource").find("text").find("div").str());
   std::size_t escaped = 0;
   for (const std::string& d : divs) {
     EXPECT_EQ(d.find("<script>"), std::string::npos) << d;

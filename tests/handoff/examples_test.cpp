@@ -36,7 +36,8 @@ void check_example(const std::string& path, const std::string& expected_mapping)
   // the input lacks, which the mapping must not invent), or a section entry
   // pointing at such an entry. Inputs without warnings must be clean.
   std::vector<fhir::Issue> unexplained = unexplained_errors(out, *h);
-  EXPECT_TRUE(unexplained.empty()) << unexplained.size() << " errors, first: " << first(unexplained);
+  EXPECT_TRUE(unexplained.empty())
+      << unexplained.size() << " errors, first: " << first(unexplained);
   if (h->warnings.empty()) {
     std::vector<fhir::Issue> errors = validation_errors(out);
     EXPECT_TRUE(errors.empty()) << first(errors);
@@ -53,7 +54,8 @@ void check_example(const std::string& path, const std::string& expected_mapping)
   for (json::Value s : comp.find("section").items()) {
     codes.emplace(s.find("code").find("coding")[0].find("code").str());
   }
-  for (const char* required : {"10160-0", "11450-4", "48765-2"}) EXPECT_TRUE(codes.count(required)) << required;
+  for (const char* required : {"10160-0", "11450-4", "48765-2"})
+    EXPECT_TRUE(codes.count(required)) << required;
 
   // No reference dangles.
   std::vector<std::string> bad = dangling(out);
@@ -73,7 +75,8 @@ void check_example(const std::string& path, const std::string& expected_mapping)
                              : type + "/" + std::string(r.find("id").str());
     std::size_t found = 0;
     for (const ProvenanceLink& l : h->provenance) {
-      if (l.resource_type == type && std::count(l.sources.begin(), l.sources.end(), source)) ++found;
+      if (l.resource_type == type && std::count(l.sources.begin(), l.sources.end(), source))
+        ++found;
     }
     EXPECT_EQ(found, 1u) << type << " entry missing from the handoff";
   }
@@ -99,7 +102,8 @@ void check_example(const std::string& path, const std::string& expected_mapping)
 }
 
 TEST(HandoffExamples, DemoDischargeSummary) {
-  check_example(gw::testing::source_dir() + "/config/demo/discharge-summary.json", "discharge-summary");
+  check_example(gw::testing::source_dir() + "/config/demo/discharge-summary.json",
+                "discharge-summary");
 }
 
 TEST(HandoffExamples, R4BundleFather) {

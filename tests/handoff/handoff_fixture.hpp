@@ -8,8 +8,8 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -65,7 +65,8 @@ inline std::vector<std::string> profile_paths() {
     }
     return out;
   }
-  if (fs::exists(root + "/package/StructureDefinition-HandoffDocument.json", ec)) return {root + "/package"};
+  if (fs::exists(root + "/package/StructureDefinition-HandoffDocument.json", ec))
+    return {root + "/package"};
   return {};
 }
 
@@ -99,7 +100,8 @@ inline const Checker* checker() {
     }
     auto out = std::make_unique<Checker>();
     out->validator = *v;
-    out->handoff_profile = !extra.empty() && (*v)->prepare_profile(kHandoffDocumentProfile).has_value();
+    out->handoff_profile =
+        !extra.empty() && (*v)->prepare_profile(kHandoffDocumentProfile).has_value();
     return out;
   }();
   return c.get();
@@ -147,7 +149,8 @@ inline std::vector<fhir::Issue> validation_errors(const json::Document& doc) {
     return {};
   }
   for (const fhir::Issue& i : *issues) {
-    if (i.severity == fhir::Issue::Severity::kError || i.severity == fhir::Issue::Severity::kFatal) {
+    if (i.severity == fhir::Issue::Severity::kError ||
+        i.severity == fhir::Issue::Severity::kFatal) {
       out.push_back(i);
     }
   }
@@ -155,7 +158,8 @@ inline std::vector<fhir::Issue> validation_errors(const json::Document& doc) {
 }
 
 inline std::string first(const std::vector<fhir::Issue>& issues) {
-  return issues.empty() ? std::string() : issues.front().expression + ": " + issues.front().diagnostics;
+  return issues.empty() ? std::string()
+                        : issues.front().expression + ": " + issues.front().diagnostics;
 }
 
 inline void references(json::Value v, std::vector<std::string>& out);
@@ -184,7 +188,9 @@ inline json::Value at_path(json::Value root, std::string_view path) {
 /// the mapping must not invent), or when it sits on a Reference to such an
 /// entry (a Composition section or subject pointing at it).
 inline std::vector<fhir::Issue> unexplained_errors(const json::Document& doc, const Handoff& h) {
-  auto entry_of = [](const std::string& expr) { return expr.substr(0, expr.find(".resource") + 9); };
+  auto entry_of = [](const std::string& expr) {
+    return expr.substr(0, expr.find(".resource") + 9);
+  };
   // Against core R4 alone nothing is excused: the warnings concern our
   // profiles' extra requirements.
   const Checker* c = checker();
@@ -221,7 +227,8 @@ inline std::vector<fhir::Issue> unexplained_errors(const json::Document& doc, co
     if (!explained) {
       json::Value ref = at_path(doc.root(), i.expression).find("reference");
       auto n = std::find(urls.begin(), urls.end(), std::string(ref.str())) - urls.begin();
-      explained = ref.is_string() && tainted.count("Bundle.entry[" + std::to_string(n) + "].resource") > 0;
+      explained =
+          ref.is_string() && tainted.count("Bundle.entry[" + std::to_string(n) + "].resource") > 0;
     }
     if (!explained) out.push_back(i);
   }
@@ -232,8 +239,10 @@ inline std::vector<fhir::Issue> unexplained_errors(const json::Document& doc, co
 inline void references(json::Value v, std::vector<std::string>& out) {
   if (v.is_object()) {
     for (std::size_t i = 0; i < v.size(); ++i) {
-      if (v.key(i) == "reference" && v[i].is_string()) out.emplace_back(v[i].str());
-      else references(v[i], out);
+      if (v.key(i) == "reference" && v[i].is_string())
+        out.emplace_back(v[i].str());
+      else
+        references(v[i], out);
     }
   } else if (v.is_array()) {
     for (json::Value x : v.items()) references(x, out);

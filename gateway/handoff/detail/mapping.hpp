@@ -30,18 +30,19 @@ const SectionKind* find_section_kind(std::string_view code);
 /// A string with `{{FHIRPath}}` holes, evaluated against the input Bundle;
 /// the items of a hole are joined with ", ".
 struct Template {
-  std::vector<std::string> literals;              ///< literals.size() == holes.size() + 1
+  std::vector<std::string> literals;  ///< literals.size() == holes.size() + 1
   std::vector<fhirpath::Expression> holes;
   bool empty() const { return holes.empty() && (literals.empty() || literals[0].empty()); }
 };
 
-using ProfileMap = std::map<std::string, std::string, std::less<>>;  ///< resource type -> profile URL
+using ProfileMap =
+    std::map<std::string, std::string, std::less<>>;  ///< resource type -> profile URL
 
 struct Section {
   const SectionKind* kind = nullptr;
   std::string title;
   std::optional<fhirpath::Expression> select;  ///< absent: the section only narrates
-  ProfileMap profiles;                          ///< overrides Mapping::profiles in this section
+  ProfileMap profiles;                         ///< overrides Mapping::profiles in this section
 };
 
 /// Something the target profiles need that only the input can supply: when
@@ -62,7 +63,7 @@ struct Mapping {
   std::optional<fhirpath::Expression> patient;  ///< always set after load
   std::optional<fhirpath::Expression> author;
   Template title;
-  std::vector<std::string> follow;               ///< resource types whose references are followed
+  std::vector<std::string> follow;  ///< resource types whose references are followed
   ProfileMap profiles;
   std::vector<Section> sections;
   std::vector<Check> checks;
