@@ -332,8 +332,10 @@ class Builder {
   // clinicalStatus and a shared code; for MedicationStatement and
   // MedicationRequest (each with its own kind) the same patient, the same
   // status and a shared medication code (a medicationReference counts by
-  // the Medication it resolves to). Only resources some section selected
-  // take part.
+  // the Medication it resolves to); for Immunization and Procedure the
+  // same patient, status, date-time and a shared code. Only resources some
+  // section selected take part. (The pull use case merges several stored
+  // handoffs this way: their copies of one fact carry different ids.)
   void merge_clinical() {
     std::map<std::string, std::uint32_t> seen;
     std::vector<std::uint32_t> order;
@@ -342,7 +344,14 @@ class Builder {
       const Entry& en = entries_[i];
       json::Value r = en.resource;
       std::string subject_key;
-      json::Value subject = en.type == "AllergyIntolerance" ? r.find("patient") : r.find("subject");
+      bool by_patient = en.type == "AllergyIntolerance" || en.type == "Immunization";
+      json::Value subject = by_patient ? r.find("patient") : r.find("subject");
+      if (en.type == "Appointment") {
+        for (json::Value p : r.find("participant").items()) {
+          std::uint32_t a = resolve(p.find("actor").find("reference").str(), i);
+          if (a != kNone && entries_[a].type == "Patient") subject = p.find("actor");
+        }
+      }
       std::string_view sref = subject.find("reference").str();
       if (sref.empty()) continue;
       std::uint32_t s = resolve(sref, i);
@@ -364,6 +373,25 @@ class Builder {
             codes.push_back("e|" + std::to_string(find(m)));
           }
         }
+      } else if (en.type == "Immunization" || en.type == "Procedure") {
+        // Events: the same code on the same day (status and time written
+        // into the key, so two doses of one vaccine stay two).
+        bool imm = en.type == "Immunization";
+        status = std::string(r.find("status").str()) + "|";
+        json::Value when = imm ? r.find("occurrenceDateTime") : r.find("performedDateTime");
+        if (!when.is_string() && !imm) when = r.find("performedPeriod").find("start");
+        if (!when.is_string()) continue;  // undated events are never merged
+        status += when.str();
+        codes = codings(imm ? r.find("vaccineCode") : r.find("code"));
+      } else if (en.type == "Appointment") {
+        // The patient is a participant, not a subject: same status and
+        // start, and a shared service type (or none coded on either).
+        if (!r.find("start").is_string()) continue;
+        status = std::string(r.find("status").str()) + "|" + std::string(r.find("start").str());
+        for (json::Value t : r.find("serviceType").items()) {
+          for (std::string& c : codings(t)) codes.push_back(std::move(c));
+        }
+        if (codes.empty()) codes.push_back("*");
       } else {
         continue;
       }

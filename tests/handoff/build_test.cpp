@@ -288,6 +288,50 @@ TEST(HandoffBuild, OmittedElementsAndFollowUpChecks) {
   EXPECT_TRUE(errors.empty()) << errors.size() << " errors, first: " << first(errors);
 }
 
+// The pull use case merges several stored handoffs of one patient by
+// flattening their entries into a collection and mapping again: the copies
+// of each fact (new ids every time) must collapse back to one.
+TEST(HandoffBuild, RebuildingFromTwoHandoffsMergesTheCopies) {
+  json::Document in = load_file(demo_path());
+  auto first = build_with(in.root());
+  ASSERT_TRUE(first) << first.error().to_string();
+  FixedClock clock;
+  SequentialIdGenerator other(1000);
+  BuildOptions opt;
+  opt.clock = &clock;
+  opt.ids = &other;
+  auto second = build(*repo_mappings(), in.root(), opt);
+  ASSERT_TRUE(second) << second.error().to_string();
+  json::Writer w;
+  w.begin_object();
+  w.key("resourceType");
+  w.string("Bundle");
+  w.key("type");
+  w.string("collection");
+  w.key("entry");
+  w.begin_array();
+  json::Document a = parse(first->json), b = parse(second->json);
+  for (const json::Document* d : {&a, &b}) {
+    for (json::Value e : d->root().find("entry").items()) {
+      std::string_view type = e.find("resource").find("resourceType").str();
+      if (type != "Composition" && type != "Provenance") w.value(e);
+    }
+  }
+  w.end_array();
+  w.end_object();
+  json::Document collection = parse(std::move(w).take());
+  auto merged = build_with(collection.root());
+  ASSERT_TRUE(merged) << merged.error().to_string();
+  std::vector<std::pair<std::string, std::size_t>> want, got;
+  for (const SectionSummary& s : first->sections) want.emplace_back(s.code, s.entries);
+  for (const SectionSummary& s : merged->sections) got.emplace_back(s.code, s.entries);
+  EXPECT_EQ(got, want);
+  json::Document out = parse(merged->json);
+  EXPECT_EQ(count_type(out, "Patient"), 1u);
+  EXPECT_EQ(count_type(out, "Organization"), 2u);  // the hospital and the follow-up clinic
+  EXPECT_TRUE(dangling(out).empty());
+}
+
 TEST(HandoffBuild, ErrorsAreClearAndCarryNoData) {
   json::Document search = parse(R"({"resourceType": "Bundle", "type": "searchset", "entry": [
     {"fullUrl": "urn:uuid:cccccccc-0000-4000-8000-000000000001",
