@@ -59,8 +59,10 @@ const Env& env() {
 void collect(gw::json::Value v, std::set<std::string_view>& refs) {
   if (v.is_object()) {
     for (std::size_t i = 0; i < v.size(); ++i) {
-      if (v.key(i) == "reference" && v[i].is_string()) refs.insert(v[i].str());
-      else collect(v[i], refs);
+      if (v.key(i) == "reference" && v[i].is_string())
+        refs.insert(v[i].str());
+      else
+        collect(v[i], refs);
     }
   } else if (v.is_array()) {
     for (gw::json::Value x : v.items()) collect(x, refs);
@@ -84,7 +86,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   GW_ASSERT(static_cast<bool>(out), "handoff document does not parse");
   GW_ASSERT(e.model->resource(out->root()).has_value(), "handoff document is not a resource");
   std::set<std::string_view> urls, refs;
-  for (gw::json::Value en : out->root().find("entry").items()) urls.insert(en.find("fullUrl").str());
+  for (gw::json::Value en : out->root().find("entry").items())
+    urls.insert(en.find("fullUrl").str());
   collect(out->root(), refs);
   for (std::string_view r : refs) {
     GW_ASSERT(r.starts_with("#") || urls.count(r), "handoff document has a dangling reference");

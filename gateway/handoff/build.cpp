@@ -31,8 +31,6 @@ namespace {
 using detail::Mapping;
 
 constexpr std::string_view kLoinc = "http://loinc.org";
-constexpr std::string_view kInterpreterRequired =
-    "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired";
 constexpr std::uint32_t kNone = static_cast<std::uint32_t>(-1);
 // Deeper than any FHIR resource needs; the JSON parser's own limit (256 by
 // default) normally stops hostile nesting first.
@@ -54,7 +52,8 @@ std::string_view strip_history(std::string_view ref) {
 bool is_absolute(std::string_view ref) {
   auto colon = ref.find(':');
   auto slash = ref.find('/');
-  return colon != std::string_view::npos && colon > 0 && (slash == std::string_view::npos || colon < slash);
+  return colon != std::string_view::npos && colon > 0 &&
+         (slash == std::string_view::npos || colon < slash);
 }
 
 std::string timestamp(const Clock& clock) {
@@ -81,7 +80,6 @@ class Builder {
     merge_clinical();
     place();
     follow();
-    check_patient();
     GW_CHECK_OK(write());
     return std::move(out_);
   }
@@ -144,11 +142,13 @@ class Builder {
       if (!base.empty() && !base.starts_with("urn:")) {
         // ".../Type/id" -> "..."
         auto s1 = base.rfind('/');
-        auto s2 = s1 == std::string_view::npos || s1 == 0 ? std::string_view::npos : base.rfind('/', s1 - 1);
+        auto s2 = s1 == std::string_view::npos || s1 == 0 ? std::string_view::npos
+                                                          : base.rfind('/', s1 - 1);
         if (s2 != std::string_view::npos) {
           std::string abs(base.substr(0, s2 + 1));
           abs += ref;
-          if (auto it = by_full_url_.find(std::string_view(abs)); it != by_full_url_.end()) return it->second;
+          if (auto it = by_full_url_.find(std::string_view(abs)); it != by_full_url_.end())
+            return it->second;
         }
       }
     }
@@ -169,7 +169,8 @@ class Builder {
   }
 
   Error eval_error(const Mapping& m, std::string_view key, const Error& e) const {
-    return Error(e.code(), "mapping '" + m.name + "' " + std::string(key) + ": " + e.message(), m.file);
+    return Error(e.code(), "mapping '" + m.name + "' " + std::string(key) + ": " + e.message(),
+                 m.file);
   }
 
   Result<bool> accepts(const Mapping& m) const {
@@ -183,17 +184,19 @@ class Builder {
       for (const Mapping& m : set_.mappings) {
         if (m.name != options_.mapping) continue;
         GW_TRY(bool ok, accepts(m));
-        if (!ok) return fail(ErrorCode::kNotFound, "mapping '" + m.name + "' does not accept this input");
+        if (!ok)
+          return fail(ErrorCode::kNotFound, "mapping '" + m.name + "' does not accept this input");
         return &m;
       }
-      return fail(ErrorCode::kNotFound, "no mapping named '" + options_.mapping.substr(0, 64) + "'");
+      return fail(ErrorCode::kNotFound,
+                  "no mapping named '" + options_.mapping.substr(0, 64) + "'");
     }
     for (const Mapping& m : set_.mappings) {
       GW_TRY(bool ok, accepts(m));
       if (ok) return &m;
     }
-    return fail(ErrorCode::kNotFound,
-                "no mapping accepts this input (tried " + std::to_string(set_.mappings.size()) + ")");
+    return fail(ErrorCode::kNotFound, "no mapping accepts this input (tried " +
+                                          std::to_string(set_.mappings.size()) + ")");
   }
 
   // ---- 3. select --------------------------------------------------------
@@ -211,7 +214,8 @@ class Builder {
   // entry resources (a contained resource, an element) are skipped with a
   // warning; the input's Composition is never copied (the document gets a
   // new one).
-  Result<std::vector<std::uint32_t>> entries_of(const fhirpath::Expression& e, std::string_view key) {
+  Result<std::vector<std::uint32_t>> entries_of(const fhirpath::Expression& e,
+                                                std::string_view key) {
     auto items = e.evaluate(root_, context());
     if (!items) return eval_error(*mapping_, key, items.error());
     std::vector<std::uint32_t> out;
@@ -227,7 +231,8 @@ class Builder {
         continue;
       }
       if (entries_[found->second].type == "Composition") continue;
-      if (std::find(out.begin(), out.end(), found->second) == out.end()) out.push_back(found->second);
+      if (std::find(out.begin(), out.end(), found->second) == out.end())
+        out.push_back(found->second);
     }
     return out;
   }
@@ -292,13 +297,15 @@ class Builder {
         if (!fresh) unite(it->second, i);
       };
       if (!en.full_url.empty()) key("u|" + std::string(en.full_url));
-      if (!en.type.empty() && !en.id.empty()) key("t|" + std::string(en.type) + "/" + std::string(en.id));
+      if (!en.type.empty() && !en.id.empty())
+        key("t|" + std::string(en.type) + "/" + std::string(en.id));
       json::Value ids = en.resource.find("identifier");
       auto one = [&](json::Value id) {
         json::Value sys = id.find("system");
         json::Value val = id.find("value");
         if (sys.is_string() && val.is_string() && !sys.str().empty() && !val.str().empty()) {
-          key("i|" + std::string(en.type) + "|" + std::string(sys.str()) + "|" + std::string(val.str()));
+          key("i|" + std::string(en.type) + "|" + std::string(sys.str()) + "|" +
+              std::string(val.str()));
         }
       };
       if (ids.is_array()) {
@@ -314,7 +321,8 @@ class Builder {
     for (json::Value c : cc.find("coding").items()) {
       json::Value sys = c.find("system");
       json::Value code = c.find("code");
-      if (sys.is_string() && code.is_string()) out.push_back(std::string(sys.str()) + "|" + std::string(code.str()));
+      if (sys.is_string() && code.is_string())
+        out.push_back(std::string(sys.str()) + "|" + std::string(code.str()));
     }
     return out;
   }
@@ -324,8 +332,10 @@ class Builder {
   // clinicalStatus and a shared code; for MedicationStatement and
   // MedicationRequest (each with its own kind) the same patient, the same
   // status and a shared medication code (a medicationReference counts by
-  // the Medication it resolves to). Only resources some section selected
-  // take part.
+  // the Medication it resolves to); for Immunization and Procedure the
+  // same patient, status, date-time and a shared code. Only resources some
+  // section selected take part. (The pull use case merges several stored
+  // handoffs this way: their copies of one fact carry different ids.)
   void merge_clinical() {
     std::map<std::string, std::uint32_t> seen;
     std::vector<std::uint32_t> order;
@@ -334,7 +344,14 @@ class Builder {
       const Entry& en = entries_[i];
       json::Value r = en.resource;
       std::string subject_key;
-      json::Value subject = en.type == "AllergyIntolerance" ? r.find("patient") : r.find("subject");
+      bool by_patient = en.type == "AllergyIntolerance" || en.type == "Immunization";
+      json::Value subject = by_patient ? r.find("patient") : r.find("subject");
+      if (en.type == "Appointment") {
+        for (json::Value p : r.find("participant").items()) {
+          std::uint32_t a = resolve(p.find("actor").find("reference").str(), i);
+          if (a != kNone && entries_[a].type == "Patient") subject = p.find("actor");
+        }
+      }
       std::string_view sref = subject.find("reference").str();
       if (sref.empty()) continue;
       std::uint32_t s = resolve(sref, i);
@@ -348,13 +365,33 @@ class Builder {
         status = std::string(r.find("status").str());
         if (json::Value cc = r.find("medicationCodeableConcept"); cc.is_object()) {
           codes = codings(cc);
-        } else if (std::string_view mref = r.find("medicationReference").find("reference").str(); !mref.empty()) {
+        } else if (std::string_view mref = r.find("medicationReference").find("reference").str();
+                   !mref.empty()) {
           std::uint32_t m = resolve(mref, i);
           if (m != kNone) {
             codes = codings(entries_[m].resource.find("code"));
             codes.push_back("e|" + std::to_string(find(m)));
           }
         }
+      } else if (en.type == "Immunization" || en.type == "Procedure") {
+        // Events: the same code on the same day (status and time written
+        // into the key, so two doses of one vaccine stay two).
+        bool imm = en.type == "Immunization";
+        status = std::string(r.find("status").str()) + "|";
+        json::Value when = imm ? r.find("occurrenceDateTime") : r.find("performedDateTime");
+        if (!when.is_string() && !imm) when = r.find("performedPeriod").find("start");
+        if (!when.is_string()) continue;  // undated events are never merged
+        status += when.str();
+        codes = codings(imm ? r.find("vaccineCode") : r.find("code"));
+      } else if (en.type == "Appointment") {
+        // The patient is a participant, not a subject: same status and
+        // start, and a shared service type (or none coded on either).
+        if (!r.find("start").is_string()) continue;
+        status = std::string(r.find("status").str()) + "|" + std::string(r.find("start").str());
+        for (json::Value t : r.find("serviceType").items()) {
+          for (std::string& c : codings(t)) codes.push_back(std::move(c));
+        }
+        if (codes.empty()) codes.push_back("*");
       } else {
         continue;
       }
@@ -391,6 +428,7 @@ class Builder {
         if (included_.count(r)) continue;
         include(r);
         placed_[s].push_back(r);
+        section_of_.emplace(r, s);
       }
     }
   }
@@ -430,29 +468,6 @@ class Builder {
     }
   }
 
-  void check_patient() {
-    json::Value p = entries_[patient_].resource;
-    bool language = false, preferred = false, interpreter = false;
-    for (json::Value c : p.find("communication").items()) {
-      if (c.find("language").is_object()) language = true;
-      if (c.find("preferred").is_bool()) preferred = true;
-    }
-    for (json::Value e : p.find("extension").items()) {
-      if (e.find("url").str() == kInterpreterRequired) interpreter = true;
-    }
-    if (!language) {
-      warn("incomplete", "Patient.communication.language",
-           "the input states no language for the patient; the handoff cannot state one");
-    } else if (!preferred) {
-      warn("incomplete", "Patient.communication.preferred",
-           "the input does not say which language the patient prefers");
-    }
-    if (!interpreter) {
-      warn("incomplete", "Patient.extension('" + std::string(kInterpreterRequired) + "')",
-           "the input does not say whether the patient needs an interpreter");
-    }
-  }
-
   // ---- 6. write ---------------------------------------------------------
 
   std::string url_of(std::uint32_t rep) const { return "urn:uuid:" + uuid_.at(rep); }
@@ -480,6 +495,7 @@ class Builder {
       author_url = url_of(author_);
     }
     now_ = timestamp(*options_.clock);
+    run_checks();
 
     json::Writer w;
     w.begin_object();
@@ -550,12 +566,41 @@ class Builder {
     return {};
   }
 
+  // Output position of an included survivor: the Composition is entry 0,
+  // the gateway Organization (when written) follows the patient.
+  std::size_t output_index(std::size_t k) const {
+    return k + 1 + (author_ == kNone && k >= 1 ? 1 : 0);
+  }
+
+  // The mapping's checks: data the target profiles need that the input
+  // lacks is reported, never invented.
+  void run_checks() {
+    for (const detail::Check& c : mapping_->checks) {
+      for (std::size_t k = 0; k < order_.size(); ++k) {
+        const Entry& en = entries_[order_[k]];
+        if (en.type != c.type) continue;
+        auto node = model_.resource(en.resource);
+        if (!node) continue;
+        fhirpath::EvaluationContext ctx = context();
+        ctx.resource = *node;
+        auto ok = c.expression->evaluate_boolean(*node, ctx);
+        if (ok && ok->value_or(false)) continue;
+        std::string where = "Bundle.entry[" + std::to_string(output_index(k)) + "].resource";
+        if (!c.location.empty()) where += "." + c.location;
+        warn("incomplete", std::move(where),
+             ok ? c.message
+                : "check on " + c.type + " could not be evaluated: " + ok.error().message());
+      }
+    }
+  }
+
   std::uint32_t parent_of(std::uint32_t i) const {
     while (parent_[i] != i) i = parent_[i];
     return i;
   }
 
-  static void coding(json::Writer& w, std::string_view system, std::string_view code, std::string_view display) {
+  static void coding(json::Writer& w, std::string_view system, std::string_view code,
+                     std::string_view display) {
     w.begin_object();
     w.key("coding");
     w.begin_array();
@@ -652,8 +697,9 @@ class Builder {
       auto all = detail::section_kinds();
       return static_cast<std::size_t>(k - all.data());
     };
-    std::stable_sort(sections.begin(), sections.end(),
-                     [&](const Out& a, const Out& b) { return rank(a.section->kind) < rank(b.section->kind); });
+    std::stable_sort(sections.begin(), sections.end(), [&](const Out& a, const Out& b) {
+      return rank(a.section->kind) < rank(b.section->kind);
+    });
 
     w.begin_object();
     w.key("resourceType");
@@ -668,13 +714,14 @@ class Builder {
     w.end_array();
     w.end_object();
     std::vector<std::string> overview;
-    overview.push_back("Patient: " + summary(patient_).substr(std::string_view("Patient: ").size()));
+    overview.push_back("Patient: " +
+                       summary(patient_).substr(std::string_view("Patient: ").size()));
     for (const std::string& c : care) overview.push_back(c);
     for (const Out& o : sections) {
-      std::string count = !o.items->empty()
-                              ? std::to_string(o.items->size()) + " entr" + (o.items->size() == 1 ? "y" : "ies")
-                              : o.lines.empty() ? std::string("no information available")
-                                                : std::string("see the section");
+      std::string count = !o.items->empty() ? std::to_string(o.items->size()) + " entr" +
+                                                  (o.items->size() == 1 ? "y" : "ies")
+                          : o.lines.empty() ? std::string("no information available")
+                                            : std::string("see the section");
       overview.push_back(o.section->title + ": " + count);
     }
     narrative(w, detail::div_list(doc_title, overview));
@@ -707,7 +754,8 @@ class Builder {
       if (o.lines.empty()) {
         narrative(w, detail::div_paragraph("No information available."));
         w.key("emptyReason");
-        coding(w, "http://terminology.hl7.org/CodeSystem/list-empty-reason", "unavailable", "Unavailable");
+        coding(w, "http://terminology.hl7.org/CodeSystem/list-empty-reason", "unavailable",
+               "Unavailable");
         sum.empty_reason = true;
       } else {
         narrative(w, detail::div_list({}, o.lines));
@@ -780,7 +828,8 @@ class Builder {
     w.begin_array();
     w.begin_object();
     w.key("type");
-    coding(w, "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "assembler", "Assembler");
+    coding(w, "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "assembler",
+           "Assembler");
     w.key("who");
     reference(w, author_url);
     w.end_object();
@@ -820,9 +869,14 @@ class Builder {
     w.string(en.type);
     w.key("id");
     w.string(uuid_.at(r));
-    auto profile = mapping_->profiles.find(en.type);
+    const detail::ProfileMap* profiles = &mapping_->profiles;
+    if (auto s = section_of_.find(r); s != section_of_.end()) {
+      const detail::ProfileMap& own = mapping_->sections[s->second].profiles;
+      if (own.count(en.type)) profiles = &own;
+    }
+    auto profile = profiles->find(en.type);
     json::Value meta = res.find("meta");
-    bool has_profile = profile != mapping_->profiles.end();
+    bool has_profile = profile != profiles->end();
     bool has_labels = meta.find("security").is_array() || meta.find("tag").is_array();
     if (has_profile || has_labels) {
       w.key("meta");
@@ -836,16 +890,23 @@ class Builder {
       for (std::string_view k : {std::string_view("security"), std::string_view("tag")}) {
         if (!meta.find(k).is_array()) continue;
         w.key(k);
-        GW_CHECK_OK(copy(w, meta.find(k), r, 1));
+        GW_CHECK_OK(copy(w, meta.find(k), r, 1, nullptr));
       }
       w.end_object();
     }
     narrative(w, detail::div_paragraph(summary(r)));
+    std::string path(en.type);
     for (std::size_t i = 0; i < res.size(); ++i) {
       std::string_view k = res.key(i);
       if (k == "resourceType" || k == "id" || k == "meta" || k == "text") continue;
-      w.key(k);
-      GW_CHECK_OK(copy(w, res[i], r, 1));
+      std::size_t len = path.size();
+      path += '.';
+      path += k;
+      if (!mapping_->omit.count(path)) {
+        w.key(k);
+        GW_CHECK_OK(copy(w, res[i], r, 1, &path));
+      }
+      path.resize(len);
     }
     w.end_object();
     return {};
@@ -856,11 +917,16 @@ class Builder {
   // Copies a value, rewriting references. Any `text` member that is a
   // Narrative (an object with a div) is dropped: input narrative never
   // passes, wherever it sits (contained resources, nested resources).
-  Status copy(json::Writer& w, json::Value v, std::uint32_t from, int depth) {
-    if (depth > kMaxCopyDepth) return fail(ErrorCode::kLimit, "input nests deeper than the handoff copy limit");
+  //
+  // `path` is the element path of `v` without indices
+  // ("CarePlan.activity.detail"), for the mapping's `omit` list; null below
+  // where omission does not apply (meta).
+  Status copy(json::Writer& w, json::Value v, std::uint32_t from, int depth, std::string* path) {
+    if (depth > kMaxCopyDepth)
+      return fail(ErrorCode::kLimit, "input nests deeper than the handoff copy limit");
     if (v.is_array()) {
       w.begin_array();
-      for (json::Value x : v.items()) GW_CHECK_OK(copy(w, x, from, depth + 1));
+      for (json::Value x : v.items()) GW_CHECK_OK(copy(w, x, from, depth + 1, path));
       w.end_array();
       return {};
     }
@@ -869,12 +935,23 @@ class Builder {
       return {};
     }
     json::Value ref = v.find("reference");
-    if (ref.is_string()) return copy_reference(w, v, from, depth);
+    if (ref.is_string()) return copy_reference(w, v, from, depth, path);
     w.begin_object();
     for (std::size_t i = 0; i < v.size(); ++i) {
-      if (v.key(i) == "text" && is_narrative(v[i])) continue;
-      w.key(v.key(i));
-      GW_CHECK_OK(copy(w, v[i], from, depth + 1));
+      std::string_view k = v.key(i);
+      if (k == "text" && is_narrative(v[i])) continue;
+      std::size_t len = path ? path->size() : 0;
+      if (path) {
+        *path += '.';
+        *path += k;
+        if (mapping_->omit.count(*path)) {
+          path->resize(len);
+          continue;
+        }
+      }
+      w.key(k);
+      GW_CHECK_OK(copy(w, v[i], from, depth + 1, path));
+      if (path) path->resize(len);
     }
     w.end_object();
     return {};
@@ -883,7 +960,8 @@ class Builder {
   // A Reference: to an included entry -> its new fullUrl; to a contained
   // resource (#id) -> unchanged; anything else -> display-only (the
   // reference is removed, a display kept or written).
-  Status copy_reference(json::Writer& w, json::Value v, std::uint32_t from, int depth) {
+  Status copy_reference(json::Writer& w, json::Value v, std::uint32_t from, int depth,
+                        std::string* path) {
     std::string_view ref = v.find("reference").str();
     std::string target;
     bool keep = false;
@@ -924,7 +1002,7 @@ class Builder {
       }
       if (k == "display" && v[i].is_string()) has_display = true;
       w.key(k);
-      GW_CHECK_OK(copy(w, v[i], from, depth + 1));
+      GW_CHECK_OK(copy(w, v[i], from, depth + 1, path));
     }
     if (!keep && !has_display) {
       w.key("display");
@@ -952,6 +1030,7 @@ class Builder {
   std::vector<std::vector<std::uint32_t>> placed_;    // per mapping section, survivors
   std::set<std::uint32_t> included_;
   std::vector<std::uint32_t> order_;  // included survivors in entry order of the output
+  std::unordered_map<std::uint32_t, std::size_t> section_of_;  // survivor -> mapping section
   std::unordered_map<std::uint32_t, std::string> uuid_;
   std::string now_;
   Handoff out_;

@@ -46,9 +46,13 @@
 //     kLimit            the input nests deeper than the copy limit
 //     (FHIRPath evaluation errors pass through with the mapping name and key
 //     as context)
-// Problems *in the data* that do not stop the build (no preferred language,
-// no interpreter flag, a selector picking a contained resource) are returned
-// as warnings inside the successful Handoff.
+// Problems *in the data* that do not stop the build are returned as
+// warnings inside the successful Handoff: the mapping's `checks` (data the
+// target profiles require that the input lacks — no preferred language, no
+// interpreter flag, a follow-up without its organisation; the engine never
+// invents it), and a selector picking something that is not an entry. A
+// warning's `expression` locates the element in the *output* document
+// ("Bundle.entry[1].resource.communication.language").
 //
 // Thread-safety: a loaded MappingSet is immutable and may be shared between
 // threads (std::shared_ptr<const MappingSet>); build() is reentrant and only
@@ -176,7 +180,7 @@ struct BuildOptions {
 
 /// One Composition section as written.
 struct SectionSummary {
-  std::string code;        ///< LOINC section code
+  std::string code;  ///< LOINC section code
   std::string title;
   std::size_t entries = 0;
   bool empty_reason = false;  ///< written empty with emptyReason "unavailable"
@@ -185,7 +189,7 @@ struct SectionSummary {
 
 /// Where one document entry came from.
 struct ProvenanceLink {
-  std::string full_url;       ///< the entry in the HandoffDocument (urn:uuid:...)
+  std::string full_url;  ///< the entry in the HandoffDocument (urn:uuid:...)
   std::string resource_type;
   std::vector<std::string> sources;  ///< source entry fullUrls (or "Type/id")
   friend bool operator==(const ProvenanceLink&, const ProvenanceLink&) = default;

@@ -67,7 +67,8 @@ class Loader {
 
   Result<Mapping> load(json::Value root) {
     Mapping m;
-    if (!root.is_object()) return at(root, ErrorCode::kInvalidArgument, "a mapping file holds one JSON object");
+    if (!root.is_object())
+      return at(root, ErrorCode::kInvalidArgument, "a mapping file holds one JSON object");
     for (std::size_t i = 0; i < root.size(); ++i) {
       std::string_view k = root.key(i);
       json::Value v = root[i];
@@ -86,7 +87,11 @@ class Loader {
       } else if (k == "follow") {
         GW_CHECK_OK(follow(v, m));
       } else if (k == "profiles") {
-        GW_CHECK_OK(profiles(v, m));
+        GW_CHECK_OK(profiles(v, m.profiles));
+      } else if (k == "checks") {
+        GW_CHECK_OK(checks(v, m));
+      } else if (k == "omit") {
+        GW_CHECK_OK(omit(v, m));
       } else if (k == "sections") {
         GW_CHECK_OK(sections(v, m));
       } else {
@@ -96,11 +101,14 @@ class Loader {
     if (m.name.empty()) return at(root, ErrorCode::kInvalidArgument, "'name' is required");
     for (char c : m.name) {
       bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-      if (!ok) return at(root.find("name"), ErrorCode::kInvalidArgument, "'name' must be lower-case letters, digits and '-'");
+      if (!ok)
+        return at(root.find("name"), ErrorCode::kInvalidArgument,
+                  "'name' must be lower-case letters, digits and '-'");
     }
     if (!m.accepts) return at(root, ErrorCode::kInvalidArgument, "'accepts' is required");
     if (!m.patient) return at(root, ErrorCode::kInvalidArgument, "'patient' is required");
-    if (!root.find("sections")) return at(root, ErrorCode::kInvalidArgument, "'sections' is required");
+    if (!root.find("sections"))
+      return at(root, ErrorCode::kInvalidArgument, "'sections' is required");
     for (const detail::SectionKind& kind : detail::section_kinds()) {
       if (!kind.required) continue;
       bool present = std::any_of(m.sections.begin(), m.sections.end(),
@@ -115,14 +123,16 @@ class Loader {
 
  private:
   Result<std::string> string(json::Value v, std::string_view key) {
-    if (!v.is_string()) return at(v, ErrorCode::kInvalidArgument, "'" + std::string(key) + "' must be a string");
+    if (!v.is_string())
+      return at(v, ErrorCode::kInvalidArgument, "'" + std::string(key) + "' must be a string");
     return std::string(v.str());
   }
 
-  Result<fhirpath::Expression> compile(std::string_view text, json::Value v, std::string_view key) {
+  Result<fhirpath::Expression> compile(std::string_view text, json::Value v, std::string_view key,
+                                       std::string_view context = "Bundle") {
     fhirpath::CompileOptions opt;
     opt.model = model_;
-    opt.context_type = "Bundle";
+    opt.context_type = std::string(context);
     auto e = fhirpath::Expression::compile(text, opt);
     if (!e) {
       // "offset N" from the compiler, behind the JSON position of the string.
@@ -134,7 +144,8 @@ class Loader {
 
   Result<fhirpath::Expression> expression(json::Value v, std::string_view key) {
     if (!v.is_string() || v.str().empty()) {
-      return at(v, ErrorCode::kInvalidArgument, "'" + std::string(key) + "' must be a FHIRPath expression string");
+      return at(v, ErrorCode::kInvalidArgument,
+                "'" + std::string(key) + "' must be a FHIRPath expression string");
     }
     return compile(v.str(), v, key);
   }
@@ -142,7 +153,8 @@ class Loader {
   // "Summary of {{Bundle.entry.resource.ofType(Composition).title}}". The
   // offset in an error is relative to the expression inside the braces.
   Result<Template> templ(json::Value v, std::string_view key) {
-    if (!v.is_string()) return at(v, ErrorCode::kInvalidArgument, "'" + std::string(key) + "' must be a string");
+    if (!v.is_string())
+      return at(v, ErrorCode::kInvalidArgument, "'" + std::string(key) + "' must be a string");
     Template t;
     std::string_view s = v.str();
     std::string literal;
@@ -169,7 +181,8 @@ class Loader {
   }
 
   Status follow(json::Value v, Mapping& m) {
-    if (!v.is_array()) return at(v, ErrorCode::kInvalidArgument, "'follow' must be an array of resource type names");
+    if (!v.is_array())
+      return at(v, ErrorCode::kInvalidArgument, "'follow' must be an array of resource type names");
     for (json::Value t : v.items()) {
       GW_CHECK_OK(resource_type(t, "follow"));
       m.follow.emplace_back(t.str());
@@ -180,24 +193,85 @@ class Loader {
   Status resource_type(json::Value t, std::string_view key) {
     const fhir::TypeDef* def = t.is_string() ? model_->type(t.str()) : nullptr;
     if (!def || def->kind != fhir::TypeKind::kResource || def->is_abstract) {
-      return at(t, ErrorCode::kInvalidArgument, "'" + std::string(key) + "': not a concrete resource type");
+      return at(t, ErrorCode::kInvalidArgument,
+                "'" + std::string(key) + "': not a concrete resource type");
     }
     return {};
   }
 
-  Status profiles(json::Value v, Mapping& m) {
-    if (!v.is_object()) return at(v, ErrorCode::kInvalidArgument, "'profiles' must map resource types to profile URLs");
+  Status profiles(json::Value v, detail::ProfileMap& out) {
+    if (!v.is_object())
+      return at(v, ErrorCode::kInvalidArgument,
+                "'profiles' must map resource types to profile URLs");
     for (std::size_t i = 0; i < v.size(); ++i) {
       std::string_view type = v.key(i);
       json::Value url = v[i];
       const fhir::TypeDef* def = model_->type(type);
       if (!def || def->kind != fhir::TypeKind::kResource || def->is_abstract) {
-        return at(url, ErrorCode::kInvalidArgument, "'profiles': key is not a concrete resource type");
+        return at(url, ErrorCode::kInvalidArgument,
+                  "'profiles': key is not a concrete resource type");
       }
       if (!url.is_string() || url.str().find("://") == std::string_view::npos) {
-        return at(url, ErrorCode::kInvalidArgument, "'profiles': value must be an absolute profile URL");
+        return at(url, ErrorCode::kInvalidArgument,
+                  "'profiles': value must be an absolute profile URL");
       }
-      m.profiles.emplace(std::string(type), std::string(url.str()));
+      out.emplace(std::string(type), std::string(url.str()));
+    }
+    return {};
+  }
+
+  Status checks(json::Value v, Mapping& m) {
+    if (!v.is_array()) return at(v, ErrorCode::kInvalidArgument, "'checks' must be an array");
+    for (json::Value c : v.items()) {
+      if (!c.is_object()) return at(c, ErrorCode::kInvalidArgument, "a check is an object");
+      detail::Check check;
+      json::Value expr;
+      for (std::size_t i = 0; i < c.size(); ++i) {
+        std::string_view k = c.key(i);
+        json::Value f = c[i];
+        if (k == "resource") {
+          GW_CHECK_OK(resource_type(f, "resource"));
+          check.type = std::string(f.str());
+        } else if (k == "expression") {
+          if (!f.is_string() || f.str().empty()) {
+            return at(f, ErrorCode::kInvalidArgument,
+                      "check 'expression' must be a FHIRPath expression string");
+          }
+          expr = f;
+        } else if (k == "location") {
+          GW_TRY(check.location, string(f, "location"));
+        } else if (k == "message") {
+          GW_TRY(check.message, string(f, "message"));
+        } else {
+          return at(f, ErrorCode::kInvalidArgument,
+                    "unknown key '" + std::string(k) + "' in a check");
+        }
+      }
+      if (check.type.empty() || !expr || check.message.empty()) {
+        return at(c, ErrorCode::kInvalidArgument,
+                  "a check needs 'resource', 'expression' and 'message'");
+      }
+      // Compiled against the resource type it runs on, so a misspelt
+      // element is a load error.
+      GW_TRY(check.expression, compile(expr.str(), expr, "expression", check.type));
+      m.checks.push_back(std::move(check));
+    }
+    return {};
+  }
+
+  Status omit(json::Value v, Mapping& m) {
+    if (!v.is_array())
+      return at(v, ErrorCode::kInvalidArgument, "'omit' must be an array of element paths");
+    for (json::Value p : v.items()) {
+      std::string_view path = p.is_string() ? p.str() : std::string_view();
+      auto dot = path.find('.');
+      const fhir::TypeDef* def =
+          dot == std::string_view::npos ? nullptr : model_->type(path.substr(0, dot));
+      if (!def || def->kind != fhir::TypeKind::kResource || dot + 1 >= path.size()) {
+        return at(p, ErrorCode::kInvalidArgument,
+                  "'omit': expected 'ResourceType.element[.child...]'");
+      }
+      m.omit.emplace(path);
     }
     return {};
   }
@@ -211,24 +285,30 @@ class Loader {
         std::string_view k = s.key(i);
         json::Value f = s[i];
         if (k == "code") {
-          if (!f.is_string()) return at(f, ErrorCode::kInvalidArgument, "section 'code' must be a string");
+          if (!f.is_string())
+            return at(f, ErrorCode::kInvalidArgument, "section 'code' must be a string");
           sec.kind = detail::find_section_kind(f.str());
           if (!sec.kind) {
-            return at(f, ErrorCode::kInvalidArgument,
-                      "unknown section code '" + std::string(f.str().substr(0, 20)) +
-                          "' (known: 10160-0 11450-4 48765-2 11369-6 47519-4 18776-5 29762-2 30954-2)");
+            return at(
+                f, ErrorCode::kInvalidArgument,
+                "unknown section code '" + std::string(f.str().substr(0, 20)) +
+                    "' (known: 10160-0 11450-4 48765-2 11369-6 47519-4 18776-5 29762-2 30954-2)");
           }
         } else if (k == "title") {
           GW_TRY(sec.title, string(f, "title"));
         } else if (k == "select") {
           GW_TRY(sec.select, expression(f, "select"));
+        } else if (k == "profiles") {
+          GW_CHECK_OK(profiles(f, sec.profiles));
         } else {
-          return at(f, ErrorCode::kInvalidArgument, "unknown key '" + std::string(k) + "' in a section");
+          return at(f, ErrorCode::kInvalidArgument,
+                    "unknown key '" + std::string(k) + "' in a section");
         }
       }
       if (!sec.kind) return at(s, ErrorCode::kInvalidArgument, "a section needs a 'code'");
       for (const Section& other : m.sections) {
-        if (other.kind == sec.kind) return at(s, ErrorCode::kInvalidArgument, "section code appears twice");
+        if (other.kind == sec.kind)
+          return at(s, ErrorCode::kInvalidArgument, "section code appears twice");
       }
       if (!sec.select && !sec.kind->care_needs) {
         return at(s, ErrorCode::kInvalidArgument, "a section needs a 'select' expression");
@@ -253,8 +333,8 @@ std::vector<std::string> MappingSet::names() const {
   return out;
 }
 
-Result<std::shared_ptr<const MappingSet>> MappingSet::parse(std::span<const Source> sources,
-                                                            std::shared_ptr<const fhir::Model> model) {
+Result<std::shared_ptr<const MappingSet>> MappingSet::parse(
+    std::span<const Source> sources, std::shared_ptr<const fhir::Model> model) {
   GW_ASSERT(model != nullptr, "MappingSet needs a model");
   auto impl = std::make_unique<Impl>();
   impl->model = model;
@@ -276,14 +356,16 @@ Result<std::shared_ptr<const MappingSet>> MappingSet::parse(std::span<const Sour
   return std::shared_ptr<const MappingSet>(new MappingSet(std::move(impl)));
 }
 
-Result<std::shared_ptr<const MappingSet>> MappingSet::load(const std::string& dir,
-                                                           std::shared_ptr<const fhir::Model> model) {
+Result<std::shared_ptr<const MappingSet>> MappingSet::load(
+    const std::string& dir, std::shared_ptr<const fhir::Model> model) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return fail(ErrorCode::kNotFound, "mapping directory does not exist", dir);
+  if (!fs::is_directory(dir, ec))
+    return fail(ErrorCode::kNotFound, "mapping directory does not exist", dir);
   std::vector<std::string> paths;
   for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
-    if (e.is_regular_file(ec) && e.path().extension() == ".json") paths.push_back(e.path().string());
+    if (e.is_regular_file(ec) && e.path().extension() == ".json")
+      paths.push_back(e.path().string());
   }
   if (ec) return fail(ErrorCode::kIo, "cannot list the mapping directory", dir);
   std::sort(paths.begin(), paths.end());

@@ -51,10 +51,16 @@ std::string first_concept(json::Value v) {
 }
 
 std::string when(json::Value r) {
-  static constexpr std::string_view kDates[] = {
-      "onsetDateTime", "occurrenceDateTime", "performedDateTime", "effectiveDateTime",
-      "start",         "authoredOn",         "recordedDate",      "issued",
-      "dateAsserted",  "date"};
+  static constexpr std::string_view kDates[] = {"onsetDateTime",
+                                                "occurrenceDateTime",
+                                                "performedDateTime",
+                                                "effectiveDateTime",
+                                                "start",
+                                                "authoredOn",
+                                                "recordedDate",
+                                                "issued",
+                                                "dateAsserted",
+                                                "date"};
   for (std::string_view k : kDates) {
     json::Value v = r.find(k);
     if (v.is_string()) return std::string(v.str());
@@ -87,11 +93,21 @@ std::string observation_value(json::Value r) {
 void append_escaped(std::string& out, std::string_view s) {
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
       default:
         // Control characters are not allowed in XML 1.0; drop them.
         if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') break;
@@ -125,13 +141,14 @@ std::string summarize(json::Value r, const Resolver& resolve) {
     if (med.is_object()) {
       what = concept_text(med);
     } else if (json::Value ref = r.find("medicationReference"); ref.is_object()) {
-      json::Value m = ref.find("reference").is_string() ? resolve(ref.find("reference").str()) : json::Value();
+      json::Value m =
+          ref.find("reference").is_string() ? resolve(ref.find("reference").str()) : json::Value();
       if (m) what = concept_text(m.find("code"));
       if (what.empty() && ref.find("display").is_string()) what = clip(ref.find("display").str());
     }
   }
-  static constexpr std::string_view kWhat[] = {"code",     "vaccineCode", "serviceType", "appointmentType",
-                                               "category", "type"};
+  static constexpr std::string_view kWhat[] = {
+      "code", "vaccineCode", "serviceType", "appointmentType", "category", "type"};
   for (std::string_view k : kWhat) {
     if (!what.empty()) break;
     what = first_concept(r.find(k));
@@ -148,7 +165,8 @@ std::string summarize(json::Value r, const Resolver& resolve) {
   std::string status = concept_text(r.find("clinicalStatus"));
   if (status.empty() && r.find("status").is_string()) status = std::string(r.find("status").str());
   if (!status.empty()) out += "; status " + status;
-  if (json::Value c = r.find("criticality"); c.is_string()) out += "; criticality " + std::string(c.str());
+  if (json::Value c = r.find("criticality"); c.is_string())
+    out += "; criticality " + std::string(c.str());
   if (type == "Patient") {
     if (json::Value g = r.find("gender"); g.is_string()) out += "; " + std::string(g.str());
     if (json::Value b = r.find("birthDate"); b.is_string()) out += "; born " + std::string(b.str());
@@ -168,9 +186,11 @@ std::vector<std::string> care_needs(json::Value patient) {
     out.push_back("Language: " + lang + (preferred ? " (preferred)" : ""));
   }
   for (json::Value e : patient.find("extension").items()) {
-    if (e.find("url").str() == "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired" &&
+    if (e.find("url").str() ==
+            "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired" &&
         e.find("valueBoolean").is_bool()) {
-      out.push_back(std::string("Interpreter required: ") + (e.find("valueBoolean").boolean() ? "yes" : "no"));
+      out.push_back(std::string("Interpreter required: ") +
+                    (e.find("valueBoolean").boolean() ? "yes" : "no"));
     }
   }
   return out;

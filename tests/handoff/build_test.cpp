@@ -13,7 +13,9 @@ namespace {
 
 using namespace gw::handoff::testing;
 
-std::string demo_path() { return gw::testing::source_dir() + "/config/demo/discharge-summary.json"; }
+std::string demo_path() {
+  return gw::testing::source_dir() + "/config/demo/discharge-summary.json";
+}
 
 // A collection holding the same patient twice (same identifier, different
 // fullUrl), the same problem twice (once per patient copy), a medication
@@ -72,7 +74,8 @@ json::Value resource_at(const json::Document& doc, const std::string& full_url) 
 
 std::size_t count_type(const json::Document& doc, std::string_view type) {
   std::size_t n = 0;
-  for (json::Value e : doc.root().find("entry").items()) n += e.find("resource").find("resourceType").str() == type;
+  for (json::Value e : doc.root().find("entry").items())
+    n += e.find("resource").find("resourceType").str() == type;
   return n;
 }
 
@@ -91,14 +94,16 @@ TEST(HandoffBuild, DuplicatesAreMergedAndReferencesFollowTheSurvivor) {
   json::Document out = parse(h->json);
   EXPECT_EQ(count_type(out, "Patient"), 1u);
   EXPECT_EQ(count_type(out, "Condition"), 1u);
-  EXPECT_EQ(count_type(out, "MedicationStatement"), 2u);  // the stopped one is a different statement
-  EXPECT_EQ(count_type(out, "Medication"), 1u);            // followed from medicationReference
+  EXPECT_EQ(count_type(out, "MedicationStatement"),
+            2u);                                 // the stopped one is a different statement
+  EXPECT_EQ(count_type(out, "Medication"), 1u);  // followed from medicationReference
   EXPECT_EQ(count_type(out, "Provenance"), h->provenance.size());
 
   const ProvenanceLink* patient = link_of(*h, "Patient");
   ASSERT_NE(patient, nullptr);
-  EXPECT_EQ(patient->sources, (std::vector<std::string>{"urn:uuid:aaaaaaaa-0000-4000-8000-000000000001",
-                                                         "urn:uuid:aaaaaaaa-0000-4000-8000-000000000002"}));
+  EXPECT_EQ(patient->sources,
+            (std::vector<std::string>{"urn:uuid:aaaaaaaa-0000-4000-8000-000000000001",
+                                      "urn:uuid:aaaaaaaa-0000-4000-8000-000000000002"}));
   const ProvenanceLink* cond = link_of(*h, "Condition");
   ASSERT_NE(cond, nullptr);
   EXPECT_EQ(cond->sources.size(), 2u);
@@ -127,8 +132,8 @@ TEST(HandoffBuild, DuplicatesAreMergedAndReferencesFollowTheSurvivor) {
     EXPECT_EQ(id.find("system").str(), "urn:uuid:aaaaaaaa-0000-4000-8000-000000000000");
     EXPECT_EQ(id.find("value").str().substr(0, 9), "urn:uuid:");
   }
-  std::vector<std::string> errors = validation_errors(out);
-  EXPECT_TRUE(errors.empty()) << errors.size() << " errors, first: " << errors.front();
+  std::vector<fhir::Issue> errors = unexplained_errors(out, *h);
+  EXPECT_TRUE(errors.empty()) << errors.size() << " errors, first: " << first(errors);
 }
 
 TEST(HandoffBuild, MissingLanguageAndInterpreterAreWarningsNotInventions) {
@@ -137,9 +142,19 @@ TEST(HandoffBuild, MissingLanguageAndInterpreterAreWarningsNotInventions) {
   ASSERT_TRUE(h) << h.error().to_string();
   std::vector<std::string> where;
   for (const fhir::Issue& i : h->warnings) where.push_back(i.expression);
-  EXPECT_NE(std::find(where.begin(), where.end(), "Patient.communication.language"), where.end());
+  // The patient is entry 1 (after the Composition).
+  EXPECT_NE(
+      std::find(where.begin(), where.end(), "Bundle.entry[1].resource.communication.language"),
+      where.end());
+  EXPECT_NE(std::find(where.begin(), where.end(),
+                      "Bundle.entry[1].resource.extension('http://hl7.org/fhir/StructureDefinition/"
+                      "patient-interpreterRequired')"),
+            where.end());
+  // The appointment does not say where the follow-up takes place.
   EXPECT_EQ(std::count_if(where.begin(), where.end(),
-                          [](const std::string& w) { return w.find("interpreterRequired") != std::string::npos; }),
+                          [](const std::string& w) {
+                            return w.find("followup-organization") != std::string::npos;
+                          }),
             1);
   EXPECT_EQ(h->json.find("communication"), std::string::npos);
   EXPECT_EQ(h->json.find("interpreterRequired"), std::string::npos);
@@ -149,7 +164,7 @@ TEST(HandoffBuild, MissingLanguageAndInterpreterAreWarningsNotInventions) {
   json::Document demo = load_file(demo_path());
   auto d = build_with(demo.root());
   ASSERT_TRUE(d) << d.error().to_string();
-  EXPECT_TRUE(d->warnings.empty());
+  EXPECT_TRUE(d->warnings.empty()) << d->warnings.front().expression;
   EXPECT_NE(d->json.find("patient-interpreterRequired"), std::string::npos);
   EXPECT_NE(d->json.find("Language: Arabic (preferred)"), std::string::npos);
   EXPECT_NE(d->json.find("Interpreter required: yes"), std::string::npos);
@@ -173,7 +188,10 @@ TEST(HandoffBuild, InputNarrativeNeverReachesTheOutput) {
   json::Value comp = out.root().find("entry")[0].find("resource");
   EXPECT_EQ(comp.find("text").find("status").str(), "generated");
   std::string meds(comp.find("section")[0].find("text").find("div").str());
-  EXPECT_EQ(meds.rfind("<div xmlns=\"http://www.w3.org/1999/xhtml\"><ul><li>MedicationStatement: ", 0), 0u) << meds;
+  EXPECT_EQ(
+      meds.rfind("<div xmlns=\"http://www.w3.org/1999/xhtml\"><ul><li>MedicationStatement: ", 0),
+      0u)
+      << meds;
 }
 
 TEST(HandoffBuild, DeterministicWithFixedClockAndIds) {
@@ -183,7 +201,8 @@ TEST(HandoffBuild, DeterministicWithFixedClockAndIds) {
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->json, b->json);
   json::Document out = parse(a->json);
-  EXPECT_EQ(out.root().find("identifier").find("value").str(), "urn:uuid:00000000-0000-4000-8000-000000000001");
+  EXPECT_EQ(out.root().find("identifier").find("value").str(),
+            "urn:uuid:00000000-0000-4000-8000-000000000001");
   EXPECT_EQ(out.root().find("timestamp").str(), "2026-11-20T10:00:00Z");
   json::Value first = out.root().find("entry")[0];
   EXPECT_EQ(first.find("fullUrl").str(), "urn:uuid:00000000-0000-4000-8000-000000000002");
@@ -197,14 +216,18 @@ TEST(HandoffBuild, SectionsProfilesAndAuthor) {
   ASSERT_TRUE(h) << h.error().to_string();
   std::vector<std::pair<std::string, std::size_t>> sections;
   for (const SectionSummary& s : h->sections) sections.emplace_back(s.code, s.entries);
-  EXPECT_EQ(sections, (std::vector<std::pair<std::string, std::size_t>>{
-                          {"10160-0", 2}, {"11450-4", 2}, {"48765-2", 1}, {"11369-6", 1}, {"18776-5", 1},
-                          {"29762-2", 0}}));
+  EXPECT_EQ(sections, (std::vector<std::pair<std::string, std::size_t>>{{"10160-0", 2},
+                                                                        {"11450-4", 2},
+                                                                        {"48765-2", 1},
+                                                                        {"11369-6", 1},
+                                                                        {"18776-5", 1},
+                                                                        {"29762-2", 0}}));
   json::Document out = parse(h->json);
   for (json::Value e : out.root().find("entry").items()) {
     json::Value r = e.find("resource");
     std::string type(r.find("resourceType").str());
-    if (type == "Patient" || type == "MedicationStatement" || type == "Condition" || type == "Appointment") {
+    if (type == "Patient" || type == "MedicationStatement" || type == "Condition" ||
+        type == "Appointment") {
       std::string want = "http://fhir.migrant-care.example.org/StructureDefinition/mc-" + type;
       std::transform(want.begin() + want.rfind("mc-"), want.end(), want.begin() + want.rfind("mc-"),
                      [](unsigned char c) { return std::tolower(c); });
@@ -213,7 +236,8 @@ TEST(HandoffBuild, SectionsProfilesAndAuthor) {
   }
   // The author is the sending hospital (the input Composition's custodian).
   json::Value comp = out.root().find("entry")[0].find("resource");
-  json::Value author = resource_at(out, std::string(comp.find("author")[0].find("reference").str()));
+  json::Value author =
+      resource_at(out, std::string(comp.find("author")[0].find("reference").str()));
   EXPECT_EQ(author.find("resourceType").str(), "Organization");
 
   // Empty required sections carry emptyReason; a transaction without any
@@ -228,8 +252,84 @@ TEST(HandoffBuild, SectionsProfilesAndAuthor) {
   json::Document bout = parse(b->json);
   EXPECT_NE(b->json.find("\"code\":\"unavailable\""), std::string::npos);
   EXPECT_NE(b->json.find("Migrant-care FHIR gateway"), std::string::npos);
-  std::vector<std::string> errors = validation_errors(bout);
-  EXPECT_TRUE(errors.empty()) << errors.size() << " errors, first: " << errors.front();
+  std::vector<fhir::Issue> errors = unexplained_errors(bout, *b);
+  EXPECT_TRUE(errors.empty()) << errors.size() << " errors, first: " << first(errors);
+}
+
+TEST(HandoffBuild, OmittedElementsAndFollowUpChecks) {
+  json::Document in = parse(R"({"resourceType": "Bundle", "type": "collection", "entry": [
+    {"fullUrl": "urn:uuid:ffffffff-0000-4000-8000-000000000001", "resource": {"resourceType": "Patient"}},
+    {"fullUrl": "urn:uuid:ffffffff-0000-4000-8000-000000000002", "resource": {"resourceType": "CarePlan",
+      "status": "active", "intent": "plan", "period": {"start": "2026-12-01"}, "description": "Review",
+      "subject": {"reference": "urn:uuid:ffffffff-0000-4000-8000-000000000001"},
+      "activity": [{"detail": {"status": "scheduled", "location": {"display": "Shelter 4"}}}]}},
+    {"fullUrl": "urn:uuid:ffffffff-0000-4000-8000-000000000003", "resource": {"resourceType": "ServiceRequest",
+      "status": "active", "intent": "order", "occurrenceDateTime": "2026-12-02",
+      "subject": {"reference": "urn:uuid:ffffffff-0000-4000-8000-000000000001"},
+      "locationReference": [{"display": "Shelter 4"}]}}]})");
+  auto h = build_with(in.root());
+  ASSERT_TRUE(h) << h.error().to_string();
+  EXPECT_EQ(h->json.find("Shelter 4"), std::string::npos);
+  EXPECT_NE(h->json.find("\"status\":\"scheduled\""),
+            std::string::npos);  // the rest of the activity stays
+  // Follow-ups without a place, requester or reason are reported, not filled
+  // in. Entries: Composition, Patient, gateway Organization, ServiceRequest,
+  // CarePlan (section selector order).
+  std::vector<std::string> where;
+  for (const fhir::Issue& i : h->warnings) where.push_back(i.expression);
+  for (const char* w :
+       {"Bundle.entry[4].resource.extension('http://fhir.migrant-care.example.org/"
+        "StructureDefinition/followup-organization')",
+        "Bundle.entry[3].resource.requester", "Bundle.entry[3].resource.reasonCode"}) {
+    EXPECT_NE(std::find(where.begin(), where.end(), w), where.end()) << w;
+  }
+  json::Document out = parse(h->json);
+  std::vector<fhir::Issue> errors = unexplained_errors(out, *h);
+  EXPECT_TRUE(errors.empty()) << errors.size() << " errors, first: " << first(errors);
+}
+
+// The pull use case merges several stored handoffs of one patient by
+// flattening their entries into a collection and mapping again: the copies
+// of each fact (new ids every time) must collapse back to one.
+TEST(HandoffBuild, RebuildingFromTwoHandoffsMergesTheCopies) {
+  json::Document in = load_file(demo_path());
+  auto first = build_with(in.root());
+  ASSERT_TRUE(first) << first.error().to_string();
+  FixedClock clock;
+  SequentialIdGenerator other(1000);
+  BuildOptions opt;
+  opt.clock = &clock;
+  opt.ids = &other;
+  auto second = build(*repo_mappings(), in.root(), opt);
+  ASSERT_TRUE(second) << second.error().to_string();
+  json::Writer w;
+  w.begin_object();
+  w.key("resourceType");
+  w.string("Bundle");
+  w.key("type");
+  w.string("collection");
+  w.key("entry");
+  w.begin_array();
+  json::Document a = parse(first->json), b = parse(second->json);
+  for (const json::Document* d : {&a, &b}) {
+    for (json::Value e : d->root().find("entry").items()) {
+      std::string_view type = e.find("resource").find("resourceType").str();
+      if (type != "Composition" && type != "Provenance") w.value(e);
+    }
+  }
+  w.end_array();
+  w.end_object();
+  json::Document collection = parse(std::move(w).take());
+  auto merged = build_with(collection.root());
+  ASSERT_TRUE(merged) << merged.error().to_string();
+  std::vector<std::pair<std::string, std::size_t>> want, got;
+  for (const SectionSummary& s : first->sections) want.emplace_back(s.code, s.entries);
+  for (const SectionSummary& s : merged->sections) got.emplace_back(s.code, s.entries);
+  EXPECT_EQ(got, want);
+  json::Document out = parse(merged->json);
+  EXPECT_EQ(count_type(out, "Patient"), 1u);
+  EXPECT_EQ(count_type(out, "Organization"), 2u);  // the hospital and the follow-up clinic
+  EXPECT_TRUE(dangling(out).empty());
 }
 
 TEST(HandoffBuild, ErrorsAreClearAndCarryNoData) {
@@ -301,16 +401,18 @@ TEST(HandoffBuild, GeneratedNarrativeIsEscaped) {
   std::vector<std::string> divs;
   json::Value comp = out.root().find("entry")[0].find("resource");
   divs.emplace_back(comp.find("text").find("div").str());
-  for (json::Value sec : comp.find("section").items()) divs.emplace_back(sec.find("text").find("div").str());
-  for (json::Value e : out.root().find("entry").items()) divs.emplace_back(e.find("resource").find("text").find("div").str());
+  for (json::Value sec : comp.find("section").items())
+    divs.emplace_back(sec.find("text").find("div").str());
+  for (json::Value e : out.root().find("entry").items())
+    divs.emplace_back(e.find("resource").find("text").find("div").str());
   std::size_t escaped = 0;
   for (const std::string& d : divs) {
     EXPECT_EQ(d.find("<script>"), std::string::npos) << d;
     escaped += d.find("A &amp; B &lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos;
   }
   EXPECT_EQ(escaped, 2u);  // the problems section and the Condition's own text
-  std::vector<std::string> errors = validation_errors(out);
-  EXPECT_TRUE(errors.empty()) << errors.size() << " errors, first: " << errors.front();
+  std::vector<fhir::Issue> errors = unexplained_errors(out, *h);
+  EXPECT_TRUE(errors.empty()) << errors.size() << " errors, first: " << first(errors);
 }
 
 TEST(HandoffIds, RandomUuidsAreVersion4) {

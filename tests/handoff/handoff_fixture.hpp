@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -46,15 +48,25 @@ inline std::shared_ptr<const MappingSet> repo_mappings() {
   return set;
 }
 
-/// Folder of the generated migrant-care package, if the profiles are in
-/// the tree ("" otherwise).
-inline std::string profiles_dir() {
+/// Folders of our migrant-care package (fhir-profiles/) to load besides
+/// core and IPS: the differential sources (the validator compiles them) or a
+/// generated package/ folder. Empty while the profiles are not in the tree.
+/// GW_PROFILES_DIR overrides the fhir-profiles/ root (to try a sibling
+/// branch's profiles before they are merged).
+inline std::vector<std::string> profile_paths() {
   namespace fs = std::filesystem;
-  std::string root = gw::testing::source_dir() + "/fhir-profiles";
-  for (const char* sub : {"/package", "/fsh-generated/resources", "/output", ""}) {
-    std::error_code ec;
-    if (fs::exists(root + sub + "/StructureDefinition-HandoffDocument.json", ec)) return root + sub;
+  const char* env = std::getenv("GW_PROFILES_DIR");
+  std::string root = env && *env ? std::string(env) : gw::testing::source_dir() + "/fhir-profiles";
+  std::error_code ec;
+  if (fs::exists(root + "/input/profiles/StructureDefinition-HandoffDocument.json", ec)) {
+    std::vector<std::string> out;
+    for (const char* sub : {"/input/profiles", "/input/extensions", "/input/vocabulary"}) {
+      if (fs::is_directory(root + sub, ec)) out.push_back(root + sub);
+    }
+    return out;
   }
+  if (fs::exists(root + "/package/StructureDefinition-HandoffDocument.json", ec))
+    return {root + "/package"};
   return {};
 }
 
@@ -72,8 +84,8 @@ inline const Checker* checker() {
     packages::LoadOptions load;
     load.cache_dir = gw::testing::package_cache_dir();
     for (std::string_view id : packages::kDefaultPackages) load.packages.emplace_back(id);
-    std::string extra = profiles_dir();
-    if (!extra.empty()) load.extra_paths.push_back(extra);
+    std::vector<std::string> extra = profile_paths();
+    for (const std::string& p : extra) load.extra_paths.push_back(p);
     auto registry = packages::Registry::load(load);
     if (!registry) {
       ADD_FAILURE() << registry.error().to_string();
@@ -88,7 +100,8 @@ inline const Checker* checker() {
     }
     auto out = std::make_unique<Checker>();
     out->validator = *v;
-    out->handoff_profile = !extra.empty() && (*v)->prepare_profile(kHandoffDocumentProfile).has_value();
+    out->handoff_profile =
+        !extra.empty() && (*v)->prepare_profile(kHandoffDocumentProfile).has_value();
     return out;
   }();
   return c.get();
@@ -120,19 +133,104 @@ inline Result<Handoff> build_with(json::Value bundle, std::string mapping = {}) 
 }
 
 /// Error issues of validating `doc` (core + meta.profile, and HandoffDocument
-/// when the profiles are present), as "expression: diagnostics" lines.
-inline std::vector<std::string> validation_errors(const json::Document& doc) {
-  std::vector<std::string> out;
+/// when the profiles are present).
+inline std::vector<fhir::Issue> validation_errors(const json::Document& doc) {
+  std::vector<fhir::Issue> out;
   const Checker* c = checker();
-  if (!c) return {"no validator"};
+  if (!c) {
+    ADD_FAILURE() << "no validator";
+    return {};
+  }
   validation::ValidateOptions vo;
   if (c->handoff_profile) vo.profiles.emplace_back(kHandoffDocumentProfile);
   auto issues = c->validator->validate(doc.root(), vo);
-  if (!issues) return {issues.error().to_string()};
+  if (!issues) {
+    ADD_FAILURE() << issues.error().to_string();
+    return {};
+  }
   for (const fhir::Issue& i : *issues) {
-    if (i.severity == fhir::Issue::Severity::kError || i.severity == fhir::Issue::Severity::kFatal) {
-      out.push_back(i.expression + ": " + i.diagnostics);
+    if (i.severity == fhir::Issue::Severity::kError ||
+        i.severity == fhir::Issue::Severity::kFatal) {
+      out.push_back(i);
     }
+  }
+  return out;
+}
+
+inline std::string first(const std::vector<fhir::Issue>& issues) {
+  return issues.empty() ? std::string()
+                        : issues.front().expression + ": " + issues.front().diagnostics;
+}
+
+inline void references(json::Value v, std::vector<std::string>& out);
+
+/// The JSON value at a FHIRPath-style location such as
+/// "Bundle.entry[0].resource.section[2].entry[1]" (absent if none).
+inline json::Value at_path(json::Value root, std::string_view path) {
+  json::Value v = root;
+  std::size_t dot = path.find('.');
+  if (dot == std::string_view::npos) return v;
+  path = path.substr(dot + 1);
+  while (!path.empty() && v) {
+    std::size_t end = path.find('.');
+    std::string_view seg = path.substr(0, end);
+    path = end == std::string_view::npos ? std::string_view() : path.substr(end + 1);
+    std::size_t br = seg.find('[');
+    v = v.find(seg.substr(0, br));
+    if (br != std::string_view::npos) v = v[std::stoul(std::string(seg.substr(br + 1)))];
+  }
+  return v;
+}
+
+/// Errors of validating the built document that are NOT explained by a
+/// warning of the build. An error is explained when it lies inside an entry
+/// the build warned about (data a profile requires that the input lacks and
+/// the mapping must not invent), or when it sits on a Reference to such an
+/// entry (a Composition section or subject pointing at it).
+inline std::vector<fhir::Issue> unexplained_errors(const json::Document& doc, const Handoff& h) {
+  auto entry_of = [](const std::string& expr) {
+    return expr.substr(0, expr.find(".resource") + 9);
+  };
+  // Against core R4 alone nothing is excused: the warnings concern our
+  // profiles' extra requirements.
+  const Checker* c = checker();
+  std::set<std::string> warned;
+  if (c && c->handoff_profile) {
+    for (const fhir::Issue& w : h.warnings) warned.insert(entry_of(w.expression));
+  }
+  std::vector<std::string> urls;
+  for (json::Value e : doc.root().find("entry").items()) urls.emplace_back(e.find("fullUrl").str());
+  // A reference target "does not conform" also when something it refers to
+  // does not (a Condition whose subject lacks a birth date): taint entries
+  // transitively through their references.
+  std::set<std::string> tainted(warned.begin(), warned.end());
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (std::size_t n = 0; n < urls.size(); ++n) {
+      std::string key = "Bundle.entry[" + std::to_string(n) + "].resource";
+      if (tainted.count(key)) continue;
+      std::vector<std::string> refs;
+      references(doc.root().find("entry")[n].find("resource"), refs);
+      for (const std::string& r : refs) {
+        auto m = std::find(urls.begin(), urls.end(), r) - urls.begin();
+        if (tainted.count("Bundle.entry[" + std::to_string(m) + "].resource")) {
+          tainted.insert(key);
+          changed = true;
+          break;
+        }
+      }
+    }
+  }
+  std::vector<fhir::Issue> out;
+  for (const fhir::Issue& i : validation_errors(doc)) {
+    bool explained = warned.count(entry_of(i.expression)) > 0;
+    if (!explained) {
+      json::Value ref = at_path(doc.root(), i.expression).find("reference");
+      auto n = std::find(urls.begin(), urls.end(), std::string(ref.str())) - urls.begin();
+      explained =
+          ref.is_string() && tainted.count("Bundle.entry[" + std::to_string(n) + "].resource") > 0;
+    }
+    if (!explained) out.push_back(i);
   }
   return out;
 }
@@ -141,8 +239,10 @@ inline std::vector<std::string> validation_errors(const json::Document& doc) {
 inline void references(json::Value v, std::vector<std::string>& out) {
   if (v.is_object()) {
     for (std::size_t i = 0; i < v.size(); ++i) {
-      if (v.key(i) == "reference" && v[i].is_string()) out.emplace_back(v[i].str());
-      else references(v[i], out);
+      if (v.key(i) == "reference" && v[i].is_string())
+        out.emplace_back(v[i].str());
+      else
+        references(v[i], out);
     }
   } else if (v.is_array()) {
     for (json::Value x : v.items()) references(x, out);

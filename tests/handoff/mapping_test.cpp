@@ -63,7 +63,8 @@ TEST(MappingLoad, BadFhirPathIsAParseErrorWithOffset) {
     {"code": "48765-2", "select": "Bundle.entry.resource.ofType(AllergyIntolerance)"}])J"));
   ASSERT_FALSE(set);
   EXPECT_EQ(set.error().code(), ErrorCode::kParse);
-  EXPECT_NE(set.error().location().find("test.json: line 6, column 35 (FHIRPath offset"), std::string::npos)
+  EXPECT_NE(set.error().location().find("test.json: line 6, column 35 (FHIRPath offset"),
+            std::string::npos)
       << set.error().location();
 }
 
@@ -71,7 +72,8 @@ TEST(MappingLoad, UnknownElementIsACompileError) {
   auto set = load_text(mapping_text("  \"author\": \"Bundle.entri.resource\",\n"));
   ASSERT_FALSE(set);
   EXPECT_NE(set.error().message().find("'author'"), std::string::npos);
-  EXPECT_NE(set.error().location().find("(FHIRPath offset 7)"), std::string::npos) << set.error().location();
+  EXPECT_NE(set.error().location().find("(FHIRPath offset 7)"), std::string::npos)
+      << set.error().location();
 }
 
 TEST(MappingLoad, BadTemplateHole) {
@@ -88,7 +90,8 @@ TEST(MappingLoad, UnknownSectionCode) {
 }
 
 TEST(MappingLoad, RequiredSectionMissing) {
-  auto set = load_text(mapping_text({}, R"J([{"code": "10160-0", "select": "Bundle.entry.resource"}])J"));
+  auto set =
+      load_text(mapping_text({}, R"J([{"code": "10160-0", "select": "Bundle.entry.resource"}])J"));
   ASSERT_FALSE(set);
   EXPECT_NE(set.error().message().find("required section 11450-4 is missing"), std::string::npos);
 }
@@ -107,6 +110,26 @@ TEST(MappingLoad, DuplicateSectionAndWrongTypes) {
   ASSERT_FALSE(notjson);
   EXPECT_EQ(notjson.error().code(), ErrorCode::kParse);
   EXPECT_EQ(notjson.error().location().rfind("test.json: line 1", 0), 0u);
+}
+
+TEST(MappingLoad, ChecksCompileAgainstTheirResourceType) {
+  auto ok = load_text(mapping_text(
+      "  \"checks\": [{\"resource\": \"Patient\", \"expression\": \"birthDate.exists()\", "
+      "\"message\": \"m\"}],\n"));
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  auto bad = load_text(mapping_text(
+      "  \"checks\": [{\"resource\": \"Patient\", \"expression\": \"birthdate.exists()\", "
+      "\"message\": \"m\"}],\n"));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().location().find("line 5, column 52 (FHIRPath offset 0)"), std::string::npos)
+      << bad.error().location();
+  auto incomplete = load_text(mapping_text("  \"checks\": [{\"resource\": \"Patient\"}],\n"));
+  ASSERT_FALSE(incomplete);
+  EXPECT_NE(incomplete.error().message().find("needs 'resource', 'expression' and 'message'"),
+            std::string::npos);
+  auto omit = load_text(mapping_text("  \"omit\": [\"location\"],\n"));
+  ASSERT_FALSE(omit);
+  EXPECT_NE(omit.error().message().find("ResourceType.element"), std::string::npos);
 }
 
 TEST(MappingLoad, DirectoryErrors) {

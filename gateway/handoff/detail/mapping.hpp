@@ -7,6 +7,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,15 +30,29 @@ const SectionKind* find_section_kind(std::string_view code);
 /// A string with `{{FHIRPath}}` holes, evaluated against the input Bundle;
 /// the items of a hole are joined with ", ".
 struct Template {
-  std::vector<std::string> literals;              ///< literals.size() == holes.size() + 1
+  std::vector<std::string> literals;  ///< literals.size() == holes.size() + 1
   std::vector<fhirpath::Expression> holes;
   bool empty() const { return holes.empty() && (literals.empty() || literals[0].empty()); }
 };
+
+using ProfileMap =
+    std::map<std::string, std::string, std::less<>>;  ///< resource type -> profile URL
 
 struct Section {
   const SectionKind* kind = nullptr;
   std::string title;
   std::optional<fhirpath::Expression> select;  ///< absent: the section only narrates
+  ProfileMap profiles;                         ///< overrides Mapping::profiles in this section
+};
+
+/// Something the target profiles need that only the input can supply: when
+/// `expression` (on each included resource of `type`) is not true, build()
+/// reports a warning instead of inventing data.
+struct Check {
+  std::string type;
+  std::optional<fhirpath::Expression> expression;  ///< always set after load
+  std::string location;  ///< element path inside the resource, for the warning
+  std::string message;
 };
 
 struct Mapping {
@@ -48,9 +63,11 @@ struct Mapping {
   std::optional<fhirpath::Expression> patient;  ///< always set after load
   std::optional<fhirpath::Expression> author;
   Template title;
-  std::vector<std::string> follow;               ///< resource types whose references are followed
-  std::map<std::string, std::string, std::less<>> profiles;  ///< resource type -> profile
+  std::vector<std::string> follow;  ///< resource types whose references are followed
+  ProfileMap profiles;
   std::vector<Section> sections;
+  std::vector<Check> checks;
+  std::set<std::string, std::less<>> omit;  ///< "Type.element.child" paths never copied
 };
 
 }  // namespace gw::handoff::detail
