@@ -331,6 +331,10 @@ struct SqliteOptions {
   std::size_t max_batch = 256;           ///< most commits in one group transaction
   std::chrono::milliseconds busy_timeout{5000};  ///< wait on another process's lock
   std::size_t readers = 2;               ///< read connections (pool)
+  /// Hard cap on the database size in pages (PRAGMA max_page_count; 0 = no
+  /// cap). Beyond it writes fail with kIo ("database or disk is full") and
+  /// the batch is rolled back; reads keep working.
+  std::int64_t max_page_count = 0;
 };
 
 /// Opens (creating and migrating) a SQLite store: WAL, synchronous=FULL,

@@ -658,5 +658,41 @@ TEST(SqliteStore, BusyDatabaseFailsThePushAndTheNextOneSucceeds) {
   std::filesystem::remove_all(dir, ec);
 }
 
+TEST(SqliteStore, FullDatabaseFailsTheBatchAndKeepsWhatWasCommitted) {
+  char tmpl[] = "/tmp/gw-store-full-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  SqliteOptions o;
+  o.path = dir + "/full.sqlite";
+  o.clock = std::make_shared<ManualClock>();
+  o.max_page_count = 64;  // 256 KB with 4 KB pages: the schema and a few pushes
+  auto st = open_sqlite(o);
+  ASSERT_TRUE(st) << st.error().to_string();
+  auto push = [&](PushRecord r) {
+    std::promise<Result<PushResult>> p;
+    (*st)->commit_push(std::move(r), [&](Result<PushResult> res) { p.set_value(std::move(res)); });
+    return p.get_future().get();
+  };
+  ASSERT_TRUE(push(make_push("f1", {"clinic-a"})));
+  PushRecord big = make_push("f2", {"clinic-a"});
+  big.original.assign(400 * 1024, 'x');  // does not fit under the cap
+  auto full = push(big);
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().code(), ErrorCode::kIo);
+  auto kept = (*st)->handoff("h-f1");
+  ASSERT_TRUE(kept);
+  EXPECT_TRUE(kept->has_value());
+  auto lost = (*st)->handoff("h-f2");
+  ASSERT_TRUE(lost);
+  EXPECT_FALSE(lost->has_value());
+  ASSERT_TRUE(push(make_push("f3", {"clinic-a"})));  // still writable below the cap
+  auto v = (*st)->verify_audit();
+  ASSERT_TRUE(v);
+  EXPECT_TRUE(v->ok);
+  EXPECT_EQ(v->records, 2);
+  st->reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
 }  // namespace
 }  // namespace gw::store
