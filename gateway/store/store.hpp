@@ -221,6 +221,15 @@ struct AuditVerification {
   friend bool operator==(const AuditVerification&, const AuditVerification&) = default;
 };
 
+/// Writer-side counters since open (metrics; they show group commit at work:
+/// tasks / transactions is the mean batch size).
+struct StoreStats {
+  std::int64_t transactions = 0;  ///< write transactions committed or attempted
+  std::int64_t tasks = 0;         ///< writes (pushes, outbox changes, audit appends) they carried
+  std::int64_t largest_batch = 0; ///< most tasks in one transaction
+  friend bool operator==(const StoreStats&, const StoreStats&) = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -322,6 +331,12 @@ class Store {
   /// The audit trail as a FHIR Bundle (type "collection") of AuditEvents, in
   /// sequence order, starting after sequence number `after` (0 = all).
   virtual Result<std::string> export_audit(std::int64_t after) = 0;
+
+  // ---- metrics ---------------------------------------------------------
+
+  /// Writer counters. Thread-safe, never blocks. Not pure so that test
+  /// doubles of the port need not implement it (they report zeros).
+  virtual StoreStats stats() const { return {}; }
 };
 
 /// Options of the SQLite back end.

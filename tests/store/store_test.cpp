@@ -658,6 +658,42 @@ TEST(SqliteStore, BusyDatabaseFailsThePushAndTheNextOneSucceeds) {
   std::filesystem::remove_all(dir, ec);
 }
 
+TEST(SqliteStore, PushesQueuedBehindABusyWriterShareOneTransaction) {
+  char tmpl[] = "/tmp/gw-store-group-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  SqliteOptions o;
+  o.path = dir + "/group.sqlite";
+  o.clock = std::make_shared<ManualClock>();
+  o.busy_timeout = 60s;  // the writer waits for the lock below, it does not fail
+  auto st = open_sqlite(o);
+  ASSERT_TRUE(st) << st.error().to_string();
+  const StoreStats before = (*st)->stats();
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(o.path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  // While the lock is held, the writer is stuck on (at most) the first push;
+  // every later push queues behind it and must ride in ONE next transaction.
+  constexpr int kPushes = 50;
+  std::vector<std::promise<Result<PushResult>>> done(kPushes);
+  for (int i = 0; i < kPushes; ++i) {
+    (*st)->commit_push(make_push("g" + std::to_string(i), {"clinic-a"}),
+                       [&done, i](Result<PushResult> r) { done[static_cast<std::size_t>(i)].set_value(std::move(r)); });
+  }
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  for (auto& p : done) {
+    auto r = p.get_future().get();
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+  const StoreStats after = (*st)->stats();
+  EXPECT_EQ(after.tasks - before.tasks, kPushes);
+  EXPECT_LE(after.transactions - before.transactions, 2);
+  EXPECT_GE(after.largest_batch, kPushes - 1);
+  st->reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
 TEST(SqliteStore, FullDatabaseFailsTheBatchAndKeepsWhatWasCommitted) {
   char tmpl[] = "/tmp/gw-store-full-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);
