@@ -25,6 +25,8 @@ struct Command {
 const Command kCommands[] = {
     {"audit", "verify or export the hash-chained audit trail (store)", detail::run_audit},
     {"fhirpath", "evaluate a FHIRPath expression against a resource", detail::run_fhirpath},
+    {"handoff", "map a bundle to the HandoffDocument that travels with the patient",
+     detail::run_handoff},
     {"packages", "list and install FHIR packages (pinned, checksummed)",
      packages::run_packages_command},
     {"redact", "apply consent filters to a bundle for one recipient and purpose", detail::run_redact},
