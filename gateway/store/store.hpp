@@ -81,6 +81,8 @@
 
 namespace gw::store {
 
+/// Times come from the injected Clock and are stored with MILLISECOND
+/// precision (a TimePoint read back is truncated to whole milliseconds).
 using TimePoint = std::chrono::system_clock::time_point;
 
 /// A clinic's identifier for a patient, mapped to the gateway's pseudonymous
@@ -298,7 +300,9 @@ class Store {
   /// PostgreSQL this includes commits by other nodes (LISTEN/NOTIFY). Runs
   /// on an internal thread; keep it short (e.g. asio::post to a strand).
   /// It may fire spuriously; it never replaces polling `next_due` for
-  /// retries. Pass an empty function to unregister.
+  /// retries. An EMPTY recipient means "anything may have changed: rescan"
+  /// (sent after the PostgreSQL listener reconnects, since NOTIFYs sent
+  /// while it was away are lost). Pass an empty function to unregister.
   virtual void set_work_listener(std::function<void(const std::string& recipient)> listener) = 0;
 
   // ---- pulls -----------------------------------------------------------

@@ -626,6 +626,41 @@ TYPED_TEST(StoreTest, MigratesFromEmptyUpgradesInPlaceAndRefusesNewerSchema) {
   EXPECT_EQ(this->backend_.sql("SELECT version FROM schema_version"), "999");
 }
 
+// ---- PostgreSQL only: wake-ups reach the other nodes --------------------------
+
+TEST(PostgresStore, ListenerHearsWorkCommittedByAnotherNode) {
+  std::string why;
+  testing::PostgresServer* server = testing::shared_postgres(&why);
+  if (!server) GTEST_SKIP() << "PostgreSQL server could not be started here: " << why;
+  auto db = server->create_database();
+  ASSERT_TRUE(db) << db.error().to_string();
+  PostgresOptions o;
+  o.conninfo = *db;
+  o.clock = std::make_shared<ManualClock>();
+  auto node_a = open_postgres(o);
+  auto node_b = open_postgres(o);
+  ASSERT_TRUE(node_a && node_b);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::set<std::string> heard;
+  (*node_a)->set_work_listener([&](const std::string& r) {
+    std::lock_guard lk(mu);
+    heard.insert(r);
+    cv.notify_all();
+  });
+  std::promise<Result<PushResult>> p;
+  (*node_b)->commit_push(make_push("n1", {"clinic-n"}), [&](Result<PushResult> r) { p.set_value(std::move(r)); });
+  ASSERT_TRUE(p.get_future().get());
+  {
+    std::unique_lock lk(mu);
+    EXPECT_TRUE(cv.wait_for(lk, 30s, [&] { return heard.count("clinic-n") > 0; }));
+  }
+  (*node_a)->set_work_listener({});
+  auto claimed = (*node_a)->claim("clinic-n", 10, 30s);  // node A can take node B's work
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(claimed->size(), 1u);
+}
+
 // ---- SQLite only: a real lock held by another process ---------------------------
 
 TEST(SqliteStore, BusyDatabaseFailsThePushAndTheNextOneSucceeds) {
