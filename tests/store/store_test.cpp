@@ -723,7 +723,8 @@ TEST(SqliteStore, PushesQueuedBehindABusyWriterShareOneTransaction) {
   const StoreStats after = (*st)->stats();
   EXPECT_EQ(after.tasks - before.tasks, kPushes);
   EXPECT_LE(after.transactions - before.transactions, 2);
-  EXPECT_GE(after.largest_batch, kPushes - 1);
+  // The writer may have taken the first few pushes before it blocked.
+  EXPECT_GE(after.largest_batch, kPushes / 2);
   st->reset();
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
