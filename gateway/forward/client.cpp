@@ -244,7 +244,13 @@ net::awaitable<PostResult> Connection::post(const std::string& body, const std::
         co_return opened;
       }
     }
-    PostResult r = tls_ ? co_await exchange(*tls_, body, request_id) : co_await exchange(*plain_, body, request_id);
+    // (if/else, not ?: — g++ 12 mishandles co_await inside a conditional)
+    PostResult r;
+    if (tls_) {
+      r = co_await exchange(*tls_, body, request_id);
+    } else {
+      r = co_await exchange(*plain_, body, request_id);
+    }
     if (r.ec || !r.keep_alive) close();
     const bool silent = r.phase == "write" || r.phase == "read-nothing";
     if (r.ec && reused && silent && is_stale(r.ec)) continue;  // the clinic closed an idle connection

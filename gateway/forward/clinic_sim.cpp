@@ -14,6 +14,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -148,6 +149,8 @@ class Sim final : public ClinicSim {
       control_port_ = control_->local_endpoint().port();
       net::co_spawn(*ioc_, accept_loop(control_, /*control_only=*/true, generation_), net::detached);
     }
+    // The guard keeps run() going while no socket is open (mode "down").
+    work_.emplace(ioc_->get_executor());
     thread_ = std::thread([this] { ioc_->run(); });
     return {};
   }
@@ -188,6 +191,7 @@ class Sim final : public ClinicSim {
         close_delivery();
         if (control_) control_->close();
         close_sessions(/*include_control=*/true);
+        work_.reset();
         ioc_->stop();
       });
       thread_.join();
@@ -461,6 +465,7 @@ class Sim final : public ClinicSim {
   // Declared last so that stop() can destroy it (and the coroutine frames it
   // still owns) while every member above is alive.
   std::optional<net::io_context> ioc_;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
   std::shared_ptr<tcp::acceptor> acceptor_;
   std::shared_ptr<tcp::acceptor> control_;
 };

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -46,11 +45,6 @@ Result<bool> read_bool(json::Value v, const std::string& at) {
   return v.boolean();
 }
 
-std::string resolve(std::string_view base_dir, const std::string& p) {
-  if (p.empty() || base_dir.empty() || std::filesystem::path(p).is_absolute()) return p;
-  return (std::filesystem::path(base_dir) / p).lexically_normal().string();
-}
-
 // Walks an object's members, failing on keys the caller does not handle.
 template <class F>
 Status each_member(json::Value obj, const std::string& at, F&& f) {
@@ -64,15 +58,14 @@ Status each_member(json::Value obj, const std::string& at, F&& f) {
   return {};
 }
 
-Status read_tls(json::Value v, const std::string& at, std::string_view base_dir, ClientTls& tls) {
+Status read_tls(json::Value v, const std::string& at, ClientTls& tls) {
   return each_member(v, at, [&](const std::string& key, json::Value m, const std::string& child) -> Result<bool> {
     std::string* target = key == "cert" ? &tls.cert_file
                           : key == "key" ? &tls.key_file
                           : key == "ca"  ? &tls.ca_file
                                          : nullptr;
     if (!target) return false;
-    GW_TRY(std::string s, read_string(m, child));
-    *target = resolve(base_dir, s);
+    GW_TRY(*target, read_string(m, child));
     return true;
   });
 }
@@ -183,7 +176,7 @@ Result<Url> parse_url(std::string_view text) {
   return url;
 }
 
-Result<ForwardConfig> parse_forward_config(std::string_view json_text, std::string_view base_dir) {
+Result<ForwardConfig> parse_forward_config(std::string_view json_text) {
   GW_TRY(json::Document doc, json::Document::parse(std::string(json_text)));
   const json::Value root = doc.root();
   if (!root.is_object()) return bad("configuration must be a JSON object", "$");
@@ -212,7 +205,7 @@ Result<ForwardConfig> parse_forward_config(std::string_view json_text, std::stri
     GW_CHECK_OK(each_member(f, "forward", [&](const std::string& key, json::Value m,
                                               const std::string& at) -> Result<bool> {
       if (key == "client_tls") {
-        GW_CHECK_OK(read_tls(m, at, base_dir, config.tls));
+        GW_CHECK_OK(read_tls(m, at, config.tls));
       } else if (key == "deadlines") {
         GW_CHECK_OK(read_deadlines(m, at, config.deadlines));
       } else if (key == "retry") {
@@ -264,7 +257,7 @@ Result<ForwardConfig> load_forward_config(const std::string& path) {
   if (!in) return fail(ErrorCode::kIo, "configuration file is not readable", path);
   std::ostringstream text;
   text << in.rdbuf();
-  auto config = parse_forward_config(text.str(), std::filesystem::path(path).parent_path().string());
+  auto config = parse_forward_config(text.str());
   if (!config) return config.error().with_context(path);
   return config;
 }

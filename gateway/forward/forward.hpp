@@ -158,13 +158,14 @@ struct ForwardConfig {
 /// configuration document (config/demo.json). Recipients are taken from the
 /// top-level `recipients` (id, endpoint, operations: only those that
 /// "receive" are delivered to; other keys are consent's); per-recipient
-/// delivery settings come from `forward.recipients.<id>`. Relative TLS
-/// paths resolve against `base_dir`. Errors: kParse with a JSON-path
+/// delivery settings come from `forward.recipients.<id>`. TLS paths are
+/// kept as written (relative ones against the working directory, like the
+/// server's `tls` member). Errors: kParse with a JSON-path
 /// location for unknown keys, wrong types, bad URLs, an http endpoint
 /// without `plain_http_for_local_tests`, settings for an unknown recipient;
 /// kInvalidArgument for values that cannot work (zero attempts, lease not
 /// longer than the deadlines).
-Result<ForwardConfig> parse_forward_config(std::string_view json_text, std::string_view base_dir);
+Result<ForwardConfig> parse_forward_config(std::string_view json_text);
 /// Reads and parses a configuration file.
 Result<ForwardConfig> load_forward_config(const std::string& path);
 

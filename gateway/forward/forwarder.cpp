@@ -48,10 +48,13 @@ constexpr auto kToken = net::as_tuple(net::use_awaitable);
 // Runs the blocking `f` on `pool` and resumes the awaiting coroutine on its
 // own executor with f's result. Outstanding work is tracked on the caller's
 // executor so io_context::run() does not return while a call is away.
+//
+// Not a coroutine itself, and callers pass a named lambda: g++ 12 destroys
+// a lambda temporary that lives across a co_await twice.
 template <class F>
-auto run_blocking(net::thread_pool& pool, F f) -> net::awaitable<std::invoke_result_t<F&>> {
+net::awaitable<std::invoke_result_t<F&>> run_blocking(net::thread_pool& pool, F f) {
   using R = std::invoke_result_t<F&>;
-  co_return co_await net::async_initiate<decltype(net::use_awaitable), void(R)>(
+  return net::async_initiate<decltype(net::use_awaitable), void(R)>(
       [&pool](auto handler, F fn) {
         auto home = net::prefer(net::get_associated_executor(handler), net::execution::outstanding_work.tracked);
         net::post(pool, [handler = std::move(handler), fn = std::move(fn), home]() mutable {
@@ -293,16 +296,16 @@ class Impl final : public Forwarder {
     const std::string id = r.config.id;
     const auto lease = std::chrono::ceil<std::chrono::seconds>(config_.lease);
     while (!stopping_) {
-      auto batch = co_await run_blocking(store_pool_, [this, id, lease] {
-        return store_.claim(id, config_.batch, lease);
-      });
+      auto claim = [this, &id, lease] { return store_.claim(id, config_.batch, lease); };
+      auto batch = co_await run_blocking(store_pool_, std::move(claim));
       if (!batch) {
         r.counters.store_errors.fetch_add(1);
         co_await idle(w, config_.poll);
         continue;
       }
       if (batch->empty()) {
-        auto next = co_await run_blocking(store_pool_, [this, id] { return store_.next_due(id); });
+        auto next_due = [this, &id] { return store_.next_due(id); };
+        auto next = co_await run_blocking(store_pool_, std::move(next_due));
         Millis wait = config_.poll;
         if (next && *next) {
           const auto until = std::chrono::duration_cast<Millis>(**next - clock_->now());
@@ -331,10 +334,11 @@ class Impl final : public Forwarder {
     if (verdict == Verdict::kDelivered) {
       // Invariant 1: the acknowledgement is recorded before anything else.
       const std::int64_t attempts = d.attempts + 1;
-      auto st = co_await run_blocking(store_pool_, [this, &d, &r, receipt = receipt_json(res, now, attempts), now] {
-        return store_.mark_delivered(d.id, receipt,
+      auto mark = [this, &d, &r, &res, attempts, now] {
+        return store_.mark_delivered(d.id, receipt_json(res, now, attempts),
                                      {detail::delivery_audit("0", "", "delivered", r.config.id, d, now)});
-      });
+      };
+      auto st = co_await run_blocking(store_pool_, std::move(mark));
       if (!st) {
         // The clinic has it; the row stays leased and will be sent again
         // after the lease: the receiver recognises it by identifier.
@@ -354,9 +358,8 @@ class Impl final : public Forwarder {
     f.retry_at = now + backoff_delay(config_.retry, attempts, *random_);
     std::vector<std::string> audit;
     if (dead) audit.push_back(detail::delivery_audit("4", f.error, "dead-letter", r.config.id, d, now));
-    auto state = co_await run_blocking(store_pool_, [this, &d, f, audit = std::move(audit)]() mutable {
-      return store_.mark_failed(d.id, d.lease, std::move(f), std::move(audit));
-    });
+    auto mark = [this, &d, &f, &audit] { return store_.mark_failed(d.id, d.lease, std::move(f), std::move(audit)); };
+    auto state = co_await run_blocking(store_pool_, std::move(mark));
     if (!state) {
       r.counters.store_errors.fetch_add(1);
     } else if (*state == store::DeliveryState::kDead) {
