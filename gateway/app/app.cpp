@@ -23,6 +23,7 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"audit", "verify or export the hash-chained audit trail (store)", detail::run_audit},
     {"fhirpath", "evaluate a FHIRPath expression against a resource", detail::run_fhirpath},
     {"packages", "list and install FHIR packages (pinned, checksummed)",
      packages::run_packages_command},

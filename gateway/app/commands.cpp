@@ -8,6 +8,7 @@
 #include "gateway/fhirpath/fhirpath.hpp"
 #include "gateway/http/http.hpp"
 #include "gateway/packages/packages.hpp"
+#include "gateway/store/store.hpp"
 #include "gateway/validation/validation.hpp"
 
 namespace gw::app::detail {
@@ -103,6 +104,10 @@ int run_serve(std::span<const std::string_view> args, std::ostream& out, std::os
     };
   }
   return http::run_serve_command(args, options, out, err);
+}
+
+int run_audit(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  return store::run_audit_command(args, std::make_shared<SystemClock>(), out, err);
 }
 
 }  // namespace gw::app::detail

@@ -1,5 +1,8 @@
-// Shared pieces of the store module (placeholder until the back ends land).
+// The two entry points, open_sqlite and open_postgres: connect, migrate (or
+// refuse a newer schema), and hand the connection to the shared Engine.
 #include "gateway/store/store.hpp"
+
+#include "gateway/store/detail/engine.hpp"
 
 namespace gw::store {
 
@@ -13,14 +16,46 @@ std::string_view to_string(DeliveryState s) noexcept {
   return "pending";
 }
 
-int schema_version() noexcept { return 1; }
+int schema_version() noexcept { return detail::latest_schema_version(); }
 
-Result<std::shared_ptr<Store>> open_sqlite(const SqliteOptions&) {
-  return fail(ErrorCode::kUnsupported, "store: SQLite back end not built yet");
+Result<std::shared_ptr<Store>> open_sqlite(const SqliteOptions& options) {
+  if (options.path.empty()) return fail(ErrorCode::kInvalidArgument, "store: sqlite path is empty");
+  if (!options.clock) return fail(ErrorCode::kInvalidArgument, "store: a clock is required");
+  detail::SqliteConnectOptions co;
+  co.path = options.path;
+  co.busy_timeout_ms = static_cast<int>(options.busy_timeout.count());
+  auto writer = detail::connect_sqlite(co);
+  if (!writer) return writer.error().with_context(options.path);
+  GW_CHECK_OK(detail::migrate(**writer));
+  co.read_only = true;
+  detail::EngineOptions eo;
+  eo.clock = options.clock;
+  eo.max_batch = options.max_batch;
+  eo.readers = options.readers;
+  eo.notify_locally = true;
+  return std::shared_ptr<Store>(std::make_shared<detail::Engine>(
+      std::move(*writer), [co] { return detail::connect_sqlite(co); }, std::move(eo)));
 }
 
-Result<std::shared_ptr<Store>> open_postgres(const PostgresOptions&) {
-  return fail(ErrorCode::kUnsupported, "store: PostgreSQL back end not built yet");
+Result<std::shared_ptr<Store>> open_postgres(const PostgresOptions& options) {
+  if (!options.clock) return fail(ErrorCode::kInvalidArgument, "store: a clock is required");
+  GW_TRY(auto writer, detail::connect_postgres(options.conninfo));
+  GW_CHECK_OK(detail::migrate(*writer));
+  detail::EngineOptions eo;
+  eo.clock = options.clock;
+  eo.max_batch = options.max_batch;
+  eo.readers = options.readers;
+  eo.notify_locally = false;  // NOTIFY inside the transaction; the Listener fans out
+  std::string conninfo = options.conninfo;
+  auto engine = std::make_shared<detail::Engine>(
+      std::move(writer), [conninfo] { return detail::connect_postgres(conninfo); }, std::move(eo));
+  // The raw pointer is safe: the engine owns the listener and destroys it
+  // (joining its thread) before anything else.
+  detail::Engine* raw = engine.get();
+  GW_TRY(auto listener, detail::listen_postgres(options.conninfo, "gw_outbox",
+                                                [raw](const std::string& r) { raw->notify(r); }));
+  engine->hold(std::move(listener));
+  return std::shared_ptr<Store>(std::move(engine));
 }
 
 }  // namespace gw::store

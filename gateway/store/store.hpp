@@ -73,6 +73,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -350,5 +352,15 @@ Result<std::shared_ptr<Store>> open_postgres(const PostgresOptions& options);
 
 /// The newest schema version this build knows (both back ends).
 int schema_version() noexcept;
+
+/// `fhir-gateway audit verify|export [--store PATH | --postgres CONNINFO]
+/// [--config FILE] [--after SEQ]` (args after "audit"). The store comes from
+/// the options or the config's "store" object ({"sqlite": PATH} or
+/// {"postgres": CONNINFO}; default config/demo.json). Exit codes: 0 ok
+/// (export printed / chain intact), 1 chain damaged (the first bad record
+/// is named), 2 usage error or store unavailable. Output to `out`,
+/// diagnostics to `err`.
+int run_audit_command(std::span<const std::string_view> args, std::shared_ptr<const Clock> clock,
+                      std::ostream& out, std::ostream& err);
 
 }  // namespace gw::store

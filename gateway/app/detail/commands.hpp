@@ -18,4 +18,7 @@ int run_redact(std::span<const std::string_view> args, std::ostream& out, std::o
 /// `fhir-gateway serve ...` (http module) with the validator behind $validate.
 int run_serve(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 
+/// `fhir-gateway audit verify|export ...` (store module) with the system clock.
+int run_audit(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+
 }  // namespace gw::app::detail
