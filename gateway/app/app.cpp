@@ -5,6 +5,7 @@
 #include "gateway/app/app.hpp"
 
 #include "gateway/app/detail/commands.hpp"
+#include "gateway/forward/forward.hpp"
 #include "gateway/packages/packages.hpp"
 #include "gateway/validation/validation.hpp"
 
@@ -24,7 +25,10 @@ struct Command {
 
 const Command kCommands[] = {
     {"audit", "verify or export the hash-chained audit trail (store)", detail::run_audit},
+    {"clinic-sim", "run a simulated clinic endpoint (tests, demo)", forward::run_clinic_sim_command},
     {"fhirpath", "evaluate a FHIRPath expression against a resource", detail::run_fhirpath},
+    {"forward", "deliver the outbox to the recipients (until SIGTERM)", forward::run_forward_command},
+    {"outbox", "list delivery queues and dead letters; replay dead letters", forward::run_outbox_command},
     {"packages", "list and install FHIR packages (pinned, checksummed)",
      packages::run_packages_command},
     {"redact", "apply consent filters to a bundle for one recipient and purpose", detail::run_redact},

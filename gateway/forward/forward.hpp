@@ -258,9 +258,11 @@ class Forwarder {
   /// Wakes idle workers now (e.g. after a push committed new rows for
   /// `recipient_id`; empty wakes all).
   virtual void wake(std::string_view recipient_id = {}) = 0;
-  /// Graceful stop: no new claims; in-flight deliveries get `drain` to
-  /// finish (their outcome is recorded), then their sockets are closed and
-  /// their leases left to expire (so they are retried, never lost).
+  /// Graceful stop: no new claims; workers finish the rows they already
+  /// claimed (outcomes recorded) for up to `drain`, then their sockets are
+  /// closed and rows still unsent keep their lease until it expires (the
+  /// Store has no "release"), so the next run retries them late, never
+  /// loses them.
   virtual void stop() = 0;
   /// Blocks until every worker has finished after stop() (the io_context
   /// must be running on some thread).
@@ -358,13 +360,24 @@ int run_clinic_sim_command(std::span<const std::string_view> args, std::ostream&
 // Operator commands
 // ---------------------------------------------------------------------------
 
-/// `fhir-gateway outbox list [--recipient ID] --db PATH`: queue figures per
+/// `fhir-gateway outbox list [--recipient ID] [STORE]`: queue figures per
 /// recipient and every dead letter (outbox id, recipient, attempts, last
 /// error; never the payload).
-/// `fhir-gateway outbox replay (--recipient ID | --id N) --db PATH`: puts
+/// `fhir-gateway outbox replay (--recipient ID | --id N) [STORE]`: puts
 /// dead letters back to pending, due now, with an audit record each. A
-/// running gateway picks them up at its next poll.
+/// running gateway picks them up at its next poll (PostgreSQL: at once,
+/// through the Store's work listener).
+/// STORE is chosen as `fhir-gateway audit` does: `--store PATH` (SQLite),
+/// `--postgres CONNINFO`, or `--config FILE` (its "store" object; default
+/// config/demo.json).
 /// Exit codes: 0 done, 1 nothing to replay / not found, 2 usage or store error.
 int run_outbox_command(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+
+/// `fhir-gateway forward [--config FILE] [--store PATH | --postgres
+/// CONNINFO] [--threads N]`: runs the Forwarder over the configured store and
+/// recipients until SIGINT/SIGTERM, then stops gracefully and prints each
+/// recipient's counts. Exit codes: 0 after a signal, 2 configuration/store
+/// errors.
+int run_forward_command(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 
 }  // namespace gw::forward

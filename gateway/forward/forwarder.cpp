@@ -212,6 +212,7 @@ class Impl final : public Forwarder {
       drain_timer_.expires_after(config_.drain);
       drain_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec) return;
+        drained_ = true;
         for (auto& r : recipients_) {
           for (auto& w : r->workers) net::post(w->strand, [w = w.get()] { w->connection.close(); });
         }
@@ -315,9 +316,11 @@ class Impl final : public Forwarder {
         continue;
       }
       for (store::Delivery& d : *batch) {
-        // After stop, rows not yet sent keep their lease until it expires;
-        // they are retried by the next run, never lost.
-        if (stopping_) break;
+        // A stop lets the worker finish the rows it claimed (they would
+        // otherwise sit leased until the lease expires) until the drain
+        // time is over; rows left then keep their lease and are retried by
+        // the next run after it expires: late, never lost.
+        if (drained_) break;
         co_await deliver(w, r, d);
       }
     }
@@ -380,6 +383,7 @@ class Impl final : public Forwarder {
   Strand control_;  // serializes the drain timer
   net::steady_timer drain_timer_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> drained_{false};  // the drain time after stop() is over
   bool started_ = false;
   std::mutex mutex_;
   std::condition_variable done_;

@@ -337,9 +337,9 @@ TEST_P(Delivery, StopLeavesUnsentRowsForTheNextRun) {
   ASSERT_TRUE(sim);
   push("later", "l", 6);
   ForwardConfig c = base_config();
-  // One row per claim: a stopped worker then holds no lease on rows it has
-  // not tried (the Store has no "release"; see forward.hpp, stop()).
-  c.batch = 1;
+  // Several rows per claim: stop() must still finish (or record) every
+  // row it claimed, or the next run would wait for their leases.
+  c.batch = 4;
   c.recipients = {recipient("later", *sim, 1)};
   start(c);
   ASSERT_TRUE(eventually([&] { return stats("later").retried >= 1; }));
@@ -349,6 +349,7 @@ TEST_P(Delivery, StopLeavesUnsentRowsForTheNextRun) {
   sim->set_mode(SimMode::kOk);
   ioc_.restart();
   work_.emplace(ioc_.get_executor());
+  EXPECT_EQ(queue("later").in_flight, 0);
   start(c);
   ASSERT_TRUE(eventually([&] { return queue("later").delivered == 6; }));
   EXPECT_EQ(sim->counts().duplicates, 0u);
