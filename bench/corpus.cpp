@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "bench/env.hpp"
 #include "gateway/json/json.hpp"
 
 namespace gw::bench {
@@ -44,10 +45,41 @@ std::vector<CorpusFile> load_clinical_examples() {
     if (!doc) continue;
     std::string type(doc->root().find("resourceType").str());
     if (type.empty() || is_definitional(type)) continue;
+    // The package also ships the specification's own definition Bundles
+    // (Bundle-resources.json, Bundle-dataelements.json: 100 MB of
+    // StructureDefinitions); they are definitions in a Bundle, not records.
+    if (type == "Bundle") {
+      std::string first(doc->root().find("entry")[0].find("resource").find("resourceType").str());
+      if (!first.empty() && is_definitional(first)) continue;
+    }
     out.push_back({name, s.str()});
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return out;
+}
+
+
+const Definitions& definitions() {
+  static const Definitions d = [] {
+    Definitions out;
+    packages::LoadOptions load;
+    load.cache_dir = packages::resolve_cache_dir("");
+    for (std::string_view id : packages::kDefaultPackages) load.packages.emplace_back(id);
+    auto reg = packages::Registry::load(load);
+    if (!reg) {
+      std::fprintf(stderr, "cannot load the FHIR packages: %s\n", reg.error().to_string().c_str());
+      std::exit(2);
+    }
+    out.registry = *reg;
+    auto model = fhir::Model::from_registry(*out.registry);
+    if (!model) {
+      std::fprintf(stderr, "cannot build the element model: %s\n", model.error().to_string().c_str());
+      std::exit(2);
+    }
+    out.model = *model;
+    return out;
+  }();
+  return d;
 }
 
 }  // namespace gw::bench

@@ -7,12 +7,15 @@
 // generated Bundles must validate with no errors, or the benchmark aborts.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
 #include <rapidjson/document.h>
 
 #include "bench/corpus.hpp"
+#include "bench/env.hpp"
 #include "gateway/fhir/fhir.hpp"
 #include "gateway/json/json.hpp"
 #include "gateway/packages/packages.hpp"
@@ -33,32 +36,17 @@ std::size_t total_bytes() {
 }
 
 struct Env {
-  std::shared_ptr<const gw::packages::Registry> registry;
-  std::shared_ptr<const gw::fhir::Model> model;
   std::shared_ptr<const gw::validation::Validator> validator;
 };
 
 const Env& env() {
   static const Env e = [] {
-    Env out;
-    gw::packages::LoadOptions load;
-    load.cache_dir = gw::packages::resolve_cache_dir("");
-    for (std::string_view id : gw::packages::kDefaultPackages) load.packages.emplace_back(id);
-    auto reg = gw::packages::Registry::load(load);
-    if (!reg) {
-      std::fprintf(stderr, "%s\n", reg.error().to_string().c_str());
-      std::exit(2);
-    }
-    out.registry = *reg;
-    auto model = gw::fhir::Model::from_registry(*out.registry);
-    if (!model) std::exit(2);
-    out.model = *model;
+    const auto& defs = gw::bench::definitions();
     gw::validation::ValidatorOptions opt;
-    opt.terminology = std::make_shared<const gw::terminology::Service>(out.registry);
-    auto v = gw::validation::Validator::create(out.registry, out.model, opt);
+    opt.terminology = std::make_shared<const gw::terminology::Service>(defs.registry);
+    auto v = gw::validation::Validator::create(defs.registry, defs.model, opt);
     if (!v) std::exit(2);
-    out.validator = *v;
-    return out;
+    return Env{*v};
   }();
   return e;
 }
@@ -158,11 +146,26 @@ BENCHMARK(BM_GeneratedBundle)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmar
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   std::printf("corpus: %zu clinical examples, %zu bytes\n", corpus().size(), total_bytes());
-  for (const auto& f : corpus()) {
-    auto doc = gw::json::Document::parse(f.bytes);
-    if (!doc || !env().validator->validate(doc->root())) {
-      std::fprintf(stderr, "validation failed to run on %s\n", f.name.c_str());
-      std::abort();
+  // The self-check doubles as a warm-up and, with GW_BENCH_SLOWEST=N, lists
+  // the N slowest examples (second pass, after lazy caches are filled).
+  std::vector<std::pair<double, std::string>> times;
+  for (int pass = 0; pass < 2; ++pass) {
+    times.clear();
+    for (const auto& f : corpus()) {
+      auto t0 = std::chrono::steady_clock::now();
+      auto doc = gw::json::Document::parse(f.bytes);
+      if (!doc || !env().validator->validate(doc->root())) {
+        std::fprintf(stderr, "validation failed to run on %s\n", f.name.c_str());
+        std::abort();
+      }
+      times.emplace_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
+                         f.name);
+    }
+  }
+  if (const char* n = std::getenv("GW_BENCH_SLOWEST")) {
+    std::sort(times.rbegin(), times.rend());
+    for (std::size_t i = 0; i < times.size() && i < static_cast<std::size_t>(std::atoi(n)); ++i) {
+      std::printf("  %8.2f ms  %s\n", times[i].first, times[i].second.c_str());
     }
   }
   benchmark::RunSpecifiedBenchmarks();

@@ -28,6 +28,8 @@ const Command kCommands[] = {
     {"clinic-sim", "run a simulated clinic endpoint (tests, demo)", forward::run_clinic_sim_command},
     {"fhirpath", "evaluate a FHIRPath expression against a resource", detail::run_fhirpath},
     {"forward", "deliver the outbox to the recipients (until SIGTERM)", forward::run_forward_command},
+    {"handoff", "map a bundle to the HandoffDocument that travels with the patient",
+     detail::run_handoff},
     {"outbox", "list delivery queues and dead letters; replay dead letters", forward::run_outbox_command},
     {"packages", "list and install FHIR packages (pinned, checksummed)",
      packages::run_packages_command},

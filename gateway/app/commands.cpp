@@ -6,6 +6,7 @@
 #include "gateway/consent/consent.hpp"
 #include "gateway/fhir/fhir.hpp"
 #include "gateway/fhirpath/fhirpath.hpp"
+#include "gateway/handoff/handoff.hpp"
 #include "gateway/http/http.hpp"
 #include "gateway/packages/packages.hpp"
 #include "gateway/store/store.hpp"
@@ -47,6 +48,20 @@ int run_fhirpath(std::span<const std::string_view> args, std::ostream& out, std:
     return kExitUsage;
   }
   return fhirpath::run_fhirpath_command(args, *defs->model, out, err);
+}
+
+int run_handoff(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  SystemClock clock;
+  handoff::RandomIdGenerator ids;
+  // Usage errors need no definitions: the command checks its arguments
+  // before it needs the model.
+  if (wants_help(args) || args.empty()) return handoff::run_handoff_command(args, nullptr, clock, ids, out, err);
+  auto defs = load_definitions();
+  if (!defs) {
+    err << "handoff: " << defs.error().to_string() << "\n";
+    return kExitUsage;
+  }
+  return handoff::run_handoff_command(args, defs->model, clock, ids, out, err);
 }
 
 int run_redact(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {

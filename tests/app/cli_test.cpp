@@ -80,3 +80,19 @@ TEST(Cli, ValidateReportsMalformedJsonWithLineAndColumn) {
 
 }  // namespace
 }  // namespace gw::app
+
+namespace gw::app {
+namespace {
+
+TEST(Cli, HandoffPrintsAHandoffDocument) {
+  std::string src = GW_SOURCE_DIR;
+  Cli r = run_cli({"handoff", "--mappings", src + "/mappings", src + "/config/demo/discharge-summary.json"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("\"type\": \"document\""), std::string::npos);
+  EXPECT_NE(r.out.find("StructureDefinition/HandoffDocument"), std::string::npos);
+  EXPECT_EQ(run_cli({"handoff", "--help"}).code, kExitOk);
+  EXPECT_EQ(run_cli({"handoff"}).code, kExitUsage);
+}
+
+}  // namespace
+}  // namespace gw::app
