@@ -20,11 +20,11 @@
 //      └──────────────────── dead letter
 //
 // Transition table (function performing each step, forwarder.cpp):
-//   pending -> leased          Worker::run -> Store claim (lease_ms)
-//   leased  -> delivered       Worker::deliver -> Store mark_delivered
-//   leased  -> pending         Worker::deliver -> Store mark_failed(next attempt)
-//   leased  -> dead letter     Worker::deliver -> Store mark_failed(dead)
-//   dead    -> pending         Forwarder::replay -> Store replay
+//   pending -> leased          Impl::run -> Store::claim (lease_ms)
+//   leased  -> delivered       Impl::deliver -> Store::mark_delivered
+//   leased  -> pending         Impl::deliver -> Store::mark_failed(retry_at)
+//   leased  -> dead letter     Impl::deliver -> Store::mark_failed(max reached)
+//   dead    -> pending         Forwarder::replay_* / `outbox replay` -> Store::replay_dead_letter(s)
 //   leased  -> pending (lease expiry, e.g. after a crash): the Store, no code here.
 //
 // Invariants:
