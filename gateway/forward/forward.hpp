@@ -38,7 +38,8 @@
 //      workers. The only shared resource is the Store's thread, on which
 //      each call is short.
 //   3. Blocking Store calls never run on the I/O threads: the Forwarder owns
-//      one thread for them.
+//      small pool of threads for them (4; the Store group-commits calls
+//      that arrive together).
 //   4. Retry delays use the injected clock and random source only, so a test
 //      fixes them.
 //
