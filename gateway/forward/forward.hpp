@@ -35,10 +35,10 @@
 //      Delivered rows are never claimed again (the Store guarantees it).
 //   2. Each recipient has its own workers and its own connections; nothing
 //      a recipient does (hang, refuse, be down) blocks another recipient's
-//      workers. The only shared resource is the Store's thread, on which
+//      workers. The only shared resource is the Store-call pool, on which
 //      each call is short.
 //   3. Blocking Store calls never run on the I/O threads: the Forwarder owns
-//      small pool of threads for them (4; the Store group-commits calls
+//      a small pool of threads for them (4; the Store group-commits calls
 //      that arrive together).
 //   4. Retry delays use the injected clock and random source only, so a test
 //      fixes them.
