@@ -7,6 +7,7 @@
 #include "gateway/exchange/exchange.hpp"
 #include "gateway/fhir/fhir.hpp"
 #include "gateway/fhirpath/fhirpath.hpp"
+#include "gateway/forward/forward.hpp"
 #include "gateway/handoff/handoff.hpp"
 #include "gateway/http/http.hpp"
 #include "gateway/packages/packages.hpp"
@@ -15,6 +16,9 @@
 #include "gateway/validation/validation.hpp"
 
 #include <filesystem>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
 
 namespace gw::app::detail {
 
@@ -132,10 +136,12 @@ Result<std::shared_ptr<store::Store>> open_configured_store(const std::string& c
 }
 
 // Everything behind the push and pull routes.
-Result<std::shared_ptr<const exchange::Exchange>> build_exchange(
-    const Definitions& defs, std::shared_ptr<const validation::Validator> validator,
-    const std::string& config_path) {
-  auto clock = std::make_shared<SystemClock>();
+struct Wiring {
+  std::shared_ptr<const exchange::Exchange> exchange;
+  std::shared_ptr<store::Store> store;
+};
+Result<Wiring> build_exchange(const Definitions& defs, std::shared_ptr<const validation::Validator> validator,
+                              const std::string& config_path, std::shared_ptr<const Clock> clock) {
   GW_TRY(auto config, consent::load_gateway_config(config_path));
   GW_TRY(auto policy, consent::Policy::load_file(config.policy_path, defs.model));
   GW_TRY(auto mappings, handoff::MappingSet::load("mappings", defs.model));
@@ -144,16 +150,50 @@ Result<std::shared_ptr<const exchange::Exchange>> build_exchange(
   deps.validator = std::move(validator);
   deps.mappings = std::move(mappings);
   deps.consent = std::make_shared<const consent::Engine>(std::move(policy), defs.model, config.recipients);
-  deps.store = std::move(st);
+  deps.store = st;
   deps.clock = clock;
   deps.ids = std::make_shared<handoff::RandomIdGenerator>();
-  return exchange::Exchange::create(std::move(deps));
+  GW_TRY(auto ex, exchange::Exchange::create(std::move(deps)));
+  return Wiring{std::move(ex), std::move(st)};
 }
+
+// Delivery runs in the serve process on its own io_context thread: the
+// store's work listener wakes it after each committed push. (`fhir-gateway
+// forward` runs the same Forwarder as a process of its own; both may run,
+// the outbox leases keep them from sending a row twice.)
+class Delivery {
+ public:
+  static Result<std::unique_ptr<Delivery>> start(const std::string& config_path, store::Store& st,
+                                                 std::shared_ptr<const Clock> clock) {
+    GW_TRY(auto config, forward::load_forward_config(config_path));
+    auto d = std::unique_ptr<Delivery>(new Delivery);
+    GW_TRY(d->forwarder_, forward::Forwarder::create(d->ioc_, st, std::move(config),
+                                                     forward::ForwarderDeps{std::move(clock), nullptr}));
+    d->forwarder_->start();
+    d->thread_ = std::thread([io = &d->ioc_] { io->run(); });
+    return d;
+  }
+  ~Delivery() {
+    forwarder_->stop();
+    forwarder_->wait_stopped();
+    ioc_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  Delivery() = default;
+  boost::asio::io_context ioc_;
+  std::unique_ptr<forward::Forwarder> forwarder_;
+  std::thread thread_;
+};
 
 }  // namespace
 
 int run_serve(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
   http::ServeOptions options;
+  // Declared before the server runs and destroyed after it returns: the
+  // destructor stops delivery once no more pushes can arrive.
+  std::unique_ptr<Delivery> delivery;
   if (!wants_help(args)) {
     auto defs = load_definitions(/*with_migrant_care=*/true);
     if (!defs) {
@@ -167,12 +207,21 @@ int run_serve(std::span<const std::string_view> args, std::ostream& out, std::os
       err << "serve: " << validator.error().to_string() << "\n";
       return kExitUsage;
     }
-    auto ex = build_exchange(*defs, *validator, config_path_of(args));
-    if (!ex) {
-      err << "serve: " << ex.error().to_string() << "\n";
+    auto clock = std::make_shared<SystemClock>();
+    auto wiring = build_exchange(*defs, *validator, config_path_of(args), clock);
+    if (!wiring) {
+      err << "serve: " << wiring.error().to_string() << "\n";
       return kExitUsage;
     }
-    options.add_routes = [ex = *ex](http::Router& router) { return http::add_exchange_routes(router, ex); };
+    auto started = Delivery::start(config_path_of(args), *wiring->store, clock);
+    if (!started) {
+      err << "serve: " << started.error().to_string() << "\n";
+      return kExitUsage;
+    }
+    delivery = std::move(*started);
+    options.add_routes = [ex = wiring->exchange](http::Router& router) {
+      return http::add_exchange_routes(router, ex);
+    };
     // The $validate routes: parse gate first (its issues carry line and
     // column), then the full validator. Runs on the server's CPU pool; the
     // Validator is immutable and thread-safe.
