@@ -55,6 +55,7 @@ struct Totals {
   std::mutex mutex;
   std::vector<double> latencies_ms;
   std::uint64_t ok = 0, non2xx = 0, errors = 0;
+  std::map<unsigned, std::uint64_t> statuses;  // non-2xx answers by status
 };
 
 std::string read_all(const std::string& path) {
@@ -78,6 +79,7 @@ void connection(const Options& o, ssl::context& ctx, const std::string& body, st
                 std::atomic<std::uint64_t>& counter, Clock::time_point end, Totals& totals) {
   std::vector<double> lat;
   std::uint64_t ok = 0, non2xx = 0, errors = 0;
+  std::map<unsigned, std::uint64_t> statuses;
   while (Clock::now() < end) {
     try {
       net::io_context ioc;
@@ -97,7 +99,12 @@ void connection(const Options& o, ssl::context& ctx, const std::string& body, st
         http::response<http::string_body> res;
         http::read(stream, buffer, res);
         lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-        (res.result_int() / 100 == 2 ? ok : non2xx)++;
+        if (res.result_int() / 100 == 2) {
+          ++ok;
+        } else {
+          ++non2xx;
+          ++statuses[res.result_int()];
+        }
         if (!res.keep_alive()) break;
       }
     } catch (const std::exception&) {
@@ -109,6 +116,7 @@ void connection(const Options& o, ssl::context& ctx, const std::string& body, st
   totals.ok += ok;
   totals.non2xx += non2xx;
   totals.errors += errors;
+  for (const auto& [status, n] : statuses) totals.statuses[status] += n;
 }
 
 bool parse(int argc, char** argv, Options& o) {
@@ -170,5 +178,8 @@ int main(int argc, char** argv) {
               l.size(), static_cast<double>(l.size()) / secs, pct(0.50), pct(0.99),
               static_cast<unsigned long long>(totals.ok), static_cast<unsigned long long>(totals.non2xx),
               static_cast<unsigned long long>(totals.errors));
+  for (const auto& [status, n] : totals.statuses) {
+    std::printf("  status %u: %llu\n", status, static_cast<unsigned long long>(n));
+  }
   return totals.ok > 0 ? 0 : 1;
 }
