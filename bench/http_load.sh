@@ -43,7 +43,7 @@ cat > "$work/gateway.json" <<JSON
   "tls": {"cert": "$work/certs/server.crt", "key": "$work/certs/server.key",
           "client_ca": "$work/certs/ca.crt", "require_client_cert": false},
   "limits": {"rate_per_second": 0, "max_connections": 4096},
-  "clients": [{"id": "demo-hospital", "kind": "hospital"}]
+  "recipients": [{"id": "demo-hospital", "kind": "hospital"}]
 }
 JSON
 

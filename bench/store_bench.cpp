@@ -75,7 +75,7 @@ double raw_sqlite(const std::string& path, int n, int per_txn, const std::string
   return n / secs;
 }
 
-double store_pushes(const std::string& path, int n, int clients, const std::string& body) {
+double store_pushes(const std::string& path, int n, int clients, const std::string& body, double* mean_batch) {
   std::filesystem::remove(path);
   std::filesystem::remove(path + "-wal");
   std::filesystem::remove(path + "-shm");
@@ -129,6 +129,8 @@ double store_pushes(const std::string& path, int n, int clients, const std::stri
   if (!stats || stats->size() != 2 || (*stats)[0].pending != n || (*stats)[1].pending != n) die("store: rows missing");
   auto v = store->verify_audit();
   if (!v || !v->ok || v->records != n) die("store: audit chain wrong");
+  const gw::store::StoreStats ws = store->stats();
+  *mean_batch = ws.transactions ? static_cast<double>(ws.tasks) / static_cast<double>(ws.transactions) : 0;
   // Join the writer thread before the locals its callbacks use go away.
   store.reset();
   st->reset();
@@ -153,7 +155,10 @@ int main(int argc, char** argv) {
               raw_sqlite(db, n, 1, push_sized));
   std::printf("push-sized rows, 256 rows/txn            %9.0f rows/s\n", raw_sqlite(db, n, 256, push_sized));
   for (int clients : {1, 8, 64, 256}) {
-    std::printf("store commit_push, %3d concurrent        %9.0f pushes/s\n", clients, store_pushes(db, n, clients, body));
+    double mean_batch = 0;
+    const double rate = store_pushes(db, n, clients, body, &mean_batch);
+    std::printf("store commit_push, %3d concurrent        %9.0f pushes/s  (mean batch %.1f)\n", clients, rate,
+                mean_batch);
   }
   for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(db + ext);
   return 0;

@@ -56,3 +56,17 @@ gw_fetch_packages() {
     "$bin" packages install --manifest "$GW_ROOT/config/packages/package-lock.json"
   fi
 }
+
+# gw_build_profiles BINARY: our own FHIR package (fhir-profiles/) built from
+# its differential-only sources (snapshots generated and checked) and
+# installed into the cache as migrantcare.fhir.gateway#0.1.0, so the gateway
+# loads it like any other package. Rebuilt every time: it takes seconds and
+# keeps the cache in step with the sources. Tests build their own copy
+# (tests/support/profiles_support.hpp) and do not depend on this step.
+gw_build_profiles() {
+  local bin="$1"
+  if "$bin" packages --help 2>/dev/null | grep -q 'build SOURCE_DIR'; then
+    echo "== FHIR package fhir-profiles (migrantcare.fhir.gateway)"
+    "$bin" packages build "$GW_ROOT/fhir-profiles"
+  fi
+}

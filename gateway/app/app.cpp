@@ -5,6 +5,7 @@
 #include "gateway/app/app.hpp"
 
 #include "gateway/app/detail/commands.hpp"
+#include "gateway/forward/forward.hpp"
 #include "gateway/packages/packages.hpp"
 #include "gateway/validation/validation.hpp"
 
@@ -24,11 +25,13 @@ struct Command {
 
 const Command kCommands[] = {
     {"audit", "verify or export the hash-chained audit trail (store)", detail::run_audit},
+    {"clinic-sim", "run a simulated clinic endpoint (tests, demo)", forward::run_clinic_sim_command},
     {"fhirpath", "evaluate a FHIRPath expression against a resource", detail::run_fhirpath},
+    {"forward", "deliver the outbox to the recipients (until SIGTERM)", forward::run_forward_command},
     {"handoff", "map a bundle to the HandoffDocument that travels with the patient",
      detail::run_handoff},
-    {"packages", "list and install FHIR packages (pinned, checksummed)",
-     packages::run_packages_command},
+    {"outbox", "list delivery queues and dead letters; replay dead letters", forward::run_outbox_command},
+    {"packages", "list, install and build FHIR packages (pinned, checksummed)", detail::run_packages},
     {"redact", "apply consent filters to a bundle for one recipient and purpose", detail::run_redact},
     {"serve", "run the HTTPS FHIR gateway", detail::run_serve},
     {"validate", "validate FHIR resources and bundles against R4 and profiles",

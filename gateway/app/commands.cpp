@@ -4,13 +4,17 @@
 #include "gateway/app/app.hpp"
 #include "gateway/app/detail/commands.hpp"
 #include "gateway/consent/consent.hpp"
+#include "gateway/exchange/exchange.hpp"
 #include "gateway/fhir/fhir.hpp"
 #include "gateway/fhirpath/fhirpath.hpp"
 #include "gateway/handoff/handoff.hpp"
 #include "gateway/http/http.hpp"
 #include "gateway/packages/packages.hpp"
 #include "gateway/store/store.hpp"
+#include "gateway/terminology/terminology.hpp"
 #include "gateway/validation/validation.hpp"
+
+#include <filesystem>
 
 namespace gw::app::detail {
 
@@ -21,12 +25,18 @@ struct Definitions {
   std::shared_ptr<const fhir::Model> model;
 };
 
+// The project's own package (profiles the gateway checks handoffs against);
+// the set-up builds it into the cache.
+constexpr std::string_view kMigrantCarePackage = "migrantcare.fhir.gateway#0.1.0";
+
 // R4 core + IPS from the package cache ($FHIR_PACKAGE_CACHE or
-// ~/.fhir/packages), and the element model of the base types.
-Result<Definitions> load_definitions() {
+// ~/.fhir/packages), with our package when asked, and the element model of
+// the base types.
+Result<Definitions> load_definitions(bool with_migrant_care = false) {
   packages::LoadOptions load;
   load.cache_dir = packages::resolve_cache_dir("");
   for (std::string_view id : packages::kDefaultPackages) load.packages.emplace_back(id);
+  if (with_migrant_care) load.packages.emplace_back(kMigrantCarePackage);
   GW_TRY(auto registry, packages::Registry::load(load));
   GW_TRY(auto model, fhir::Model::from_registry(*registry));
   return Definitions{std::move(registry), std::move(model)};
@@ -48,6 +58,17 @@ int run_fhirpath(std::span<const std::string_view> args, std::ostream& out, std:
     return kExitUsage;
   }
   return fhirpath::run_fhirpath_command(args, *defs->model, out, err);
+}
+
+int run_packages(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  if (!args.empty() && args[0] == "build") return validation::run_package_build_command(args.subspan(1), out, err);
+  int rc = packages::run_packages_command(args, out, err);
+  if (wants_help(args) || (!args.empty() && args[0] == "help")) {
+    out << "\n  build SOURCE_DIR [--out DIR] [--fhir-cache DIR] [--no-install]\n"
+        << "      builds our own package (fhir-profiles/): generates snapshots, checks them,\n"
+        << "      installs it into the cache as name#version\n";
+  }
+  return rc;
 }
 
 int run_handoff(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
@@ -75,19 +96,83 @@ int run_redact(std::span<const std::string_view> args, std::ostream& out, std::o
   return consent::run_redact_command(args, defs->model, clock, out, err);
 }
 
+namespace {
+
+// `--config FILE` among the serve arguments (the http module parses them
+// again; the app needs the file for the parts other modules own).
+std::string config_path_of(std::span<const std::string_view> args) {
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--config") return std::string(args[i + 1]);
+  }
+  return "config/demo.json";
+}
+
+// The store named by the configuration's "store" object: {"sqlite": PATH}
+// (the embedded default, PATH relative to the working directory) or
+// {"postgres": CONNINFO}.
+Result<std::shared_ptr<store::Store>> open_configured_store(const std::string& config_path,
+                                                             std::shared_ptr<const Clock> clock) {
+  GW_TRY(auto doc, json::Document::parse_file(config_path));
+  json::Value st = doc.root().find("store");
+  if (std::string_view pg = st.find("postgres").str(); !pg.empty()) {
+    store::PostgresOptions o;
+    o.conninfo = std::string(pg);
+    o.clock = std::move(clock);
+    return store::open_postgres(o);
+  }
+  store::SqliteOptions o;
+  o.path = std::string(st.find("sqlite").str());
+  if (o.path.empty()) o.path = "var/gateway.db";
+  std::error_code ec;
+  if (auto parent = std::filesystem::path(o.path).parent_path(); !parent.empty()) {
+    std::filesystem::create_directories(parent, ec);
+  }
+  o.clock = std::move(clock);
+  return store::open_sqlite(o);
+}
+
+// Everything behind the push and pull routes.
+Result<std::shared_ptr<const exchange::Exchange>> build_exchange(
+    const Definitions& defs, std::shared_ptr<const validation::Validator> validator,
+    const std::string& config_path) {
+  auto clock = std::make_shared<SystemClock>();
+  GW_TRY(auto config, consent::load_gateway_config(config_path));
+  GW_TRY(auto policy, consent::Policy::load_file(config.policy_path, defs.model));
+  GW_TRY(auto mappings, handoff::MappingSet::load("mappings", defs.model));
+  GW_TRY(auto st, open_configured_store(config_path, clock));
+  exchange::Deps deps;
+  deps.validator = std::move(validator);
+  deps.mappings = std::move(mappings);
+  deps.consent = std::make_shared<const consent::Engine>(std::move(policy), defs.model, config.recipients);
+  deps.store = std::move(st);
+  deps.clock = clock;
+  deps.ids = std::make_shared<handoff::RandomIdGenerator>();
+  return exchange::Exchange::create(std::move(deps));
+}
+
+}  // namespace
+
 int run_serve(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
   http::ServeOptions options;
   if (!wants_help(args)) {
-    auto defs = load_definitions();
+    auto defs = load_definitions(/*with_migrant_care=*/true);
     if (!defs) {
       err << "serve: " << defs.error().to_string() << "\n";
       return kExitUsage;
     }
-    auto validator = validation::Validator::create(defs->registry, defs->model);
+    validation::ValidatorOptions vopt;
+    vopt.terminology = std::make_shared<const terminology::Service>(defs->registry);
+    auto validator = validation::Validator::create(defs->registry, defs->model, vopt);
     if (!validator) {
       err << "serve: " << validator.error().to_string() << "\n";
       return kExitUsage;
     }
+    auto ex = build_exchange(*defs, *validator, config_path_of(args));
+    if (!ex) {
+      err << "serve: " << ex.error().to_string() << "\n";
+      return kExitUsage;
+    }
+    options.add_routes = [ex = *ex](http::Router& router) { return http::add_exchange_routes(router, ex); };
     // The $validate routes: parse gate first (its issues carry line and
     // column), then the full validator. Runs on the server's CPU pool; the
     // Validator is immutable and thread-safe.

@@ -143,6 +143,14 @@ struct ModelBuilder {
       }
       def.name = std::string(seg);
       for (json::Value t : el.find("type").items()) def.types.push_back(type_code_of(t));
+      // R4's snapshots give a resource's logical id the System.String type
+      // with fhir-type "string", yet the specification (and the FHIRPath
+      // suite's testContainedId) types Resource.id as `id`, whose format
+      // (1-64 of [A-Za-z0-9.-]) every resource id must follow.
+      if (root_raw->kind == TypeKind::kResource && owner == root_raw && seg == "id" &&
+          def.types.size() == 1 && def.types[0] == "string") {
+        def.types[0] = "id";
+      }
       std::string_view min = el.find("min").str();
       def.min = min.empty() ? 0u : static_cast<std::uint32_t>(std::stoul(std::string(min)));
       def.max = std::string(el.find("max").str());

@@ -1,5 +1,7 @@
 // The server's part of the configuration file (keys `server`, `tls`,
-// `limits`, `clients`). Other modules read their own top-level keys from
+// `limits`, and the `id`/`kind` of each registered organisation in
+// `recipients`, the one registry of hospitals and clinics that consent and
+// delivery read as well). Other modules read their own top-level keys from
 // the same file, so unknown top-level keys are ignored here; unknown keys
 // *inside* our sections are errors, because a misspelt limit silently
 // falling back to its default is how outages start.
@@ -132,11 +134,13 @@ Status parse_limits(json::Value l, Limits& c) {
   return {};
 }
 
+// Only `id` and `kind` are the server's; the consent module checks every
+// key of a registration, so other members are not errors here.
 Status parse_clients(json::Value a, std::vector<ClientEntry>& out) {
-  if (!a.is_array()) return bad("clients", "must be an array");
+  if (!a.is_array()) return bad("recipients", "must be an array");
   for (std::size_t i = 0; i < a.size(); ++i) {
     json::Value e = a[i];
-    const std::string where = "clients[" + std::to_string(i) + "]";
+    const std::string where = "recipients[" + std::to_string(i) + "]";
     if (!e.is_object()) return bad(where, "must be an object");
     ClientEntry c;
     json::Value id = e.find("id");
@@ -188,7 +192,10 @@ Result<ServerConfig> parse_server_config(json::Value root) {
   if (auto s = root.find("server")) GW_CHECK_OK(parse_server(s, c));
   if (auto t = root.find("tls")) GW_CHECK_OK(parse_tls(t, c.tls));
   if (auto l = root.find("limits")) GW_CHECK_OK(parse_limits(l, c.limits));
-  if (auto a = root.find("clients")) GW_CHECK_OK(parse_clients(a, c.clients));
+  if (root.find("clients")) {
+    return bad("clients", "is no longer read: register organisations once, in `recipients`");
+  }
+  if (auto a = root.find("recipients")) GW_CHECK_OK(parse_clients(a, c.clients));
   GW_CHECK_OK(check_server_config(c));
   return c;
 }
@@ -227,7 +234,7 @@ Status check_server_config(const ServerConfig& c) {
   if (l.rate.per_second > 0 && l.rate.burst < 1) return bad("limits.rate_burst", "must be at least 1 when rate limiting is on");
   std::set<std::string> ids;
   for (const ClientEntry& e : c.clients) {
-    if (!ids.insert(e.id).second) return bad("clients", "client id listed twice: " + e.id);
+    if (!ids.insert(e.id).second) return bad("recipients", "organisation id listed twice: " + e.id);
   }
   return {};
 }

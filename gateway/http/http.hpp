@@ -56,6 +56,10 @@
 #include <variant>
 #include <vector>
 
+namespace gw::exchange {
+class Exchange;
+}  // namespace gw::exchange
+
 namespace gw::http {
 
 // ---------------------------------------------------------------------------
@@ -562,8 +566,8 @@ struct Limits {
   friend bool operator==(const Limits&, const Limits&) = default;
 };
 
-/// A client the gateway knows (config `clients`); its id is what its
-/// certificate must name (SAN or CN).
+/// A registered organisation (config `recipients`: hospitals, clinics,
+/// NGOs); its id is what its certificate must name (SAN or CN).
 struct ClientEntry {
   std::string id;
   std::string kind;  ///< "hospital", "community-clinic", ...
@@ -590,7 +594,7 @@ struct ServerConfig {
 };
 
 /// Reads the server's part of a config file: top-level keys `server`,
-/// `tls`, `limits` and `clients` (other keys belong to other modules and are
+/// `tls`, `limits`, and `id`/`kind` of each `recipients` entry (other keys belong to other modules and are
 /// ignored). Every key is optional; defaults are those of ServerConfig.
 /// Relative file paths are kept as written (resolved against the working
 /// directory). Errors: kIo/kParse for the file, kInvalidArgument naming the
@@ -604,7 +608,7 @@ struct ServerConfig {
 ///                "read_header_ms": 10000, "read_body_ms": 30000, "handler_ms": 30000,
 ///                "write_ms": 30000, "idle_ms": 60000, "drain_ms": 10000,
 ///                "rate_per_second": 100, "rate_burst": 200},
-///     "clients": [{"id": "demo-hospital", "kind": "hospital"}] }
+///     "recipients": [{"id": "demo-hospital", "kind": "hospital", ...}] }
 Result<ServerConfig> load_server_config(const std::string& path);
 Result<ServerConfig> parse_server_config(json::Value root);
 /// Checks a configuration for values that cannot work (no TLS files without
@@ -716,6 +720,17 @@ Status add_validate_routes(Router& router, ValidateFn validate);
 /// module's parse gate (hardened JSON, a resource with a resourceType,
 /// which must equal `resource_type` when given).
 ValidateFn parse_gate_validator();
+
+/// Registers the push and pull routes of the gateway over `exchange`:
+///   POST /fhir                           push (document, MHD transaction or
+///                                        collection; `recipient=ID[,ID]`)
+///   GET  /fhir/Patient/{id}/$summary     pull by the gateway's patient key
+///   GET  /fhir/Patient/$summary?identifier=system|value   pull by the caller's own identifier
+///   GET  /fhir/Bundle/{id}               one handoff document
+///   GET  /fhir/DocumentReference?patient=ID | patient.identifier=system|value
+/// All on the CPU pool, registered clients only; a release's purpose of
+/// use comes from `purpose=` or X-Purpose-Of-Use (default TREAT).
+Status add_exchange_routes(Router& router, std::shared_ptr<const exchange::Exchange> exchange);
 
 /// What `fhir-gateway serve` gets from the app.
 struct ServeOptions {

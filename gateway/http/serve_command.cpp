@@ -14,7 +14,7 @@ constexpr std::string_view kHelp =
     "Usage: fhir-gateway serve [--config FILE] [--listen ADDR:PORT] [--log-level LEVEL]\n\n"
     "Runs the HTTPS FHIR server until SIGINT or SIGTERM, then stops gracefully\n"
     "(in-flight requests finish within limits.drain_ms).\n"
-    "  --config FILE      configuration (default config/demo.json): keys server, tls, limits, clients\n"
+    "  --config FILE      configuration (default config/demo.json): keys server, tls, limits, recipients\n"
     "  --listen ADDR:PORT overrides server.listen (port 0 picks a free port)\n"
     "  --log-level LEVEL  debug, info, warn or error (default from the config, else info)\n"
     "Endpoints: GET /healthz, /readyz, /metrics, /fhir/metadata; POST /fhir/$validate,\n"

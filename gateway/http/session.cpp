@@ -444,14 +444,33 @@ class Session final : public SessionControl, public std::enable_shared_from_this
       });
       return;
     }
-    const auto& async = std::get<AsyncHandler>(route.handler);
+    const auto* async = &std::get<AsyncHandler>(route.handler);
     arm_handler_deadline(slot);
     Responder done = make_responder(id);
+    auto shared = std::make_shared<const Request>(std::move(req));
+    // An asynchronous handler on the CPU pool starts with heavy work (a
+    // push validates, maps and redacts) and completes later (after the
+    // store's commit); inline ones only start something.
+    if (route.execution == Execution::kCpuPool) {
+      net::post(*core_->cpu_pool, [core = core_, async, shared, done] { start_safely(*core, *async, shared, done); });
+      return;
+    }
+    start_safely(*core_, *async, shared, done);
+  }
+
+  static void start_safely(ServerCore& core, const AsyncHandler& h, const RequestPtr& req,
+                           const Responder& done) noexcept {
     try {
-      async(std::make_shared<const Request>(std::move(req)), done);
+      h(req, done);
     } catch (...) {
-      core_->metrics.handler_exception();
-      log(LogLevel::kError, "handler_exception", "an asynchronous handler threw while starting");
+      core.metrics.handler_exception();
+      if (core.logger->enabled(LogLevel::kError)) {
+        LogRecord r;
+        r.level = LogLevel::kError;
+        r.event = "handler_exception";
+        r.route = req->route_template();
+        core.logger->log(r);
+      }
       done(Response::outcome(500, IssueType::kException, "the server failed to process the request"));
     }
   }

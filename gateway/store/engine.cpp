@@ -167,7 +167,18 @@ void Engine::writer_loop() {
   }
 }
 
+StoreStats Engine::stats() const {
+  std::lock_guard lk(stats_mu_);
+  return stats_;
+}
+
 void Engine::run_batch(std::vector<Task>& tasks) {
+  {
+    std::lock_guard lk(stats_mu_);
+    ++stats_.transactions;
+    stats_.tasks += static_cast<std::int64_t>(tasks.size());
+    stats_.largest_batch = std::max(stats_.largest_batch, static_cast<std::int64_t>(tasks.size()));
+  }
   Connection& c = *writer_;
   std::vector<Status> results(tasks.size());
   Batch batch;

@@ -140,6 +140,9 @@ Result<std::unique_ptr<Connection>> connect_sqlite(const SqliteConnectOptions& o
   }
   GW_CHECK_OK(conn->exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON"));
   if (options.read_only) GW_CHECK_OK(conn->exec("PRAGMA query_only=ON"));
+  if (options.max_page_count > 0) {
+    GW_CHECK_OK(conn->exec("PRAGMA max_page_count=" + std::to_string(options.max_page_count)));
+  }
   return std::unique_ptr<Connection>(std::move(conn));
 }
 

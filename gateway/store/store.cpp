@@ -24,10 +24,12 @@ Result<std::shared_ptr<Store>> open_sqlite(const SqliteOptions& options) {
   detail::SqliteConnectOptions co;
   co.path = options.path;
   co.busy_timeout_ms = static_cast<int>(options.busy_timeout.count());
+  co.max_page_count = options.max_page_count;
   auto writer = detail::connect_sqlite(co);
   if (!writer) return writer.error().with_context(options.path);
   GW_CHECK_OK(detail::migrate(**writer));
   co.read_only = true;
+  co.max_page_count = 0;
   detail::EngineOptions eo;
   eo.clock = options.clock;
   eo.max_batch = options.max_batch;

@@ -81,6 +81,8 @@
 
 namespace gw::store {
 
+/// Times come from the injected Clock and are stored with MILLISECOND
+/// precision (a TimePoint read back is truncated to whole milliseconds).
 using TimePoint = std::chrono::system_clock::time_point;
 
 /// A clinic's identifier for a patient, mapped to the gateway's pseudonymous
@@ -221,6 +223,15 @@ struct AuditVerification {
   friend bool operator==(const AuditVerification&, const AuditVerification&) = default;
 };
 
+/// Writer-side counters since open (metrics; they show group commit at work:
+/// tasks / transactions is the mean batch size).
+struct StoreStats {
+  std::int64_t transactions = 0;  ///< write transactions committed or attempted
+  std::int64_t tasks = 0;         ///< writes (pushes, outbox changes, audit appends) they carried
+  std::int64_t largest_batch = 0; ///< most tasks in one transaction
+  friend bool operator==(const StoreStats&, const StoreStats&) = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -289,7 +300,9 @@ class Store {
   /// PostgreSQL this includes commits by other nodes (LISTEN/NOTIFY). Runs
   /// on an internal thread; keep it short (e.g. asio::post to a strand).
   /// It may fire spuriously; it never replaces polling `next_due` for
-  /// retries. Pass an empty function to unregister.
+  /// retries. An EMPTY recipient means "anything may have changed: rescan"
+  /// (sent after the PostgreSQL listener reconnects, since NOTIFYs sent
+  /// while it was away are lost). Pass an empty function to unregister.
   virtual void set_work_listener(std::function<void(const std::string& recipient)> listener) = 0;
 
   // ---- pulls -----------------------------------------------------------
@@ -322,6 +335,12 @@ class Store {
   /// The audit trail as a FHIR Bundle (type "collection") of AuditEvents, in
   /// sequence order, starting after sequence number `after` (0 = all).
   virtual Result<std::string> export_audit(std::int64_t after) = 0;
+
+  // ---- metrics ---------------------------------------------------------
+
+  /// Writer counters. Thread-safe, never blocks. Not pure so that test
+  /// doubles of the port need not implement it (they report zeros).
+  virtual StoreStats stats() const { return {}; }
 };
 
 /// Options of the SQLite back end.
@@ -331,6 +350,10 @@ struct SqliteOptions {
   std::size_t max_batch = 256;           ///< most commits in one group transaction
   std::chrono::milliseconds busy_timeout{5000};  ///< wait on another process's lock
   std::size_t readers = 2;               ///< read connections (pool)
+  /// Hard cap on the database size in pages (PRAGMA max_page_count; 0 = no
+  /// cap). Beyond it writes fail with kIo ("database or disk is full") and
+  /// the batch is rolled back; reads keep working.
+  std::int64_t max_page_count = 0;
 };
 
 /// Opens (creating and migrating) a SQLite store: WAL, synchronous=FULL,

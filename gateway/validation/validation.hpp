@@ -167,6 +167,19 @@ class Validator {
   /// Problems found while compiling definitions so far (thread-safe copy).
   std::vector<LoadProblem> load_problems() const;
 
+  /// The complete StructureDefinition for `structure_definition`: the
+  /// resource as given, with `snapshot.element` generated from its
+  /// `differential` and the snapshot of its `baseDefinition` (found in the
+  /// registry, generated recursively when it has none either). An existing
+  /// snapshot is replaced. This is what the plan compiler uses for
+  /// differential-only profiles, exposed so that a package build can ship
+  /// the snapshots (see build_package). Differential elements that cannot be
+  /// placed are skipped and reported by load_problems().
+  /// Errors: kNotFound when a base definition is missing; kParse when the
+  /// definition has no baseDefinition; kLimit for bases nested too deeply.
+  /// Thread-safe.
+  Result<std::shared_ptr<const json::Document>> generate_snapshot(json::Value structure_definition) const;
+
   const fhir::Model& model() const;
   const packages::Registry& registry() const;
 
@@ -180,6 +193,62 @@ class Validator {
   explicit Validator(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// ---------------------------------------------------------------------------
+// Building a FHIR package from differential-only sources
+// ---------------------------------------------------------------------------
+
+/// What build_package() reads and where it writes.
+///
+/// `source_dir` holds `package.json` (npm manifest: name, version,
+/// canonical, fhirVersions, dependencies) and `input/` with one folder per
+/// kind of conformance resource (`input/profiles/`, `input/extensions/`,
+/// `input/vocabulary/`, ...), each a flat folder of `*.json` resources;
+/// StructureDefinitions carry a `differential` only. `input/examples/` is
+/// not part of the package and is skipped.
+struct PackageBuildOptions {
+  std::string source_dir;
+  /// Also write the finished package to `<out_dir>/package/` (empty: don't).
+  std::string out_dir;
+  /// Resolved package cache: dependencies are loaded from it, and the
+  /// package is installed into it as `<name>#<version>` when `install`.
+  std::string cache_dir;
+  bool install = true;
+  /// The element model of the base types (it does not depend on the
+  /// package); null builds one from the loaded definitions. Passing one in
+  /// saves that work when the caller already has it (tests).
+  std::shared_ptr<const fhir::Model> model;
+};
+
+/// What build_package() produced.
+struct PackageBuildResult {
+  std::string id;                    ///< "name#version"
+  std::size_t resources = 0;         ///< resources written (package.json excluded)
+  std::size_t profiles = 0;          ///< StructureDefinitions with a generated snapshot
+  std::string installed_path;        ///< <cache>/<name>#<version>, empty when not installed
+};
+
+/// Builds a FHIR package: loads the dependencies named in package.json from
+/// the cache plus the input folders, generates every StructureDefinition's
+/// snapshot with Validator::generate_snapshot, checks each one (every
+/// element of the base snapshot is present, every differential element
+/// was placed with its properties, the plan compiler accepts it without
+/// load problems), and writes `package/package.json`, one `<Type>-<id>.json`
+/// per resource and `.index.json`. Installing replaces an older build of the
+/// same id with one rename (readers see either the old or the new folder).
+/// Errors: kNotFound (source, package.json, a dependency not in the cache),
+/// kParse (bad JSON; a snapshot that fails a check — the message names the
+/// definition and the element, never data), kInvalidArgument (bad
+/// name/version), kIo. Not thread-safe against another build of the same
+/// package into the same cache.
+Result<PackageBuildResult> build_package(const PackageBuildOptions& options);
+
+/// `fhir-gateway packages build SOURCE_DIR [--out DIR] [--fhir-cache DIR] [--no-install]`
+/// (`args` are the arguments after "build"). Prints one summary line on
+/// `out`; errors on `err`. Returns 0 on success, 1 when the build fails,
+/// 2 for usage errors.
+int run_package_build_command(std::span<const std::string_view> args, std::ostream& out,
+                              std::ostream& err);
 
 /// `fhir-gateway validate [--ig NAME#VERSION|DIR|FILE]... [--profile URL]...
 ///                       [--format text|json|ndjson] [--fhir-cache DIR] [--verbose] FILE...`

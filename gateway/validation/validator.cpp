@@ -296,6 +296,13 @@ std::vector<LoadProblem> Validator::load_problems() const {
   return impl_->problems;
 }
 
+Result<std::shared_ptr<const json::Document>> Validator::generate_snapshot(json::Value structure_definition) const {
+  if (!structure_definition.is_object() || structure_definition.find("resourceType").str() != "StructureDefinition") {
+    return fail(ErrorCode::kInvalidArgument, "not a StructureDefinition");
+  }
+  return detail::generate_snapshot(*impl_, structure_definition);
+}
+
 const fhir::Model& Validator::model() const { return *impl_->model; }
 const packages::Registry& Validator::registry() const { return *impl_->registry; }
 

@@ -45,6 +45,20 @@ TEST(Cli, PackagesListShowsThePinnedPackages) {
   }
 }
 
+// `packages build` is routed to the validation module (it needs the
+// snapshot generator); the rest of `packages` to the packages module.
+TEST(Cli, PackagesBuildIsRoutedAndDocumented) {
+  Cli help = run_cli({"packages", "--help"});
+  EXPECT_EQ(help.code, kExitOk);
+  EXPECT_NE(help.out.find("build SOURCE_DIR"), std::string::npos) << help.out;
+  Cli usage = run_cli({"packages", "build"});
+  EXPECT_EQ(usage.code, kExitUsage);
+  EXPECT_NE(usage.err.find("packages build: no SOURCE_DIR"), std::string::npos) << usage.err;
+  Cli missing = run_cli({"packages", "build", "/nonexistent-gw-source", "--no-install"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("package.json"), std::string::npos) << missing.err;
+}
+
 TEST(Cli, HelpListsCommandsAndExitCodes) {
   Cli r = run_cli({"--help"});
   EXPECT_EQ(r.code, kExitOk);

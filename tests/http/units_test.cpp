@@ -188,8 +188,9 @@ TEST(Config, ReadsTheServerSectionsAndIgnoresOtherModulesKeys) {
   auto c = parse(R"({"server":{"listen":"127.0.0.1:0","io_threads":3,"log_level":"warn"},
     "tls":{"cert":"s.crt","key":"s.key","client_ca":"ca.crt"},
     "limits":{"body_bytes":1000,"read_header_ms":250,"rate_per_second":2.5,"rate_burst":5},
-    "clients":[{"id":"demo-hospital","kind":"hospital"}],
-    "recipients":[{"anything":"belongs to consent"}]})");
+    "recipients":[{"id":"demo-hospital","kind":"hospital","endpoint":"https://127.0.0.1:1/fhir",
+                   "operations":["submit"]}],
+    "consentPolicy":"belongs to consent"})");
   ASSERT_TRUE(c) << c.error().to_string();
   EXPECT_EQ(c->listen, "127.0.0.1:0");
   EXPECT_EQ(c->io_threads, 3u);
@@ -218,9 +219,14 @@ TEST(Config, NamesTheOffendingKey) {
   EXPECT_TRUE(plain);
   auto listen = parse(R"({"server":{"plain_http_for_local_tests":true,"listen":"::1:80"}})");
   ASSERT_FALSE(listen);
-  auto dup = parse(R"({"server":{"plain_http_for_local_tests":true},"clients":[{"id":"a"},{"id":"a"}]})");
+  auto dup = parse(R"({"server":{"plain_http_for_local_tests":true},"recipients":[{"id":"a"},{"id":"a"}]})");
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().code(), ErrorCode::kInvalidArgument);
+  // The old separate client list would silently diverge from the
+  // registrations consent and delivery read; it is refused by name.
+  auto old = parse(R"({"server":{"plain_http_for_local_tests":true},"clients":[{"id":"a"}]})");
+  ASSERT_FALSE(old);
+  EXPECT_NE(old.error().message().find("clients"), std::string::npos);
 }
 
 TEST(Config, TheDemoConfigLoads) {
@@ -228,7 +234,7 @@ TEST(Config, TheDemoConfigLoads) {
   ASSERT_TRUE(c) << c.error().to_string();
   EXPECT_EQ(c->listen, "127.0.0.1:8443");
   EXPECT_FALSE(c->plain_http_for_local_tests);
-  ASSERT_EQ(c->clients.size(), 2u);
+  ASSERT_EQ(c->clients.size(), 3u);
   EXPECT_EQ(c->clients[1], (ClientEntry{"demo-clinic", "community-clinic"}));
 }
 

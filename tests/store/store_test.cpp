@@ -626,6 +626,41 @@ TYPED_TEST(StoreTest, MigratesFromEmptyUpgradesInPlaceAndRefusesNewerSchema) {
   EXPECT_EQ(this->backend_.sql("SELECT version FROM schema_version"), "999");
 }
 
+// ---- PostgreSQL only: wake-ups reach the other nodes --------------------------
+
+TEST(PostgresStore, ListenerHearsWorkCommittedByAnotherNode) {
+  std::string why;
+  testing::PostgresServer* server = testing::shared_postgres(&why);
+  if (!server) GTEST_SKIP() << "PostgreSQL server could not be started here: " << why;
+  auto db = server->create_database();
+  ASSERT_TRUE(db) << db.error().to_string();
+  PostgresOptions o;
+  o.conninfo = *db;
+  o.clock = std::make_shared<ManualClock>();
+  auto node_a = open_postgres(o);
+  auto node_b = open_postgres(o);
+  ASSERT_TRUE(node_a && node_b);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::set<std::string> heard;
+  (*node_a)->set_work_listener([&](const std::string& r) {
+    std::lock_guard lk(mu);
+    heard.insert(r);
+    cv.notify_all();
+  });
+  std::promise<Result<PushResult>> p;
+  (*node_b)->commit_push(make_push("n1", {"clinic-n"}), [&](Result<PushResult> r) { p.set_value(std::move(r)); });
+  ASSERT_TRUE(p.get_future().get());
+  {
+    std::unique_lock lk(mu);
+    EXPECT_TRUE(cv.wait_for(lk, 30s, [&] { return heard.count("clinic-n") > 0; }));
+  }
+  (*node_a)->set_work_listener({});
+  auto claimed = (*node_a)->claim("clinic-n", 10, 30s);  // node A can take node B's work
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(claimed->size(), 1u);
+}
+
 // ---- SQLite only: a real lock held by another process ---------------------------
 
 TEST(SqliteStore, BusyDatabaseFailsThePushAndTheNextOneSucceeds) {
@@ -653,6 +688,79 @@ TEST(SqliteStore, BusyDatabaseFailsThePushAndTheNextOneSucceeds) {
   auto ok = p2.get_future().get();
   ASSERT_TRUE(ok) << ok.error().to_string();
   EXPECT_FALSE(ok->duplicate);  // the failed attempt left nothing behind
+  st->reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+TEST(SqliteStore, PushesQueuedBehindABusyWriterShareOneTransaction) {
+  char tmpl[] = "/tmp/gw-store-group-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  SqliteOptions o;
+  o.path = dir + "/group.sqlite";
+  o.clock = std::make_shared<ManualClock>();
+  o.busy_timeout = 60s;  // the writer waits for the lock below, it does not fail
+  auto st = open_sqlite(o);
+  ASSERT_TRUE(st) << st.error().to_string();
+  const StoreStats before = (*st)->stats();
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(o.path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  // While the lock is held, the writer is stuck on (at most) the first push;
+  // every later push queues behind it and must ride in ONE next transaction.
+  constexpr int kPushes = 50;
+  std::vector<std::promise<Result<PushResult>>> done(kPushes);
+  for (int i = 0; i < kPushes; ++i) {
+    (*st)->commit_push(make_push("g" + std::to_string(i), {"clinic-a"}),
+                       [&done, i](Result<PushResult> r) { done[static_cast<std::size_t>(i)].set_value(std::move(r)); });
+  }
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  for (auto& p : done) {
+    auto r = p.get_future().get();
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+  const StoreStats after = (*st)->stats();
+  EXPECT_EQ(after.tasks - before.tasks, kPushes);
+  EXPECT_LE(after.transactions - before.transactions, 2);
+  // The writer may have taken the first few pushes before it blocked.
+  EXPECT_GE(after.largest_batch, kPushes / 2);
+  st->reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+TEST(SqliteStore, FullDatabaseFailsTheBatchAndKeepsWhatWasCommitted) {
+  char tmpl[] = "/tmp/gw-store-full-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  SqliteOptions o;
+  o.path = dir + "/full.sqlite";
+  o.clock = std::make_shared<ManualClock>();
+  o.max_page_count = 64;  // 256 KB with 4 KB pages: the schema and a few pushes
+  auto st = open_sqlite(o);
+  ASSERT_TRUE(st) << st.error().to_string();
+  auto push = [&](PushRecord r) {
+    std::promise<Result<PushResult>> p;
+    (*st)->commit_push(std::move(r), [&](Result<PushResult> res) { p.set_value(std::move(res)); });
+    return p.get_future().get();
+  };
+  ASSERT_TRUE(push(make_push("f1", {"clinic-a"})));
+  PushRecord big = make_push("f2", {"clinic-a"});
+  big.original.assign(400 * 1024, 'x');  // does not fit under the cap
+  auto full = push(big);
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().code(), ErrorCode::kIo);
+  auto kept = (*st)->handoff("h-f1");
+  ASSERT_TRUE(kept);
+  EXPECT_TRUE(kept->has_value());
+  auto lost = (*st)->handoff("h-f2");
+  ASSERT_TRUE(lost);
+  EXPECT_FALSE(lost->has_value());
+  ASSERT_TRUE(push(make_push("f3", {"clinic-a"})));  // still writable below the cap
+  auto v = (*st)->verify_audit();
+  ASSERT_TRUE(v);
+  EXPECT_TRUE(v->ok);
+  EXPECT_EQ(v->records, 2);
   st->reset();
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);

@@ -12,6 +12,10 @@ namespace gw::app::detail {
 /// R4 model from the package cache and hands over to the FHIRPath module.
 int run_fhirpath(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 
+/// `fhir-gateway packages ...`: `build` goes to the validation module (it
+/// generates snapshots), everything else to the packages module.
+int run_packages(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+
 /// `fhir-gateway handoff ...` (handoff module) with the R4 model, the clock
 /// and random UUIDs.
 int run_handoff(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);

@@ -71,6 +71,7 @@ struct SqliteConnectOptions {
   std::string path;
   int busy_timeout_ms = 5000;
   bool read_only = false;
+  std::int64_t max_page_count = 0;  // 0: SQLite's default
 };
 Result<std::unique_ptr<Connection>> connect_sqlite(const SqliteConnectOptions& options);
 Result<std::unique_ptr<Connection>> connect_postgres(const std::string& conninfo);

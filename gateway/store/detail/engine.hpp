@@ -90,6 +90,7 @@ class Engine final : public Store {
   void append_audit(std::vector<std::string> events, std::function<void(Status)> done) override;
   Result<AuditVerification> verify_audit() override;
   Result<std::string> export_audit(std::int64_t after) override;
+  StoreStats stats() const override;
 
   /// Keeps an object (the PostgreSQL Listener) alive as long as the engine,
   /// destroyed BEFORE the writer stops.
@@ -122,6 +123,9 @@ class Engine final : public Store {
   std::deque<Task> queue_;
   bool stopping_ = false;
   std::thread writer_thread_;
+
+  mutable std::mutex stats_mu_;
+  StoreStats stats_;
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Connection>> pool_;

@@ -1,0 +1,174 @@
+// A small HTTPS load client for the push path: N keep-alive connections,
+// each a thread with a blocking Beast TLS stream and a client certificate
+// (wrk cannot present one, and the gateway's push route needs a registered
+// caller). Every request gets a fresh Bundle.identifier so the gateway
+// does the whole push (validate, map, redact, commit) instead of answering
+// a retry from its idempotency table.
+//
+//   push_load --port P --cert C --key K --ca CA [--conns 64] [--seconds 10]
+//             [--target /fhir?recipient=demo-clinic] [--body FILE]
+//             [--marker TEXT]   (text in the body replaced per request; default
+//                                the demo bundle's identifier UUID tail)
+//
+// Prints one line: requests, req/s, p50, p99 (ms), and the count of
+// non-2xx answers and transport errors. Figures compare servers on the same
+// machine only; the client shares the cores with the server.
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Options {
+  unsigned short port = 0;
+  std::string cert, key, ca;
+  int conns = 64;
+  int seconds = 10;
+  std::string target = "/fhir?recipient=demo-clinic";
+  std::string body_file = "config/demo/discharge-summary.json";
+  std::string marker = "0000000000ff";
+};
+
+struct Totals {
+  std::mutex mutex;
+  std::vector<double> latencies_ms;
+  std::uint64_t ok = 0, non2xx = 0, errors = 0;
+};
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The per-request body: the marker replaced by a 12-hex-digit counter, so
+// identifiers stay valid UUIDs and never repeat within a run.
+std::string body_for(const std::string& body, std::size_t at, std::size_t marker_len, std::uint64_t n) {
+  char hex[32];
+  std::snprintf(hex, sizeof hex, "%012llx", static_cast<unsigned long long>(n & 0xffffffffffffULL));
+  std::string out = body;
+  if (at != std::string::npos) out.replace(at, marker_len, std::string(hex).substr(0, marker_len));
+  return out;
+}
+
+void connection(const Options& o, ssl::context& ctx, const std::string& body, std::size_t marker_at,
+                std::atomic<std::uint64_t>& counter, Clock::time_point end, Totals& totals) {
+  std::vector<double> lat;
+  std::uint64_t ok = 0, non2xx = 0, errors = 0;
+  while (Clock::now() < end) {
+    try {
+      net::io_context ioc;
+      boost::beast::ssl_stream<boost::beast::tcp_stream> stream(ioc, ctx);
+      stream.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), o.port));
+      stream.handshake(ssl::stream_base::client);
+      boost::beast::flat_buffer buffer;
+      while (Clock::now() < end) {
+        http::request<http::string_body> req{http::verb::post, o.target, 11};
+        req.set(http::field::host, "127.0.0.1");
+        req.set(http::field::content_type, "application/fhir+json");
+        req.keep_alive(true);
+        req.body() = body_for(body, marker_at, o.marker.size(), counter.fetch_add(1));
+        req.prepare_payload();
+        const auto t0 = Clock::now();
+        http::write(stream, req);
+        http::response<http::string_body> res;
+        http::read(stream, buffer, res);
+        lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        (res.result_int() / 100 == 2 ? ok : non2xx)++;
+        if (!res.keep_alive()) break;
+      }
+    } catch (const std::exception&) {
+      ++errors;  // a closed or refused connection: reconnect
+    }
+  }
+  std::lock_guard lock(totals.mutex);
+  totals.latencies_ms.insert(totals.latencies_ms.end(), lat.begin(), lat.end());
+  totals.ok += ok;
+  totals.non2xx += non2xx;
+  totals.errors += errors;
+}
+
+bool parse(int argc, char** argv, Options& o) {
+  std::map<std::string, std::string> a;
+  for (int i = 1; i + 1 < argc; i += 2) a[argv[i]] = argv[i + 1];
+  if (!a.count("--port")) return false;
+  o.port = static_cast<unsigned short>(std::atoi(a["--port"].c_str()));
+  if (a.count("--cert")) o.cert = a["--cert"];
+  if (a.count("--key")) o.key = a["--key"];
+  if (a.count("--ca")) o.ca = a["--ca"];
+  if (a.count("--conns")) o.conns = std::atoi(a["--conns"].c_str());
+  if (a.count("--seconds")) o.seconds = std::atoi(a["--seconds"].c_str());
+  if (a.count("--target")) o.target = a["--target"];
+  if (a.count("--body")) o.body_file = a["--body"];
+  if (a.count("--marker")) o.marker = a["--marker"];
+  return o.port != 0 && o.conns > 0 && o.seconds > 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  if (!parse(argc, argv, o)) {
+    std::fprintf(stderr, "usage: push_load --port P [--cert C --key K] [--ca CA] [--conns N] [--seconds S] "
+                         "[--target PATH] [--body FILE] [--marker TEXT]\n");
+    return 2;
+  }
+  const std::string body = read_all(o.body_file);
+  if (body.empty()) {
+    std::fprintf(stderr, "push_load: cannot read %s\n", o.body_file.c_str());
+    return 2;
+  }
+  ssl::context ctx(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  if (!o.ca.empty()) {
+    ctx.load_verify_file(o.ca);
+    ctx.set_verify_mode(ssl::verify_peer);
+  }
+  if (!o.cert.empty()) {
+    ctx.use_certificate_chain_file(o.cert);
+    ctx.use_private_key_file(o.key, ssl::context::pem);
+  }
+  const std::size_t marker_at = body.find(o.marker);
+  std::atomic<std::uint64_t> counter{static_cast<std::uint64_t>(std::time(nullptr)) << 20};
+  Totals totals;
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::seconds(o.seconds);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < o.conns; ++i) {
+    threads.emplace_back(connection, std::cref(o), std::ref(ctx), std::cref(body), marker_at, std::ref(counter), end,
+                         std::ref(totals));
+  }
+  for (auto& t : threads) t.join();
+  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  auto& l = totals.latencies_ms;
+  std::sort(l.begin(), l.end());
+  auto pct = [&](double p) { return l.empty() ? 0.0 : l[std::min(l.size() - 1, static_cast<std::size_t>(p * l.size()))]; };
+  std::printf("requests %zu  %.1f req/s  p50 %.2f ms  p99 %.2f ms  2xx %llu  non-2xx %llu  transport errors %llu\n",
+              l.size(), static_cast<double>(l.size()) / secs, pct(0.50), pct(0.99),
+              static_cast<unsigned long long>(totals.ok), static_cast<unsigned long long>(totals.non2xx),
+              static_cast<unsigned long long>(totals.errors));
+  return totals.ok > 0 ? 0 : 1;
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The push path under load: the 16 KB demo discharge summary POSTed over
+# HTTPS with mutual TLS by CONNECTIONS keep-alive connections, each request a
+# new document (fresh Bundle.identifier), so every one is validated, mapped,
+# redacted, verified and committed durably to SQLite before its 201. Then the
+# same client against nginx answering a fixed 200 over TLS: the baseline the
+# issue asks for, measured in the same run on the same machine.
+# Usage: bench/push_load.sh [SECONDS] [CONNECTIONS]     (run from anywhere)
+# Needs nginx for the baseline (apt-get install nginx-light); builds
+# build-bench (Release) if needed. Prints req/s, p50, p99 for both.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+secs="${1:-10}"
+conns="${2:-64}"
+bdir="$root/build-bench"
+work="$bdir/push-load"
+rm -rf "$work/var"
+mkdir -p "$work/var"
+if [ ! -f "$bdir/build.ninja" ]; then
+  cmake -S "$root" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGW_BUILD_BENCH=ON -DGW_BUILD_TESTS=OFF >/dev/null
+fi
+cmake --build "$bdir" --target fhir-gateway push_load -j2 >/dev/null
+"$root/scripts/make-demo-certs" "$work/certs" demo-hospital demo-clinic >/dev/null
+
+cat > "$work/gateway.json" <<JSON
+{
+  "server": {"listen": "127.0.0.1:18445", "io_threads": 1, "cpu_threads": 2, "log_level": "warn"},
+  "tls": {"cert": "$work/certs/server.crt", "key": "$work/certs/server.key",
+          "client_ca": "$work/certs/ca.crt", "require_client_cert": true},
+  "limits": {"rate_per_second": 0, "max_connections": 4096},
+  "store": {"sqlite": "$work/var/gateway.db"},
+  "consentPolicy": "$root/config/consent-policy.json",
+  "recipients": [
+    {"id": "demo-hospital", "organization": "Demo General Hospital", "kind": "hospital",
+     "endpoint": "https://127.0.0.1:1/fhir", "operations": ["submit"]},
+    {"id": "demo-clinic", "organization": "Demo Community Clinic", "kind": "community-clinic",
+     "endpoint": "https://127.0.0.1:2/fhir", "operations": ["receive", "pull"]}
+  ]
+}
+JSON
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+wait_port() {
+  for _ in $(seq 1 300); do
+    (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "push_load: nothing listens on 127.0.0.1:$1" >&2
+  return 1
+}
+client=("$bdir/bin/push_load" --ca "$work/certs/ca.crt" --cert "$work/certs/demo-hospital.crt"
+        --key "$work/certs/demo-hospital.key" --conns "$conns" --seconds "$secs"
+        --body "$root/config/demo/discharge-summary.json")
+
+cd "$root"   # mappings/ and config/ are read relative to the repository root
+"$bdir/bin/fhir-gateway" serve --config "$work/gateway.json" >"$work/gateway.out" 2>"$work/gateway.log" &
+pids+=($!)
+wait_port 18445
+echo "body: $(wc -c <config/demo/discharge-summary.json) bytes, $conns connections, ${secs}s, $(nproc) cores shared by client and server"
+printf '%-40s ' "gateway POST /fhir (full push, durable)"
+"${client[@]}" --port 18445 --target '/fhir?recipient=demo-clinic'
+echo "stored handoffs: $(sqlite3 "$work/var/gateway.db" 'select count(*) from handoff' 2>/dev/null || echo '?')"
+kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true; pids=()
+
+if command -v nginx >/dev/null; then
+  mkdir -p "$work/nginx"
+  cat > "$work/nginx/nginx.conf" <<NGINX
+worker_processes 2;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  client_body_buffer_size 64k;
+  client_max_body_size 16m;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:18446 ssl;
+    ssl_certificate $work/certs/server.crt;
+    ssl_certificate_key $work/certs/server.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / {
+      default_type application/fhir+json;
+      return 200 '{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational"}]}';
+    }
+  }
+}
+NGINX
+  nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" -g 'daemon off;' &
+  pids+=($!)
+  wait_port 18446
+  printf '%-40s ' "nginx POST / (fixed reply)"
+  "${client[@]}" --port 18446 --target /
+else
+  echo "nginx not installed: no baseline (apt-get install nginx-light)"
+fi

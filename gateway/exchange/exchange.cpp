@@ -1,0 +1,384 @@
+// The push and pull use cases. Their order of steps is the contract in
+// exchange.hpp; this file keeps each step small and says why where the
+// choice is not obvious.
+#include "gateway/exchange/exchange.hpp"
+
+#include "gateway/consent/consent.hpp"
+#include "gateway/exchange/detail/documents.hpp"
+#include "gateway/fhir/fhir.hpp"
+#include "gateway/handoff/handoff.hpp"
+#include "gateway/json/json.hpp"
+#include "gateway/store/store.hpp"
+#include "gateway/validation/validation.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+
+namespace gw::exchange {
+
+using detail::audit_event;
+using detail::AuditFacts;
+using detail::outcome;
+
+namespace {
+
+bool has_operation(const consent::Recipient& r, std::string_view op) {
+  return std::find(r.operations.begin(), r.operations.end(), op) != r.operations.end();
+}
+
+Reply issues_reply(int status, std::span<const fhir::Issue> issues) {
+  return Reply{status, fhir::operation_outcome_json(issues), {}};
+}
+
+// Validation issues of the gateway's own document, relabelled: the caller
+// must see that the *handoff built from* its bundle failed, and why.
+std::vector<fhir::Issue> as_handoff_issues(std::vector<fhir::Issue> issues) {
+  std::vector<fhir::Issue> out;
+  for (auto& i : issues) {
+    if (i.severity != fhir::Issue::Severity::kError && i.severity != fhir::Issue::Severity::kFatal) continue;
+    i.diagnostics = "the handoff document built from this bundle does not conform to the HandoffDocument "
+                    "profile (" + i.expression + "): " + i.diagnostics;
+    i.expression.clear();
+    i.position = {};
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Exchange::Impl {
+  Deps deps;
+
+  const consent::Recipient* registered(std::string_view id) const {
+    for (const auto& r : deps.consent->recipients()) {
+      if (r.id == id) return &r;
+    }
+    return nullptr;
+  }
+
+  std::string audit(const AuditFacts& facts) const { return audit_event(facts, deps.clock->now()); }
+
+  void audit_async(const AuditFacts& facts) const { deps.store->append_audit({audit(facts)}, {}); }
+
+  // Consents held for the patient, read for a release. Stored consents are
+  // about this patient by construction (they were filed under its key), so
+  // they are pointed at the Patient of the document being released.
+  Result<std::vector<consent::PatientConsent>> consents_for(const std::string& patient_key,
+                                                            const std::string& patient_id) const {
+    std::vector<consent::PatientConsent> out;
+    GW_TRY(auto stored, deps.store->consents(patient_key));
+    for (const auto& s : stored) {
+      if (s.revoked) continue;
+      auto doc = json::Document::parse(s.consent);
+      if (!doc) continue;
+      auto c = consent::parse_consent(doc->root());
+      if (!c) continue;  // checked when it was stored; a bad one permits nothing
+      c->patient_reference = "Patient/" + patient_id;
+      out.push_back(std::move(*c));
+    }
+    return out;
+  }
+
+  // May `caller` read this patient's records? It pushed or received a
+  // handoff for the patient (link under kPatientKeySystem), or an active
+  // Consent of the patient names it as an actor of a permit.
+  Result<bool> may_read(const std::string& caller, const std::string& patient_key) const {
+    GW_TRY(auto linked, deps.store->find_patient({caller, std::string(kPatientKeySystem), patient_key}));
+    if (linked && *linked == patient_key) return true;
+    GW_TRY(auto stored, deps.store->consents(patient_key));
+    for (const auto& s : stored) {
+      if (s.revoked) continue;
+      auto doc = json::Document::parse(s.consent);
+      if (!doc) continue;
+      auto c = consent::parse_consent(doc->root());
+      if (c && c->status == "active" && detail::permits_actor(c->provision, caller)) return true;
+    }
+    return false;
+  }
+
+  Result<std::optional<std::string>> resolve_patient(const Caller& caller, const PatientRef& p) const {
+    if (!p.key.empty()) return std::optional<std::string>(p.key);
+    if (p.system.empty() || p.value.empty()) return std::optional<std::string>();
+    return deps.store->find_patient({caller.id, p.system, p.value});
+  }
+
+  // Releases `document` (a HandoffDocument) for the caller of a pull.
+  Reply release_for(const Caller& caller, std::string_view purpose, const std::string& patient_key,
+                    const std::string& document, std::string_view action) const {
+    auto doc = json::Document::parse(document);
+    if (!doc) return outcome(500, "exception", "a stored handoff could not be read");
+    auto consents = consents_for(patient_key, detail::patient_id(doc->root()));
+    if (!consents) return outcome(503, "transient", "the store is unavailable; retry later");
+    consent::ReleaseRequest req{caller.id, std::string(purpose), std::move(*consents), deps.clock->now()};
+    auto r = deps.consent->release(doc->root(), req);
+    if (!r) return outcome(500, "exception", "the handoff could not be filtered");
+    std::vector<std::string> events{consent::audit_event_json(r->audit, deps.consent->policy())};
+    AuditFacts facts{std::string(action), caller.id, patient_key, "", r->outcome == consent::Outcome::kReleased};
+    events.push_back(audit(facts));
+    deps.store->append_audit(std::move(events), {});
+    switch (r->outcome) {
+      case consent::Outcome::kReleased:
+        return Reply{200, std::move(r->document), {}};
+      case consent::Outcome::kRefused:
+        return issues_reply(403, r->issues);
+      case consent::Outcome::kWithheld:
+      case consent::Outcome::kFailedClosed:
+        return issues_reply(403, r->issues);
+    }
+    return outcome(500, "exception", "unexpected release outcome");
+  }
+
+  Reply refuse_pull(const Caller& caller, std::string_view action, const std::string& patient_key) const {
+    audit_async(AuditFacts{std::string(action), caller.id, patient_key, "", false});
+    return outcome(403, "forbidden",
+                   "this client has neither sent nor received a handoff for the patient, and no consent names it");
+  }
+};
+
+Exchange::Exchange(Deps deps) : impl_(std::make_unique<Impl>(Impl{std::move(deps)})) {}
+Exchange::~Exchange() = default;
+
+Result<std::shared_ptr<const Exchange>> Exchange::create(Deps deps) {
+  if (!deps.validator || !deps.mappings || !deps.consent || !deps.store || !deps.clock || !deps.ids) {
+    return fail(ErrorCode::kInvalidArgument, "exchange needs a validator, mappings, consent engine, store, clock and ids");
+  }
+  if (!deps.handoff_profile.empty()) {
+    if (auto s = deps.validator->prepare_profile(deps.handoff_profile); !s) {
+      return s.error().with_context("the HandoffDocument profile (is the migrant-care package installed?)");
+    }
+  }
+  return std::shared_ptr<const Exchange>(new Exchange(std::move(deps)));
+}
+
+void Exchange::push(const Caller& caller, PushRequest request, std::function<void(Reply)> done) const {
+  const Impl& m = *impl_;
+  const consent::Recipient* sender = m.registered(caller.id);
+  if (!sender || !has_operation(*sender, "submit")) {
+    m.audit_async(AuditFacts{"push", caller.id, "", "", false});
+    return done(outcome(403, "forbidden", "this client is not registered to submit documents"));
+  }
+
+  // Parse and check the envelope before the (costlier) validation.
+  fhir::ParsedResource parsed = fhir::parse_resource(std::move(request.body));
+  if (!parsed.ok()) return done(issues_reply(400, parsed.issues));
+  json::Value bundle = parsed.document.root();
+  if (bundle.find("resourceType").str() != "Bundle") {
+    return done(outcome(422, "invalid", "push a Bundle (document, transaction or collection)", "Bundle"));
+  }
+  std::string_view type = bundle.find("type").str();
+  if (type != "document" && type != "transaction" && type != "collection") {
+    return done(outcome(422, "invalid", "Bundle.type must be document, transaction or collection", "Bundle.type"));
+  }
+  std::string key = detail::idempotency_key(bundle);
+  if (key.empty()) {
+    return done(outcome(422, "required",
+                        "Bundle.identifier (system and value) is required: it makes a retried push safe",
+                        "Bundle.identifier"));
+  }
+
+  auto issues = m.deps.validator->validate(bundle);
+  if (!issues) return done(outcome(400, "invalid", issues.error().message()));
+  if (validation::has_errors(*issues)) return done(issues_reply(422, *issues));
+
+  // Recipients: named by the request and by an MHD SubmissionSet.
+  std::vector<std::string> recipients = request.recipients;
+  for (auto& r : detail::intended_recipients(bundle)) recipients.push_back(std::move(r));
+  std::sort(recipients.begin(), recipients.end());
+  recipients.erase(std::unique(recipients.begin(), recipients.end()), recipients.end());
+  if (recipients.empty()) {
+    return done(outcome(422, "required",
+                        "name at least one recipient (query parameter `recipient`, or an MHD intendedRecipient)"));
+  }
+  for (const auto& r : recipients) {
+    const consent::Recipient* reg = m.registered(r);
+    if (!reg || !has_operation(*reg, "receive")) {
+      return done(outcome(422, "not-found", "recipient '" + r + "' is not registered to receive handoffs"));
+    }
+  }
+
+  // The HandoffDocument, and its conformance: a handoff that the next
+  // clinic cannot rely on is refused now, while the sender can fix it.
+  handoff::BuildOptions opt;
+  opt.gateway.name = m.deps.gateway_name;
+  opt.clock = m.deps.clock.get();
+  opt.ids = m.deps.ids.get();
+  auto built = handoff::build(*m.deps.mappings, bundle, opt);
+  if (!built) return done(outcome(422, "processing", built.error().message()));
+
+  // The patient's key: the sender's record numbers find a known patient.
+  detail::PatientIdentity who = detail::record_numbers(bundle);
+  std::string patient_key;
+  for (const auto& [system, value] : who.record_numbers) {
+    auto found = m.deps.store->find_patient({caller.id, system, value});
+    if (!found) return done(outcome(503, "transient", "the store is unavailable; retry later"));
+    if (*found) {
+      patient_key = **found;
+      break;
+    }
+  }
+  if (patient_key.empty()) patient_key = m.deps.ids->uuid();
+
+  std::string handoff_json = detail::with_patient_key(built->json, patient_key);
+  auto handoff_doc = json::Document::parse(handoff_json);
+  if (!handoff_doc) return done(outcome(500, "exception", "the handoff document could not be re-read"));
+  if (!m.deps.handoff_profile.empty()) {
+    validation::ValidateOptions vo;
+    vo.profiles.push_back(m.deps.handoff_profile);
+    auto hv = m.deps.validator->validate(handoff_doc->root(), vo);
+    if (!hv) return done(outcome(500, "exception", hv.error().message()));
+    if (validation::has_errors(*hv)) return done(issues_reply(422, as_handoff_issues(std::move(*hv))));
+  }
+  const std::string handoff_id = detail::resource_id(handoff_doc->root());
+  const std::string handoff_identifier = detail::identifier_value(handoff_doc->root());
+
+  // Consents sent along with the bundle are kept for later releases, and
+  // apply to this one.
+  std::vector<consent::PatientConsent> consents;
+  for (const auto& [id, text] : detail::consents_in(bundle)) {
+    auto doc = json::Document::parse(text);
+    if (!doc) continue;
+    auto c = consent::parse_consent(doc->root());
+    if (!c) return done(outcome(422, "invalid", "a Consent in the bundle cannot be read: " + c.error().message()));
+    std::string consent_id = id.empty() ? m.deps.ids->uuid() : id;
+    if (auto s = m.deps.store->put_consent(patient_key, consent_id, text,
+                                           {m.audit(AuditFacts{"consent", caller.id, patient_key, consent_id, true})});
+        !s) {
+      return done(outcome(503, "transient", "the store is unavailable; retry later"));
+    }
+  }
+  auto held = m.consents_for(patient_key, detail::patient_id(handoff_doc->root()));
+  if (!held) return done(outcome(503, "transient", "the store is unavailable; retry later"));
+  consents = std::move(*held);
+
+  store::PushRecord rec;
+  rec.sender = caller.id;
+  rec.idempotency_key = key;
+  rec.patient_key = patient_key;
+  for (const auto& [system, value] : who.record_numbers) rec.links.push_back({caller.id, system, value});
+  rec.links.push_back({caller.id, std::string(kPatientKeySystem), patient_key});
+  rec.original = std::string(parsed.document.source());
+  rec.handoff_id = handoff_id;
+  rec.handoff = handoff_json;
+
+  // One release per recipient; any refusal or verifier finding stops the
+  // whole push: a partly delivered handoff would be a silent loss.
+  for (const auto& r : recipients) {
+    consent::ReleaseRequest req{r, request.purpose, consents, m.deps.clock->now()};
+    auto rel = m.deps.consent->release(handoff_doc->root(), req);
+    if (!rel) return done(outcome(422, "processing", "the handoff could not be filtered for a recipient"));
+    std::string audit_json = consent::audit_event_json(rel->audit, m.deps.consent->policy());
+    if (rel->outcome != consent::Outcome::kReleased) {
+      m.deps.store->append_audit({audit_json, m.audit(AuditFacts{"push", caller.id, patient_key, handoff_id, false})},
+                                 {});
+      return done(issues_reply(rel->outcome == consent::Outcome::kFailedClosed ? 422 : 403, rel->issues));
+    }
+    rec.audit_events.push_back(std::move(audit_json));
+    rec.deliveries.push_back({r, handoff_identifier, std::move(rel->document)});
+    rec.links.push_back({r, std::string(kPatientKeySystem), patient_key});
+  }
+  rec.audit_events.push_back(m.audit(AuditFacts{"push", caller.id, patient_key, handoff_id, true}));
+  rec.response_status = "201";
+  rec.response_body = detail::push_accepted_body(handoff_id, patient_key, recipients.size());
+
+  m.deps.store->commit_push(std::move(rec), [done = std::move(done)](Result<store::PushResult> r) {
+    if (!r) {
+      Reply reply = outcome(503, "transient", "the push was not stored; retry it (it is safe to repeat)");
+      reply.headers.emplace_back("Retry-After", "5");
+      return done(std::move(reply));
+    }
+    int status = 201;
+    if (r->response_status == "200") status = 200;
+    Reply reply{status, r->response_body, {{"Location", "Bundle/" + r->handoff_id}}};
+    if (r->duplicate) reply.headers.emplace_back("X-Duplicate-Of", r->handoff_id);
+    done(std::move(reply));
+  });
+}
+
+Reply Exchange::summary(const Caller& caller, const PatientRef& patient, std::string_view purpose) const {
+  const Impl& m = *impl_;
+  const consent::Recipient* reg = m.registered(caller.id);
+  if (!reg || !has_operation(*reg, "pull")) {
+    m.audit_async(AuditFacts{"summary", caller.id, "", "", false});
+    return outcome(403, "forbidden", "this client is not registered to pull patient summaries");
+  }
+  auto key = m.resolve_patient(caller, patient);
+  if (!key) return outcome(503, "transient", "the store is unavailable; retry later");
+  if (!*key) return outcome(404, "not-found", "no patient is known under this identifier for this client");
+  auto allowed = m.may_read(caller.id, **key);
+  if (!allowed) return outcome(503, "transient", "the store is unavailable; retry later");
+  if (!*allowed) return m.refuse_pull(caller, "summary", **key);
+
+  auto list = m.deps.store->handoffs_for_patient(**key);
+  if (!list) return outcome(503, "transient", "the store is unavailable; retry later");
+  if (list->empty()) return outcome(404, "not-found", "nothing is held for this patient");
+  std::vector<std::string> documents;
+  for (const auto& s : *list) {
+    auto h = m.deps.store->handoff(s.handoff_id);
+    if (!h) return outcome(503, "transient", "the store is unavailable; retry later");
+    if (*h) documents.push_back(std::move((*h)->handoff));
+  }
+  // One handoff is the summary; several are merged by the same mapping
+  // that built them (duplicates across handoffs are merged there).
+  std::string merged;
+  if (documents.size() == 1) {
+    merged = std::move(documents.front());
+  } else {
+    auto collection = json::Document::parse(detail::collection_of(documents));
+    if (!collection) return outcome(500, "exception", "stored handoffs could not be combined");
+    handoff::BuildOptions opt;
+    opt.gateway.name = m.deps.gateway_name;
+    opt.clock = m.deps.clock.get();
+    opt.ids = m.deps.ids.get();
+    auto built = handoff::build(*m.deps.mappings, collection->root(), opt);
+    if (!built) return outcome(500, "exception", "stored handoffs could not be merged: " + built.error().message());
+    merged = detail::with_patient_key(built->json, **key);
+  }
+  return m.release_for(caller, purpose, **key, merged, "summary");
+}
+
+Reply Exchange::read_bundle(const Caller& caller, std::string_view handoff_id, std::string_view purpose) const {
+  const Impl& m = *impl_;
+  const consent::Recipient* reg = m.registered(caller.id);
+  if (!reg || !has_operation(*reg, "pull")) {
+    return outcome(403, "forbidden", "this client is not registered to read handoff documents");
+  }
+  auto h = m.deps.store->handoff(handoff_id);
+  if (!h) return outcome(503, "transient", "the store is unavailable; retry later");
+  // Unknown and forbidden look the same to a caller without rights, so
+  // ids cannot be probed.
+  if (!*h) return outcome(404, "not-found", "no such handoff document");
+  auto allowed = m.may_read(caller.id, (*h)->summary.patient_key);
+  if (!allowed) return outcome(503, "transient", "the store is unavailable; retry later");
+  if (!*allowed) {
+    m.audit_async(AuditFacts{"read", caller.id, (*h)->summary.patient_key, std::string(handoff_id), false});
+    return outcome(404, "not-found", "no such handoff document");
+  }
+  Reply r = m.release_for(caller, purpose, (*h)->summary.patient_key, (*h)->handoff, "read");
+  if (r.status == 200) {
+    r.headers.emplace_back("ETag", "W/\"1\"");
+    r.last_modified = (*h)->summary.created_at;
+  }
+  return r;
+}
+
+Reply Exchange::document_references(const Caller& caller, const PatientRef& patient) const {
+  const Impl& m = *impl_;
+  const consent::Recipient* reg = m.registered(caller.id);
+  if (!reg || !has_operation(*reg, "pull")) {
+    return outcome(403, "forbidden", "this client is not registered to search documents");
+  }
+  auto key = m.resolve_patient(caller, patient);
+  if (!key) return outcome(503, "transient", "the store is unavailable; retry later");
+  if (!*key) return Reply{200, detail::document_reference_bundle({}, ""), {}};
+  auto allowed = m.may_read(caller.id, **key);
+  if (!allowed) return outcome(503, "transient", "the store is unavailable; retry later");
+  if (!*allowed) return m.refuse_pull(caller, "search", **key);
+  auto list = m.deps.store->handoffs_for_patient(**key);
+  if (!list) return outcome(503, "transient", "the store is unavailable; retry later");
+  m.audit_async(AuditFacts{"search", caller.id, **key, "", true});
+  return Reply{200, detail::document_reference_bundle(*list, **key), {}};
+}
+
+}  // namespace gw::exchange

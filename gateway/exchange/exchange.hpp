@@ -1,0 +1,163 @@
+// gw::exchange — the gateway's use cases: a hospital pushes a discharge
+// summary, a clinic pulls a patient's history.
+//
+// A push, in order (each step can end it with a 4xx and an OperationOutcome;
+// nothing is stored then, except the audit record of a refusal):
+//
+//   caller may "submit"? ─403─┐
+//   parse (hardened JSON) ─400┤
+//   Bundle of type document | transaction | collection, Bundle.identifier ─422┤
+//   validate against the base definitions and the profiles it names ─422┤
+//   recipients (request + MHD intendedRecipient) registered to "receive" ─422┤
+//   build the HandoffDocument (mappings) and validate it against
+//     HandoffDocument ─422┤  (e.g. the patient's language is missing)
+//   pseudonymous patient key from the sender's record numbers
+//   for each recipient: redact + independent verify (consent) ─403/422┤
+//   Store::commit_push: original, handoff, outbox rows, patient links,
+//     idempotency key and audit in ONE durable transaction
+//   ─> 201 Created, Location: Bundle/<handoff id>   (only after the commit)
+//
+// A retry of an acknowledged push (same sender, same Bundle.identifier) gets
+// the first answer again; nothing is stored twice or delivered twice.
+//
+// A pull (`$summary`, `Bundle/{id}`, `DocumentReference?patient=`) is
+// allowed when the caller may "pull" and either pushed or received a
+// handoff for that patient, or an active Consent of the patient names it.
+// What it returns is the stored handoff(s), merged into one HandoffDocument
+// for `$summary`, released through the consent filter for the caller and
+// purpose: the filter is never skipped. Every pull and refusal is audited.
+//
+// Patient identity. The gateway keys each patient by a pseudonymous id (a
+// random UUID). A sender's record numbers (Patient.identifier of type MR,
+// PI, PT or without a type) link to it, so the next push from the same
+// hospital, and a clinic's lookup by its own number, find the same patient.
+// No national or immigration identifier is used as a link (passport and
+// similar types are never record numbers), and the key itself says nothing.
+// Every organisation that pushed or received a handoff for a patient is
+// linked under the system kPatientKeySystem: that link is the access right.
+//
+// Threads. An Exchange is immutable and shared; every method may be called
+// concurrently. Methods BLOCK on store reads and run validation and
+// redaction: call them from a worker pool, never from an I/O thread.
+// `push` answers through `done`, which runs on the store's writer thread
+// (or on the calling thread for early refusals).
+//
+// Errors never quote patient data: replies carry OperationOutcomes whose
+// diagnostics name rules and locations, and the validator's issues about
+// the caller's own submission.
+#pragma once
+
+#include "gateway/core/core.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace gw::validation {
+class Validator;
+}
+namespace gw::handoff {
+class MappingSet;
+class IdGenerator;
+}  // namespace gw::handoff
+namespace gw::consent {
+class Engine;
+}
+namespace gw::store {
+class Store;
+}
+
+namespace gw::exchange {
+
+/// Identifier system of the gateway's pseudonymous patient keys (in links
+/// and in the Patient.identifier of delivered handoffs).
+inline constexpr std::string_view kPatientKeySystem = "http://fhir.migrant-care.example.org/sid/patient-key";
+/// Identifier system naming a registered organisation by its id (the MHD
+/// intendedRecipient Organization, Consent actors).
+inline constexpr std::string_view kRecipientIdSystem = "http://fhir.migrant-care.example.org/sid/recipient-id";
+/// The IHE MHD intended-recipient extension on a SubmissionSet List.
+inline constexpr std::string_view kIntendedRecipientExtension =
+    "http://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-intendedRecipient";
+
+/// An HTTP-free answer: status, FHIR JSON body, extra headers (Location
+/// relative to the FHIR base, ETag, Retry-After), and the time the
+/// resource last changed (the HTTP layer writes Last-Modified).
+struct Reply {
+  int status = 200;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<std::chrono::system_clock::time_point> last_modified;
+  friend bool operator==(const Reply&, const Reply&) = default;
+};
+
+/// The authenticated caller (its registration id).
+struct Caller {
+  std::string id;
+};
+
+struct PushRequest {
+  std::string body;                     ///< the Bundle, as received
+  std::vector<std::string> recipients;  ///< registration ids named by the request
+  std::string purpose = "TREAT";        ///< v3-ActReason code of the release
+};
+
+/// A pull names the patient by the gateway's key, or by the caller's own
+/// identifier (system + value).
+struct PatientRef {
+  std::string key;
+  std::string system;
+  std::string value;
+};
+
+struct Deps {
+  std::shared_ptr<const validation::Validator> validator;
+  std::shared_ptr<const handoff::MappingSet> mappings;
+  std::shared_ptr<const consent::Engine> consent;  ///< policy + registrations
+  std::shared_ptr<store::Store> store;
+  std::shared_ptr<const Clock> clock;
+  std::shared_ptr<handoff::IdGenerator> ids;
+  /// Profile every built handoff must conform to ("" skips the check, for
+  /// deployments without the migrant-care package).
+  std::string handoff_profile = "http://fhir.migrant-care.example.org/StructureDefinition/HandoffDocument";
+  std::string gateway_name = "Migrant-care FHIR gateway";
+};
+
+class Exchange {
+ public:
+  /// Errors: kInvalidArgument when a dependency is missing.
+  static Result<std::shared_ptr<const Exchange>> create(Deps deps);
+
+  /// The push use case (see the top of this file). `done` is called exactly
+  /// once.
+  void push(const Caller& caller, PushRequest request, std::function<void(Reply)> done) const;
+
+  /// `Patient/{id}/$summary` (or `Patient/$summary?identifier=`): every
+  /// handoff held for the patient merged into one HandoffDocument, released
+  /// for the caller.
+  Reply summary(const Caller& caller, const PatientRef& patient, std::string_view purpose) const;
+
+  /// `Bundle/{id}`: one stored handoff, released for the caller, with ETag
+  /// and Last-Modified.
+  Reply read_bundle(const Caller& caller, std::string_view handoff_id, std::string_view purpose) const;
+
+  /// `DocumentReference?patient=`: a searchset Bundle with one
+  /// DocumentReference per handoff held for the patient (no content; the
+  /// attachment URL points at Bundle/{id}).
+  Reply document_references(const Caller& caller, const PatientRef& patient) const;
+
+  ~Exchange();
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+
+ private:
+  explicit Exchange(Deps deps);
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gw::exchange

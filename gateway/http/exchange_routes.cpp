@@ -1,0 +1,130 @@
+// The FHIR REST face of the push and pull use cases (gw::exchange): request
+// parameters in, Reply out, FHIR conventions (Location under the FHIR base,
+// Last-Modified, Prefer) applied here so the use cases stay HTTP-free.
+#include "gateway/http/http.hpp"
+
+#include "gateway/exchange/exchange.hpp"
+
+namespace gw::http {
+
+namespace {
+
+constexpr std::string_view kSummaryDefinition = "http://hl7.org/fhir/uv/ips/OperationDefinition/summary";
+
+// Every release carries a purpose of use (v3-ActReason): the `purpose`
+// parameter or the X-Purpose-Of-Use header; treatment when neither is
+// given. Enforcement and unknown purposes are refused by the consent
+// engine, whatever the route.
+std::string purpose_of(const Request& req) {
+  if (auto p = req.query_param("purpose")) return std::string(*p);
+  if (auto h = req.header("x-purpose-of-use"); !h.empty()) return std::string(h);
+  return "TREAT";
+}
+
+// "system|value" token search parameter.
+exchange::PatientRef patient_by_token(std::string_view token) {
+  exchange::PatientRef p;
+  auto bar = token.find('|');
+  if (bar == std::string_view::npos) return p;
+  p.system = std::string(token.substr(0, bar));
+  p.value = std::string(token.substr(bar + 1));
+  return p;
+}
+
+Response to_response(const Request& req, exchange::Reply reply) {
+  Response r = Response::fhir_json(reply.status, std::move(reply.body), req.response_media_type);
+  for (auto& [name, value] : reply.headers) {
+    if (name == "Location" && !value.starts_with('/')) value = "/fhir/" + value;
+    r.set_header(std::move(name), std::move(value));
+  }
+  if (reply.last_modified) r.set_header("Last-Modified", http_date(*reply.last_modified));
+  return r;
+}
+
+exchange::Caller caller_of(const Request& req) { return exchange::Caller{req.client ? req.client->id : ""}; }
+
+}  // namespace
+
+Status add_exchange_routes(Router& router, std::shared_ptr<const exchange::Exchange> exchange) {
+  if (!exchange) return fail(ErrorCode::kInvalidArgument, "add_exchange_routes needs the exchange");
+
+  Route push;
+  push.method = "POST";
+  push.path_template = "/fhir";
+  push.execution = Execution::kCpuPool;
+  push.fhir_body = true;
+  push.capability.interaction = "transaction";
+  push.handler = AsyncHandler([exchange](RequestPtr req, Responder done) {
+    exchange::PushRequest p;
+    p.body = req->body;
+    p.purpose = purpose_of(*req);
+    for (const auto& [name, value] : req->query) {
+      if (name != "recipient") continue;
+      // Repeated parameters and comma-separated lists both name recipients.
+      std::string_view rest = value;
+      while (!rest.empty()) {
+        auto comma = rest.find(',');
+        if (auto one = rest.substr(0, comma); !one.empty()) p.recipients.emplace_back(one);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+    }
+    exchange->push(caller_of(*req), std::move(p), [req, done](exchange::Reply reply) {
+      Response r = to_response(*req, std::move(reply));
+      if (r.status == 201) apply_prefer(*req, r);
+      done(std::move(r));
+    });
+  });
+  GW_CHECK_OK(router.add(std::move(push)));
+
+  auto add_get = [&](std::string path, CapabilityInfo cap, SyncHandler h) {
+    Route r;
+    r.method = "GET";
+    r.path_template = std::move(path);
+    r.execution = Execution::kCpuPool;
+    r.capability = std::move(cap);
+    r.handler = std::move(h);
+    return router.add(std::move(r));
+  };
+  GW_CHECK_OK(add_get("/fhir/Patient/{id}/$summary",
+                      {"Patient", "", "summary", std::string(kSummaryDefinition)},
+                      [exchange](const Request& req) {
+                        exchange::PatientRef p;
+                        p.key = std::string(req.path_param("id"));
+                        return to_response(req, exchange->summary(caller_of(req), p, purpose_of(req)));
+                      }));
+  GW_CHECK_OK(add_get("/fhir/Patient/$summary", {"Patient", "", "summary", std::string(kSummaryDefinition)},
+                      [exchange](const Request& req) {
+                        auto token = req.query_param("identifier");
+                        if (!token) {
+                          return Response::outcome(400, IssueType::kRequired,
+                                                   "name the patient: Patient/{id}/$summary or ?identifier=system|value");
+                        }
+                        exchange::PatientRef p = patient_by_token(*token);
+                        if (p.system.empty() || p.value.empty()) {
+                          return Response::outcome(400, IssueType::kInvalid, "identifier must be system|value");
+                        }
+                        return to_response(req, exchange->summary(caller_of(req), p, purpose_of(req)));
+                      }));
+  GW_CHECK_OK(add_get("/fhir/Bundle/{id}", {"Bundle", "read", "", ""}, [exchange](const Request& req) {
+    return to_response(req, exchange->read_bundle(caller_of(req), req.path_param("id"), purpose_of(req)));
+  }));
+  GW_CHECK_OK(add_get("/fhir/DocumentReference", {"DocumentReference", "search-type", "", ""},
+                      [exchange](const Request& req) {
+                        exchange::PatientRef p;
+                        if (auto key = req.query_param("patient")) {
+                          std::string_view k = *key;
+                          if (k.starts_with("Patient/")) k.remove_prefix(8);
+                          p.key = std::string(k);
+                        } else if (auto token = req.query_param("patient.identifier")) {
+                          p = patient_by_token(*token);
+                        }
+                        if (p.key.empty() && (p.system.empty() || p.value.empty())) {
+                          return Response::outcome(400, IssueType::kRequired,
+                                                   "search by patient=<id> or patient.identifier=system|value");
+                        }
+                        return to_response(req, exchange->document_references(caller_of(req), p));
+                      }));
+  return {};
+}
+
+}  // namespace gw::http
