@@ -4,6 +4,7 @@
 #include "gateway/handoff/handoff.hpp"
 #include "gateway/terminology/terminology.hpp"
 #include "gateway/validation/validation.hpp"
+#include "tests/support/profiles_support.hpp"
 #include "tests/support/test_support.hpp"
 
 #include <filesystem>
@@ -23,21 +24,21 @@ struct Shared {
 const Shared& shared() {
   static const Shared s = [] {
     Shared out;
-    const gw::testing::CoreDefinitions* core = gw::testing::core_definitions();
+    // Our package built from the tree: the HandoffDocument check is
+    // always on, as in production (Exchange::create refuses to run
+    // without the profile).
+    const gw::testing::ProfileDefinitions* core = gw::testing::profile_definitions();
     if (!core) {
-      out.error = "the FHIR package cache is missing";
+      out.error = "the FHIR package cache is missing, or fhir-profiles/ does not build";
       return out;
     }
-    validation::ValidatorOptions vo;
-    vo.terminology = std::make_shared<const terminology::Service>(core->registry);
-    auto v = validation::Validator::create(core->registry, core->model, vo);
-    if (!v) {
-      out.error = v.error().to_string();
-      return out;
-    }
-    out.validator = *v;
+    out.validator = core->validator;
     out.handoff_profile = bool(out.validator->prepare_profile(
         "http://fhir.migrant-care.example.org/StructureDefinition/HandoffDocument"));
+    if (!out.handoff_profile) {
+      out.error = "the HandoffDocument profile does not load";
+      return out;
+    }
     auto m = handoff::MappingSet::load(gw::testing::source_dir() + "/mappings", core->model);
     if (!m) {
       out.error = m.error().to_string();
@@ -86,7 +87,6 @@ World make_world(const std::string& dir, std::shared_ptr<const Clock> clock) {
   d.store = w.store;
   d.clock = std::move(clock);
   d.ids = std::make_shared<handoff::SequentialIdGenerator>();
-  if (!s.handoff_profile) d.handoff_profile.clear();
   auto ex = Exchange::create(std::move(d));
   if (!ex) {
     w.error = ex.error().to_string();

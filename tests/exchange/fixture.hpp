@@ -1,6 +1,6 @@
-// A complete gateway below HTTP for tests: the real validator (R4 + IPS,
-// and the HandoffDocument profile when the migrant-care package is in the
-// cache), the real mappings, the demo consent policy and registrations,
+// A complete gateway below HTTP for tests: the real validator (R4 + IPS +
+// the migrant-care package built from fhir-profiles/, so every handoff is
+// checked against HandoffDocument), the real mappings, the demo consent policy and registrations,
 // and a real SQLite store in a folder the caller owns.
 #pragma once
 

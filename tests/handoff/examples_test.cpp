@@ -101,6 +101,13 @@ void check_example(const std::string& path, const std::string& expected_mapping)
   }
 }
 
+// fhir-profiles/ is part of the tree: the examples must be checked against
+// HandoffDocument, not silently against core only.
+TEST(HandoffExamples, TheHandoffDocumentProfileIsChecked) {
+  ASSERT_NE(checker(), nullptr);
+  EXPECT_TRUE(checker()->handoff_profile);
+}
+
 TEST(HandoffExamples, DemoDischargeSummary) {
   check_example(gw::testing::source_dir() + "/config/demo/discharge-summary.json",
                 "discharge-summary");
