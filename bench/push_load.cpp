@@ -56,6 +56,7 @@ struct Totals {
   std::vector<double> latencies_ms;
   std::uint64_t ok = 0, non2xx = 0, errors = 0;
   std::map<unsigned, std::uint64_t> statuses;  // non-2xx answers by status
+  std::string first_refusal;                   // body of the first non-2xx answer
 };
 
 std::string read_all(const std::string& path) {
@@ -104,6 +105,8 @@ void connection(const Options& o, ssl::context& ctx, const std::string& body, st
         } else {
           ++non2xx;
           ++statuses[res.result_int()];
+          std::lock_guard lock(totals.mutex);
+          if (totals.first_refusal.empty()) totals.first_refusal = res.body().substr(0, 400);
         }
         if (!res.keep_alive()) break;
       }
@@ -181,5 +184,6 @@ int main(int argc, char** argv) {
   for (const auto& [status, n] : totals.statuses) {
     std::printf("  status %u: %llu\n", status, static_cast<unsigned long long>(n));
   }
+  if (!totals.first_refusal.empty()) std::printf("  first refusal: %s\n", totals.first_refusal.c_str());
   return totals.ok > 0 ? 0 : 1;
 }

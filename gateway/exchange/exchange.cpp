@@ -27,6 +27,14 @@ bool has_operation(const consent::Recipient& r, std::string_view op) {
   return std::find(r.operations.begin(), r.operations.end(), op) != r.operations.end();
 }
 
+// The store's messages name tables and operations, never data (store.hpp),
+// so the caller and the operator see why a push must be retried.
+Reply store_unavailable(const Error& e) {
+  Reply r = outcome(503, "transient", "the store is unavailable (" + e.message() + "); retry later");
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
 Reply issues_reply(int status, std::span<const fhir::Issue> issues) {
   return Reply{status, fhir::operation_outcome_json(issues), {}};
 }
@@ -110,7 +118,7 @@ struct Exchange::Impl {
     auto doc = json::Document::parse(document);
     if (!doc) return outcome(500, "exception", "a stored handoff could not be read");
     auto consents = consents_for(patient_key, detail::patient_id(doc->root()));
-    if (!consents) return outcome(503, "transient", "the store is unavailable; retry later");
+    if (!consents) return store_unavailable(consents.error());
     consent::ReleaseRequest req{caller.id, std::string(purpose), std::move(*consents), deps.clock->now()};
     auto r = deps.consent->release(doc->root(), req);
     if (!r) return outcome(500, "exception", "the handoff could not be filtered");
@@ -212,7 +220,7 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
   std::string patient_key;
   for (const auto& [system, value] : who.record_numbers) {
     auto found = m.deps.store->find_patient({caller.id, system, value});
-    if (!found) return done(outcome(503, "transient", "the store is unavailable; retry later"));
+    if (!found) return done(store_unavailable(found.error()));
     if (*found) {
       patient_key = **found;
       break;
@@ -245,11 +253,11 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
     if (auto s = m.deps.store->put_consent(patient_key, consent_id, text,
                                            {m.audit(AuditFacts{"consent", caller.id, patient_key, consent_id, true})});
         !s) {
-      return done(outcome(503, "transient", "the store is unavailable; retry later"));
+      return done(store_unavailable(s.error()));
     }
   }
   auto held = m.consents_for(patient_key, detail::patient_id(handoff_doc->root()));
-  if (!held) return done(outcome(503, "transient", "the store is unavailable; retry later"));
+  if (!held) return done(store_unavailable(held.error()));
   consents = std::move(*held);
 
   store::PushRecord rec;
@@ -284,8 +292,9 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
 
   m.deps.store->commit_push(std::move(rec), [done = std::move(done)](Result<store::PushResult> r) {
     if (!r) {
-      Reply reply = outcome(503, "transient", "the push was not stored; retry it (it is safe to repeat)");
-      reply.headers.emplace_back("Retry-After", "5");
+      Reply reply = outcome(503, "transient",
+                            "the push was not stored (" + r.error().message() + "); retry it (it is safe to repeat)");
+      reply.headers.emplace_back("Retry-After", "1");
       return done(std::move(reply));
     }
     int status = 201;
@@ -304,19 +313,19 @@ Reply Exchange::summary(const Caller& caller, const PatientRef& patient, std::st
     return outcome(403, "forbidden", "this client is not registered to pull patient summaries");
   }
   auto key = m.resolve_patient(caller, patient);
-  if (!key) return outcome(503, "transient", "the store is unavailable; retry later");
+  if (!key) return store_unavailable(key.error());
   if (!*key) return outcome(404, "not-found", "no patient is known under this identifier for this client");
   auto allowed = m.may_read(caller.id, **key);
-  if (!allowed) return outcome(503, "transient", "the store is unavailable; retry later");
+  if (!allowed) return store_unavailable(allowed.error());
   if (!*allowed) return m.refuse_pull(caller, "summary", **key);
 
   auto list = m.deps.store->handoffs_for_patient(**key);
-  if (!list) return outcome(503, "transient", "the store is unavailable; retry later");
+  if (!list) return store_unavailable(list.error());
   if (list->empty()) return outcome(404, "not-found", "nothing is held for this patient");
   std::vector<std::string> documents;
   for (const auto& s : *list) {
     auto h = m.deps.store->handoff(s.handoff_id);
-    if (!h) return outcome(503, "transient", "the store is unavailable; retry later");
+    if (!h) return store_unavailable(h.error());
     if (*h) documents.push_back(std::move((*h)->handoff));
   }
   // One handoff is the summary; several are merged by the same mapping
@@ -345,12 +354,12 @@ Reply Exchange::read_bundle(const Caller& caller, std::string_view handoff_id, s
     return outcome(403, "forbidden", "this client is not registered to read handoff documents");
   }
   auto h = m.deps.store->handoff(handoff_id);
-  if (!h) return outcome(503, "transient", "the store is unavailable; retry later");
+  if (!h) return store_unavailable(h.error());
   // Unknown and forbidden look the same to a caller without rights, so
   // ids cannot be probed.
   if (!*h) return outcome(404, "not-found", "no such handoff document");
   auto allowed = m.may_read(caller.id, (*h)->summary.patient_key);
-  if (!allowed) return outcome(503, "transient", "the store is unavailable; retry later");
+  if (!allowed) return store_unavailable(allowed.error());
   if (!*allowed) {
     m.audit_async(AuditFacts{"read", caller.id, (*h)->summary.patient_key, std::string(handoff_id), false});
     return outcome(404, "not-found", "no such handoff document");
@@ -370,13 +379,13 @@ Reply Exchange::document_references(const Caller& caller, const PatientRef& pati
     return outcome(403, "forbidden", "this client is not registered to search documents");
   }
   auto key = m.resolve_patient(caller, patient);
-  if (!key) return outcome(503, "transient", "the store is unavailable; retry later");
+  if (!key) return store_unavailable(key.error());
   if (!*key) return Reply{200, detail::document_reference_bundle({}, ""), {}};
   auto allowed = m.may_read(caller.id, **key);
-  if (!allowed) return outcome(503, "transient", "the store is unavailable; retry later");
+  if (!allowed) return store_unavailable(allowed.error());
   if (!*allowed) return m.refuse_pull(caller, "search", **key);
   auto list = m.deps.store->handoffs_for_patient(**key);
-  if (!list) return outcome(503, "transient", "the store is unavailable; retry later");
+  if (!list) return store_unavailable(list.error());
   m.audit_async(AuditFacts{"search", caller.id, **key, "", true});
   return Reply{200, detail::document_reference_bundle(*list, **key), {}};
 }
