@@ -70,22 +70,28 @@ struct Exchange::Impl {
 
   void audit_async(const AuditFacts& facts) const { deps.store->append_audit({audit(facts)}, {}); }
 
-  // Consents held for the patient, read for a release. Stored consents are
-  // about this patient by construction (they were filed under its key), so
-  // they are pointed at the Patient of the document being released.
-  Result<std::vector<consent::PatientConsent>> consents_for(const std::string& patient_key,
-                                                            const std::string& patient_id) const {
+  // The patient's unrevoked Consents, parsed. A stored one that no longer
+  // parses is skipped: it was checked when stored, and a consent that
+  // cannot be read permits nothing.
+  Result<std::vector<consent::PatientConsent>> held_consents(const std::string& patient_key) const {
     std::vector<consent::PatientConsent> out;
     GW_TRY(auto stored, deps.store->consents(patient_key));
     for (const auto& s : stored) {
       if (s.revoked) continue;
       auto doc = json::Document::parse(s.consent);
       if (!doc) continue;
-      auto c = consent::parse_consent(doc->root());
-      if (!c) continue;  // checked when it was stored; a bad one permits nothing
-      c->patient_reference = "Patient/" + patient_id;
-      out.push_back(std::move(*c));
+      if (auto c = consent::parse_consent(doc->root())) out.push_back(std::move(*c));
     }
+    return out;
+  }
+
+  // Consents for a release. Stored consents are about this patient by
+  // construction (they were filed under its key), so they are pointed at
+  // the Patient of the document being released.
+  Result<std::vector<consent::PatientConsent>> consents_for(const std::string& patient_key,
+                                                            const std::string& patient_id) const {
+    GW_TRY(auto out, held_consents(patient_key));
+    for (auto& c : out) c.patient_reference = "Patient/" + patient_id;
     return out;
   }
 
@@ -95,13 +101,9 @@ struct Exchange::Impl {
   Result<bool> may_read(const std::string& caller, const std::string& patient_key) const {
     GW_TRY(auto linked, deps.store->find_patient({caller, std::string(kPatientKeySystem), patient_key}));
     if (linked && *linked == patient_key) return true;
-    GW_TRY(auto stored, deps.store->consents(patient_key));
-    for (const auto& s : stored) {
-      if (s.revoked) continue;
-      auto doc = json::Document::parse(s.consent);
-      if (!doc) continue;
-      auto c = consent::parse_consent(doc->root());
-      if (c && c->status == "active" && detail::permits_actor(c->provision, caller)) return true;
+    GW_TRY(auto consents, held_consents(patient_key));
+    for (const auto& c : consents) {
+      if (c.status == "active" && detail::permits_actor(c.provision, caller)) return true;
     }
     return false;
   }
