@@ -11,6 +11,7 @@
 # Figures are for comparison on the same machine only; the load generator
 # shares the cores with the server.
 set -euo pipefail
+source "$(dirname "$0")/nginx_baseline.sh"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 secs="${1:-10}"
 conns="${2:-64}"
@@ -89,37 +90,7 @@ run_wrk 'gateway POST /fhir/Bundle/$validate' 'https://127.0.0.1:18443/fhir/Bund
 run_wrk 'gateway POST /bench/echo' 'https://127.0.0.1:18443/bench/echo'
 kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true; pids=()
 
-if command -v nginx >/dev/null; then
-  mkdir -p "$work/nginx"
-  cat > "$work/nginx/nginx.conf" <<NGINX
-worker_processes 2;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/body;
-  proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi;
-  uwsgi_temp_path $work/nginx/uwsgi;
-  scgi_temp_path $work/nginx/scgi;
-  client_body_buffer_size 64k;
-  client_max_body_size 16m;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:18444 ssl;
-    ssl_certificate $work/certs/server.crt;
-    ssl_certificate_key $work/certs/server.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    location / {
-      default_type application/fhir+json;
-      return 200 '{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational"}]}';
-    }
-  }
-}
-NGINX
-  nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" -g 'daemon off;' &
-  pids+=($!)
+if start_nginx_baseline "$work" 18444; then
   wait_port 18444
   run_wrk 'nginx POST / (fixed reply)' 'https://127.0.0.1:18444/'
 else

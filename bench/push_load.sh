@@ -9,6 +9,7 @@
 # Needs nginx for the baseline (apt-get install nginx-light); builds
 # build-bench (Release) if needed. Prints req/s, p50, p99 for both.
 set -euo pipefail
+source "$(dirname "$0")/nginx_baseline.sh"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 secs="${1:-10}"
 conns="${2:-64}"
@@ -64,37 +65,7 @@ printf '%-40s ' "gateway POST /fhir (full push, durable)"
 echo "stored handoffs: $(sqlite3 "$work/var/gateway.db" 'select count(*) from handoff' 2>/dev/null || echo '?')"
 kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true; pids=()
 
-if command -v nginx >/dev/null; then
-  mkdir -p "$work/nginx"
-  cat > "$work/nginx/nginx.conf" <<NGINX
-worker_processes 2;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/body;
-  proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi;
-  uwsgi_temp_path $work/nginx/uwsgi;
-  scgi_temp_path $work/nginx/scgi;
-  client_body_buffer_size 64k;
-  client_max_body_size 16m;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:18446 ssl;
-    ssl_certificate $work/certs/server.crt;
-    ssl_certificate_key $work/certs/server.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    location / {
-      default_type application/fhir+json;
-      return 200 '{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational"}]}';
-    }
-  }
-}
-NGINX
-  nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" -g 'daemon off;' &
-  pids+=($!)
+if start_nginx_baseline "$work" 18446; then
   wait_port 18446
   printf '%-40s ' "nginx POST / (fixed reply)"
   "${client[@]}" --port 18446 --target /
