@@ -219,8 +219,22 @@ int run_serve(std::span<const std::string_view> args, std::ostream& out, std::os
       return kExitUsage;
     }
     delivery = std::move(*started);
-    options.add_routes = [ex = wiring->exchange](http::Router& router) {
-      return http::add_exchange_routes(router, ex);
+    // /metrics: push outcomes and validation issues by rule, and the
+    // outbox depth per recipient read from the store at scrape time
+    // (cached 5 s; the scrape runs on the server's CPU pool).
+    options.exchange_metrics = std::make_shared<http::ExchangeMetrics>();
+    options.metric_sources.push_back(std::make_shared<http::OutboxMetrics>(
+        [st = wiring->store]() -> Result<std::vector<http::OutboxDepth>> {
+          GW_TRY(auto stats, st->queue_stats());
+          std::vector<http::OutboxDepth> out;
+          for (const store::QueueStats& q : stats) {
+            out.push_back({q.recipient, q.pending, q.in_flight, q.dead, q.oldest_pending});
+          }
+          return out;
+        },
+        clock));
+    options.add_routes = [ex = wiring->exchange, m = options.exchange_metrics](http::Router& router) {
+      return http::add_exchange_routes(router, ex, m);
     };
     // The $validate routes: parse gate first (its issues carry line and
     // column), then the full validator. Runs on the server's CPU pool; the

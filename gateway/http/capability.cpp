@@ -14,7 +14,7 @@ constexpr std::string_view kVersion = "0.1.0";
 }
 
 std::string capability_statement(const Router& router, std::chrono::system_clock::time_point date,
-                                 bool mutual_tls) {
+                                 bool mutual_tls, std::string_view smart_token_url) {
   // Routes say what they contribute through CapabilityInfo; routes without
   // it (probes, metrics, test hooks) are not part of the FHIR API and stay
   // out. A route for a concrete type lands under rest.resource; a route
@@ -102,27 +102,56 @@ std::string capability_statement(const Router& router, std::chrono::system_clock
   w.begin_object();
   w.key("cors");
   w.boolean(false);
-  // The restful-security-service code for client certificates; SMART
-  // tokens would add "SMART-on-FHIR" here when they land.
-  if (mutual_tls) {
-    w.key("service");
+  // restful-security-service codes: Certificates for mutual TLS,
+  // SMART-on-FHIR for Backend Services tokens, whose token endpoint the
+  // SMART oauth-uris extension announces (SMART App Launch, "conformance").
+  const bool smart = !smart_token_url.empty();
+  if (smart) {
+    w.key("extension");
     w.begin_array();
     w.begin_object();
-    w.key("coding");
+    w.key("url");
+    w.string("http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris");
+    w.key("extension");
     w.begin_array();
     w.begin_object();
-    w.key("system");
-    w.string("http://terminology.hl7.org/CodeSystem/restful-security-service");
-    w.key("code");
-    w.string("Certificates");
+    w.key("url");
+    w.string("token");
+    w.key("valueUri");
+    w.string(smart_token_url);
     w.end_object();
     w.end_array();
     w.end_object();
     w.end_array();
   }
+  if (mutual_tls || smart) {
+    w.key("service");
+    w.begin_array();
+    auto service = [&](std::string_view code) {
+      w.begin_object();
+      w.key("coding");
+      w.begin_array();
+      w.begin_object();
+      w.key("system");
+      w.string("http://terminology.hl7.org/CodeSystem/restful-security-service");
+      w.key("code");
+      w.string(code);
+      w.end_object();
+      w.end_array();
+      w.end_object();
+    };
+    if (mutual_tls) service("Certificates");
+    if (smart) service("SMART-on-FHIR");
+    w.end_array();
+  }
   w.key("description");
-  w.string(mutual_tls ? "Mutual TLS: clients authenticate with certificates issued by the gateway's client CA"
-                      : "TLS without client certificates");
+  std::string description = mutual_tls ? "Mutual TLS: clients authenticate with certificates issued by the gateway's client CA"
+                                       : "TLS without client certificates";
+  if (smart) {
+    description += "; SMART Backend Services: client_credentials with private_key_jwt (RS384, ES384) at the token "
+                   "endpoint, then Authorization: Bearer with system/ scopes";
+  }
+  w.string(description);
   w.end_object();
   w.key("resource");
   w.begin_array();
@@ -185,9 +214,18 @@ Status add_builtin_routes(Router& router, std::shared_ptr<BuiltinContext> ctx) {
     r.set_header("Retry-After", "1");
     return r;
   })));
-  GW_CHECK_OK(router.add(probe("/metrics", [ctx](const Request&) {
-    return Response::text(200, ctx->metrics->prometheus_text(), "text/plain; version=0.0.4; charset=utf-8");
-  })));
+  // With extra sources (which may read the store), a scrape runs on the
+  // CPU pool; the server's own counters alone are cheap enough to answer
+  // inline.
+  Route metrics = probe("/metrics", [ctx](const Request&) {
+    std::string text = ctx->metrics->prometheus_text();
+    PrometheusWriter w;
+    for (const auto& source : ctx->sources) source->write(w);
+    text += w.str();
+    return Response::text(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  if (!ctx->sources.empty()) metrics.execution = Execution::kCpuPool;
+  GW_CHECK_OK(router.add(std::move(metrics)));
   Route meta;
   meta.method = "GET";
   meta.path_template = "/fhir/metadata";

@@ -153,6 +153,53 @@ Status parse_clients(json::Value a, std::vector<ClientEntry>& out) {
   return {};
 }
 
+// `smart`: SMART Backend Services (see SmartConfig). Registrations are
+// keyed by organisation id rather than nested in `recipients`, whose keys
+// the consent module checks one by one.
+Status parse_smart(json::Value s, SmartConfig& c) {
+  if (!s.is_object()) return bad("smart", "must be an object");
+  GW_CHECK_OK(check_keys(s, "smart", {"enabled", "base_url", "token_secret_file", "token_lifetime_s",
+                                      "replay_cache_entries", "clients"}));
+  if (auto v = s.find("enabled")) { GW_TRY(c.enabled, get_bool(v, "smart.enabled")); }
+  if (auto v = s.find("base_url")) { GW_TRY(c.base_url, get_string(v, "smart.base_url")); }
+  if (auto v = s.find("token_secret_file")) { GW_TRY(c.token_secret_file, get_string(v, "smart.token_secret_file")); }
+  if (auto v = s.find("token_lifetime_s")) {
+    GW_TRY(auto n, get_uint(v, "smart.token_lifetime_s"));
+    c.token_lifetime = std::chrono::seconds(static_cast<std::int64_t>(std::min<std::uint64_t>(n, 1u << 30)));
+  }
+  if (auto v = s.find("replay_cache_entries")) {
+    GW_TRY(auto n, get_uint(v, "smart.replay_cache_entries"));
+    c.replay_cache_entries = static_cast<std::size_t>(n);
+  }
+  if (auto clients = s.find("clients")) {
+    if (!clients.is_object()) return bad("smart.clients", "must be an object keyed by organisation id");
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+      SmartClient sc;
+      sc.id = std::string(clients.key(i));
+      const std::string where = "smart.clients." + sc.id;
+      json::Value e = clients[i];
+      if (!e.is_object()) return bad(where, "must be an object");
+      GW_CHECK_OK(check_keys(e, where, {"jwks", "jwks_file", "scopes"}));
+      if (auto j = e.find("jwks")) {
+        if (!j.is_object()) return bad(where + ".jwks", "must be a JWK Set object");
+        json::Writer w;
+        w.value(j);
+        sc.jwks_json = std::move(w).take();
+      }
+      if (auto f = e.find("jwks_file")) { GW_TRY(sc.jwks_file, get_string(f, where + ".jwks_file")); }
+      if (auto a = e.find("scopes")) {
+        if (!a.is_array()) return bad(where + ".scopes", "must be an array of strings");
+        for (std::size_t k = 0; k < a.size(); ++k) {
+          GW_TRY(auto one, get_string(a[k], where + ".scopes"));
+          sc.scopes.push_back(std::move(one));
+        }
+      }
+      c.clients.push_back(std::move(sc));
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 namespace detail {
@@ -196,6 +243,7 @@ Result<ServerConfig> parse_server_config(json::Value root) {
     return bad("clients", "is no longer read: register organisations once, in `recipients`");
   }
   if (auto a = root.find("recipients")) GW_CHECK_OK(parse_clients(a, c.clients));
+  if (auto sm = root.find("smart")) GW_CHECK_OK(parse_smart(sm, c.smart));
   GW_CHECK_OK(check_server_config(c));
   return c;
 }
@@ -235,6 +283,25 @@ Status check_server_config(const ServerConfig& c) {
   std::set<std::string> ids;
   for (const ClientEntry& e : c.clients) {
     if (!ids.insert(e.id).second) return bad("recipients", "organisation id listed twice: " + e.id);
+  }
+  if (const SmartConfig& s = c.smart; s.enabled) {
+    // Bearer tokens travel only over TLS (RFC 6750 §5.3).
+    if (c.plain_http_for_local_tests) return bad("smart.enabled", "needs TLS (not plain_http_for_local_tests)");
+    if (!s.base_url.starts_with("https://") || s.base_url.ends_with('/')) {
+      return bad("smart.base_url", "must be the public https:// base URL, without a trailing '/'");
+    }
+    if (s.token_secret_file.empty()) return bad("smart.token_secret_file", "is required when SMART is enabled");
+    if (s.token_lifetime.count() <= 0 || s.token_lifetime.count() > 3600) {
+      return bad("smart.token_lifetime_s", "must be between 1 and 3600");
+    }
+    if (s.replay_cache_entries == 0) return bad("smart.replay_cache_entries", "must be positive");
+    std::set<std::string> seen;
+    for (const SmartClient& sc : s.clients) {
+      if (!ids.contains(sc.id)) return bad("smart.clients." + sc.id, "is not a registered organisation (recipients)");
+      if (!seen.insert(sc.id).second) return bad("smart.clients", "organisation listed twice: " + sc.id);
+      if (sc.jwks_json.empty() && sc.jwks_file.empty()) return bad("smart.clients." + sc.id, "needs jwks or jwks_file");
+      if (sc.scopes.empty()) return bad("smart.clients." + sc.id + ".scopes", "must name at least one scope");
+    }
   }
   return {};
 }

@@ -45,7 +45,8 @@ exchange::Caller caller_of(const Request& req) { return exchange::Caller{req.cli
 
 }  // namespace
 
-Status add_exchange_routes(Router& router, std::shared_ptr<const exchange::Exchange> exchange) {
+Status add_exchange_routes(Router& router, std::shared_ptr<const exchange::Exchange> exchange,
+                           std::shared_ptr<ExchangeMetrics> metrics) {
   if (!exchange) return fail(ErrorCode::kInvalidArgument, "add_exchange_routes needs the exchange");
 
   Route push;
@@ -54,7 +55,9 @@ Status add_exchange_routes(Router& router, std::shared_ptr<const exchange::Excha
   push.execution = Execution::kCpuPool;
   push.fhir_body = true;
   push.capability.interaction = "transaction";
-  push.handler = AsyncHandler([exchange](RequestPtr req, Responder done) {
+  // SMART: pushing creates a Bundle (v1 system/Bundle.write, v2 .c).
+  push.scope = {"Bundle", 'c'};
+  push.handler = AsyncHandler([exchange, metrics](RequestPtr req, Responder done) {
     exchange::PushRequest p;
     p.body = req->body;
     p.purpose = purpose_of(*req);
@@ -68,7 +71,12 @@ Status add_exchange_routes(Router& router, std::shared_ptr<const exchange::Excha
         rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
       }
     }
-    exchange->push(caller_of(*req), std::move(p), [req, done](exchange::Reply reply) {
+    exchange->push(caller_of(*req), std::move(p), [req, done, metrics](exchange::Reply reply) {
+      if (metrics) {
+        metrics->record_push(reply.status);
+        // A refused document's issues (parse, validation, profile) count by rule.
+        if (reply.status == 400 || reply.status == 422) metrics->record_outcome(reply.body);
+      }
       Response r = to_response(*req, std::move(reply));
       if (r.status == 201) apply_prefer(*req, r);
       done(std::move(r));
@@ -76,9 +84,12 @@ Status add_exchange_routes(Router& router, std::shared_ptr<const exchange::Excha
   });
   GW_CHECK_OK(router.add(std::move(push)));
 
+  // Pulls read Bundles: $summary answers with a document Bundle, so it
+  // needs the same read scope as Bundle/{id}; the listing is a search.
   auto add_get = [&](std::string path, CapabilityInfo cap, SyncHandler h) {
     Route r;
     r.method = "GET";
+    r.scope = cap.resource_type == "DocumentReference" ? ScopeNeed{"DocumentReference", 's'} : ScopeNeed{"Bundle", 'r'};
     r.path_template = std::move(path);
     r.execution = Execution::kCpuPool;
     r.capability = std::move(cap);

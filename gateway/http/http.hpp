@@ -44,6 +44,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -151,10 +152,13 @@ class NullLogger final : public Logger {
 // Requests and responses (what handlers see)
 // ---------------------------------------------------------------------------
 
-/// The caller, as identified by its TLS client certificate: the first of
+/// The caller, as identified by its TLS client certificate (the first of
 /// the certificate's SAN entries (DNS, URI) and subject CN that equals a
-/// registered client id. Absent when there is no certificate (plain HTTP),
-/// or when the certificate names no registered client.
+/// registered client id) or, with SMART Backend Services enabled, by a
+/// valid `Authorization: Bearer` access token of the gateway (its `sub`).
+/// Both ways give the same identity; a request whose certificate and token
+/// name different organisations is refused (403). Absent when there is
+/// neither (plain HTTP, no certificate, or one naming no registered client).
 struct ClientIdentity {
   std::string id;    ///< e.g. "demo-hospital"
   std::string kind;  ///< e.g. "hospital", "community-clinic"
@@ -166,6 +170,16 @@ struct ClientIdentity {
 enum class PreferReturn : std::uint8_t { kUnspecified, kMinimal, kRepresentation, kOperationOutcome };
 
 struct Route;
+
+/// A permission in SMART's `system/<Type>.<cruds>` vocabulary: `permission`
+/// is one of 'c' (create), 'r' (read), 'u' (update), 'd' (delete), 's'
+/// (search). SMART v1 scopes map onto it (`.read` = rs, `.write` = cud,
+/// `.*` = cruds). An empty resource type means "any valid token".
+struct ScopeNeed {
+  std::string resource_type;
+  char permission = 0;
+  friend bool operator==(const ScopeNeed&, const ScopeNeed&) = default;
+};
 
 /// A parsed HTTP request. Owns all its data; handlers receive it as
 /// `const Request&` (inline/pool handlers) or `RequestPtr` (asynchronous
@@ -325,8 +339,14 @@ struct Route {
   /// The request must carry a FHIR JSON body (Content-Type
   /// application/fhir+json or application/json), else 415.
   bool fhir_body = false;
-  /// Only callers with a registered client identity may call it, else 403.
+  /// Only callers with a registered client identity may call it, else 403
+  /// (401 with `WWW-Authenticate: Bearer` when SMART is enabled).
   bool require_client = true;
+  /// What a SMART access token must grant to call this route (checked only
+  /// when the caller authenticated with a token; certificate holders are
+  /// bound by their registered operations instead). Default: any valid
+  /// token. 403 with `WWW-Authenticate: Bearer error="insufficient_scope"`.
+  ScopeNeed scope;
   /// Counted against the caller's token bucket (429 when empty).
   bool rate_limited = true;
   /// A FHIR REST route: `_format`, Accept and Prefer apply (see
@@ -530,14 +550,108 @@ class Metrics {
   std::atomic<std::uint64_t> io_exceptions_{0};
 };
 
+/// Metric families contributed from outside the server's own counters
+/// (domain outcomes, queue depths), appended to GET /metrics. When a
+/// server has any, /metrics runs on the CPU pool, so write() may block
+/// briefly (a store read); it must be thread-safe and must not throw.
+class MetricsSource {
+ public:
+  virtual ~MetricsSource() = default;
+  virtual void write(PrometheusWriter& out) const = 0;
+};
+
+/// Outcomes of the exchange and $validate routes:
+///
+///   gw_validation_issues_total{rule,severity}  counter  issues reported by
+///       validation ($validate answers, refused pushes), severity fatal/
+///       error/warning. `rule` is a bounded identifier: the constraint key
+///       for invariant failures ("ips-pat-1", "ele-1"), otherwise the FHIR
+///       issue type ("required", "code-invalid", "structure"...). Never a
+///       value or a path. At most kMaxRuleLabels (rule, severity) pairs are
+///       kept; later ones are counted under rule="other".
+///   gw_push_outcomes_total{outcome}            counter  accepted (201/200),
+///       malformed (400), refused (403), rejected (422), unavailable (503),
+///       failed (other 5xx), other.
+///
+/// Thread-safe: one mutex around a small map, taken once per request.
+///
+///   auto m = std::make_shared<gw::http::ExchangeMetrics>();
+///   add_exchange_routes(router, exchange, m);  add_validate_routes(router, fn, m);
+///   deps.metric_sources.push_back(m);
+class ExchangeMetrics final : public MetricsSource {
+ public:
+  static constexpr std::size_t kMaxRuleLabels = 200;
+  /// Counts the issues of an OperationOutcome (JSON text). Anything else
+  /// (not JSON, another resource) is ignored.
+  void record_outcome(std::string_view operation_outcome_json);
+  /// Counts one push answered with `status`.
+  void record_push(int status);
+  /// For tests: the count of one (rule, severity) / push outcome.
+  std::uint64_t issues(std::string_view rule, std::string_view severity) const;
+  std::uint64_t pushes(std::string_view outcome) const;
+  void write(PrometheusWriter& out) const override;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t, std::less<>> issues_;
+  std::map<std::string, std::uint64_t, std::less<>> pushes_;
+};
+
+/// One recipient's outbox, as the store reports it.
+struct OutboxDepth {
+  std::string recipient;
+  std::int64_t pending = 0;    ///< waiting for delivery (due or backing off)
+  std::int64_t in_flight = 0;  ///< leased by a forwarder
+  std::int64_t dead = 0;       ///< dead letters (retries exhausted)
+  std::optional<std::chrono::system_clock::time_point> oldest_pending;  ///< created_at of the oldest pending row
+  friend bool operator==(const OutboxDepth&, const OutboxDepth&) = default;
+};
+/// Reads the outbox (blocking; e.g. store::Store::queue_stats).
+using OutboxStatsFn = std::function<Result<std::vector<OutboxDepth>>()>;
+
+/// Queue depths per recipient, read through `read` at scrape time and
+/// cached for `ttl`, so that scrapes from several Prometheus replicas cost
+/// one store read per ttl. Scrapes run on the CPU pool, never on an I/O
+/// thread. Families:
+///
+///   gw_outbox_pending{recipient}                      gauge
+///   gw_outbox_in_flight{recipient}                    gauge
+///   gw_outbox_dead_letters{recipient}                 gauge
+///   gw_outbox_oldest_pending_age_seconds{recipient}   gauge (0 when none pending)
+///   gw_outbox_stats_up                                gauge 1 if the last read worked
+///
+/// Recipients are registered organisations (a bounded set); at most
+/// kMaxRecipients are exposed. Thread-safe. Keeps `read` and the clocks.
+class OutboxMetrics final : public MetricsSource {
+ public:
+  static constexpr std::size_t kMaxRecipients = 500;
+  OutboxMetrics(OutboxStatsFn read, std::shared_ptr<const gw::Clock> clock,
+                std::shared_ptr<const SteadyClock> steady = nullptr,
+                std::chrono::milliseconds ttl = std::chrono::milliseconds(5000));
+  void write(PrometheusWriter& out) const override;
+
+ private:
+  OutboxStatsFn read_;
+  std::shared_ptr<const gw::Clock> clock_;
+  std::shared_ptr<const SteadyClock> steady_;
+  std::chrono::milliseconds ttl_;
+  mutable std::mutex mutex_;
+  mutable std::optional<std::chrono::steady_clock::time_point> read_at_;
+  mutable std::vector<OutboxDepth> cached_;
+  mutable bool up_ = false;
+};
+
 // ---------------------------------------------------------------------------
 // Configuration
 // ---------------------------------------------------------------------------
 
 /// TLS files (PEM). With `require_client_cert`, clients must present a
 /// certificate that chains to `client_ca_file` (mutual TLS); the handshake
-/// fails otherwise. TLS 1.2 is the minimum; TLS 1.2 offers only ECDHE with
-/// AES-GCM or ChaCha20-Poly1305.
+/// fails otherwise. Without it (SMART clients may come without a
+/// certificate), a certificate is still requested and, when sent, must
+/// chain to `client_ca_file` or the handshake fails; a connection without
+/// one has no certificate identity. TLS 1.2 is the minimum; TLS 1.2
+/// offers only ECDHE with AES-GCM or ChaCha20-Poly1305.
 struct TlsConfig {
   std::string cert_chain_file;   ///< server certificate (+ intermediates)
   std::string private_key_file;  ///< server private key
@@ -574,6 +688,47 @@ struct ClientEntry {
   friend bool operator==(const ClientEntry&, const ClientEntry&) = default;
 };
 
+/// One organisation's SMART Backend Services registration (config
+/// `smart.clients.<recipient id>`): its public keys as a JWK Set, inline
+/// (`jwks`, kept here as JSON text) and/or in a file (`jwks_file`; both
+/// sets are merged), and the scopes it may be granted.
+struct SmartClient {
+  std::string id;          ///< a registered organisation (`recipients[].id`)
+  std::string jwks_json;   ///< inline JWK Set, "" if none
+  std::string jwks_file;   ///< path of a JWK Set file, "" if none
+  std::vector<std::string> scopes;  ///< e.g. "system/Bundle.c", "system/Bundle.rs", "system/Bundle.write"
+  friend bool operator==(const SmartClient&, const SmartClient&) = default;
+};
+
+/// SMART App Launch 2.x "Backend Services" (client_credentials grant with
+/// private_key_jwt client authentication), besides mutual TLS.
+///
+/// Access tokens are JWTs the gateway signs with HMAC-SHA256 under the
+/// key in `token_secret_file` (at least 32 bytes; trailing whitespace is
+/// ignored), so every gateway node holding the same file verifies every
+/// node's tokens without shared state. The JWT-ID replay cache of client
+/// assertions is per node: a replay to another node within the assertion's
+/// (at most five minutes) lifetime is not detected; put the nodes behind a
+/// load balancer that pins /auth/token, or share the cache, if that matters.
+///
+///   "smart": {"enabled": true, "base_url": "https://gateway.example.org",
+///             "token_secret_file": "/run/secrets/gateway-token-key",
+///             "token_lifetime_s": 300, "replay_cache_entries": 100000,
+///             "clients": {"demo-hospital": {"jwks_file": "keys/hospital.jwks.json",
+///                                           "scopes": ["system/Bundle.c", "system/Bundle.rs"]}}}
+struct SmartConfig {
+  bool enabled = false;
+  /// The public https base URL clients reach the gateway at (no trailing
+  /// '/'). The token endpoint is `base_url + "/auth/token"`, which is also
+  /// the `aud` every client assertion must carry.
+  std::string base_url;
+  std::string token_secret_file;
+  std::chrono::seconds token_lifetime{300};
+  std::size_t replay_cache_entries = 100000;  ///< JWT ids remembered at once (503 when full of live ones)
+  std::vector<SmartClient> clients;
+  friend bool operator==(const SmartConfig&, const SmartConfig&) = default;
+};
+
 struct ServerConfig {
   std::string listen = "127.0.0.1:8443";  ///< "ADDR:PORT", "[v6]:PORT"; port 0 = any (tests)
   /// I/O threads, each running its own io_context; a connection stays on
@@ -590,6 +745,7 @@ struct ServerConfig {
   TlsConfig tls;
   Limits limits;
   std::vector<ClientEntry> clients;
+  SmartConfig smart;
   friend bool operator==(const ServerConfig&, const ServerConfig&) = default;
 };
 
@@ -625,6 +781,8 @@ struct ServerDeps {
   std::shared_ptr<Logger> logger;
   std::shared_ptr<const gw::Clock> clock;               ///< CapabilityStatement date
   std::shared_ptr<const SteadyClock> steady_clock;      ///< rate limiter
+  /// Appended to GET /metrics (see MetricsSource).
+  std::vector<std::shared_ptr<const MetricsSource>> metric_sources;
 };
 
 /// Server lifecycle (one-way):
@@ -713,8 +871,11 @@ using ValidateFn = std::function<gw::Result<ValidateOutcome>(
     std::string_view body, std::string_view resource_type, std::string_view profile)>;
 
 /// Registers `POST /fhir/$validate` and `POST /fhir/{type}/$validate`
-/// (FHIR JSON body, CPU pool, registered clients only) calling `validate`.
-Status add_validate_routes(Router& router, ValidateFn validate);
+/// (FHIR JSON body, CPU pool, registered clients only; with SMART, any
+/// valid token) calling `validate`. With `metrics`, counts the issues of
+/// each answer by rule.
+Status add_validate_routes(Router& router, ValidateFn validate,
+                           std::shared_ptr<ExchangeMetrics> metrics = nullptr);
 
 /// The foundation validator used until the full one is wired: the fhir
 /// module's parse gate (hardened JSON, a resource with a resourceType,
@@ -728,9 +889,15 @@ ValidateFn parse_gate_validator();
 ///   GET  /fhir/Patient/$summary?identifier=system|value   pull by the caller's own identifier
 ///   GET  /fhir/Bundle/{id}               one handoff document
 ///   GET  /fhir/DocumentReference?patient=ID | patient.identifier=system|value
+/// SMART scopes: the push needs Bundle create (`system/Bundle.c` or
+/// `.write`), $summary and Bundle/{id} Bundle read (`.r`/`.read`), the
+/// DocumentReference search DocumentReference search (`.s`/`.read`).
+/// With `metrics`, push outcomes and the issues of refused pushes are
+/// counted.
 /// All on the CPU pool, registered clients only; a release's purpose of
 /// use comes from `purpose=` or X-Purpose-Of-Use (default TREAT).
-Status add_exchange_routes(Router& router, std::shared_ptr<const exchange::Exchange> exchange);
+Status add_exchange_routes(Router& router, std::shared_ptr<const exchange::Exchange> exchange,
+                           std::shared_ptr<ExchangeMetrics> metrics = nullptr);
 
 /// What `fhir-gateway serve` gets from the app.
 struct ServeOptions {
@@ -738,6 +905,11 @@ struct ServeOptions {
   ValidateFn validate;
   /// Extra routes (handoff push/pull...) added by the app.
   std::function<Status(Router&)> add_routes;
+  /// Counts $validate issues (and whatever else the app's routes record);
+  /// also appended to /metrics. Null: the serve command makes one.
+  std::shared_ptr<ExchangeMetrics> exchange_metrics;
+  /// More /metrics families (e.g. OutboxMetrics over the store).
+  std::vector<std::shared_ptr<const MetricsSource>> metric_sources;
 };
 
 /// `fhir-gateway serve [--config FILE] [--listen ADDR:PORT] [--log-level L]`:

@@ -70,7 +70,10 @@ int run_serve_command(std::span<const std::string_view> args, const ServeOptions
   }
 
   Router router;
-  if (auto s = add_validate_routes(router, options.validate ? options.validate : parse_gate_validator()); !s) {
+  auto exchange_metrics = options.exchange_metrics ? options.exchange_metrics : std::make_shared<ExchangeMetrics>();
+  if (auto s = add_validate_routes(router, options.validate ? options.validate : parse_gate_validator(),
+                                   exchange_metrics);
+      !s) {
     err << "serve: " << s.error().to_string() << "\n";
     return 2;
   }
@@ -85,6 +88,8 @@ int run_serve_command(std::span<const std::string_view> args, const ServeOptions
   ServerDeps deps;
   deps.clock = clock;
   deps.logger = std::make_shared<JsonLineLogger>(err, config->log_level, *clock);
+  deps.metric_sources = options.metric_sources;
+  deps.metric_sources.push_back(exchange_metrics);
   const bool plain = config->plain_http_for_local_tests;
   auto server = Server::create(std::move(*config), std::move(router), deps);
   if (!server) {

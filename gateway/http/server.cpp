@@ -200,17 +200,27 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, Router route
   if (!config.plain_http_for_local_tests) {
     GW_TRY(tls, detail::make_server_context(config.tls));
   }
+  auto deps_sources = std::move(deps.metric_sources);
   auto impl = std::make_unique<Impl>(std::move(config), std::move(deps));
   detail::ServerCore& core = *impl->core;
   core.tls = std::move(tls);
 
+  if (core.config.smart.enabled) {
+    GW_TRY(core.smart, detail::SmartAuth::create(core.config, impl->clock));
+    GW_CHECK_OK(detail::add_smart_routes(router, core.smart));
+  }
+
   auto builtin = std::make_shared<detail::BuiltinContext>();
   builtin->ready = [state = impl->shared_state] { return state->load() == State::kRunning; };
   builtin->metrics = &core.metrics;
+  for (auto& source : deps_sources) {
+    if (source) builtin->sources.push_back(std::move(source));
+  }
   GW_CHECK_OK(detail::add_builtin_routes(router, builtin));
   for (Route& r : router.mutable_routes()) r.series = core.metrics.add_series(r.method, r.path_template);
   builtin->capability_statement = std::make_shared<const std::string>(detail::capability_statement(
-      router, impl->clock->now(), core.tls && core.config.tls.require_client_cert));
+      router, impl->clock->now(), core.tls && !core.config.tls.client_ca_file.empty(),
+      core.smart ? core.smart->token_url() : std::string()));
   core.router = std::make_shared<const Router>(std::move(router));
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

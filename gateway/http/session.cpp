@@ -419,6 +419,17 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     slot.route = route.path_template;
     req.route = &route;
     req.path_params = std::move(match.params);
+    if (route.require_client && core_->smart) {
+      // A Bearer token identifies the caller like a certificate does (and
+      // must agree with it when both are present); see detail/smart.hpp.
+      if (auto refused = core_->smart->authorize(req, route)) return complete(id, std::move(*refused));
+      if (!req.client) {
+        Response r = Response::outcome(401, IssueType::kSecurity,
+                                       "this endpoint needs a registered client certificate or a SMART access token");
+        r.set_header("WWW-Authenticate", "Bearer realm=\"fhir-gateway\"");
+        return complete(id, std::move(r));
+      }
+    }
     if (route.require_client && !req.client) {
       return complete(id, Response::outcome(403, IssueType::kSecurity,
                                             "this endpoint needs a client certificate registered with the gateway"));

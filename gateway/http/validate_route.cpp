@@ -42,7 +42,7 @@ Response run_validate(const ValidateFn& validate, const Request& req) {
 
 }  // namespace
 
-Status add_validate_routes(Router& router, ValidateFn validate) {
+Status add_validate_routes(Router& router, ValidateFn validate, std::shared_ptr<ExchangeMetrics> metrics) {
   if (!validate) return fail(ErrorCode::kInvalidArgument, "add_validate_routes needs a validator");
   auto shared = std::make_shared<const ValidateFn>(std::move(validate));
   for (std::string path : {"/fhir/$validate", "/fhir/{type}/$validate"}) {
@@ -51,7 +51,11 @@ Status add_validate_routes(Router& router, ValidateFn validate) {
     r.path_template = std::move(path);
     r.execution = Execution::kCpuPool;
     r.fhir_body = true;
-    r.handler = SyncHandler([shared](const Request& req) { return run_validate(*shared, req); });
+    r.handler = SyncHandler([shared, metrics](const Request& req) {
+      Response out = run_validate(*shared, req);
+      if (metrics && out.status == 200) metrics->record_outcome(out.body);
+      return out;
+    });
     r.capability.operation = "validate";
     r.capability.operation_definition = std::string(kValidateDefinition);
     GW_CHECK_OK(router.add(std::move(r)));

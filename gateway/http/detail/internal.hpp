@@ -22,13 +22,16 @@ std::optional<ListenAddress> parse_listen(std::string_view text);
 struct BuiltinContext {
   std::function<bool()> ready;
   const Metrics* metrics = nullptr;
+  std::vector<std::shared_ptr<const MetricsSource>> sources;  // appended to /metrics
   std::shared_ptr<const std::string> capability_statement;  // filled after all routes exist
 };
 Status add_builtin_routes(Router& router, std::shared_ptr<BuiltinContext> context);
 
 /// The CapabilityStatement JSON for the routes (fhirVersion 4.0.1, json,
-/// rest mode server, resources and operations from CapabilityInfo).
+/// rest mode server, resources and operations from CapabilityInfo;
+/// rest.security names Certificates with `mutual_tls` and SMART-on-FHIR
+/// with the oauth-uris extension when `smart_token_url` is not empty).
 std::string capability_statement(const Router& router, std::chrono::system_clock::time_point date,
-                                 bool mutual_tls);
+                                 bool mutual_tls, std::string_view smart_token_url = {});
 
 }  // namespace gw::http::detail

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "gateway/http/detail/internal.hpp"
+#include "gateway/http/detail/smart.hpp"
 #include "gateway/http/detail/tls.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -42,6 +43,7 @@ struct ServerCore {
   std::shared_ptr<Logger> logger;
   RateLimiter rate_limiter;
   std::shared_ptr<boost::asio::ssl::context> tls;  // null in plain mode
+  std::shared_ptr<const SmartAuth> smart;          // null unless smart.enabled
   boost::asio::thread_pool* cpu_pool = nullptr;    // owned by the server, joined after the io threads
 
   // Live sessions, for drain and force_close. Sessions add themselves when
