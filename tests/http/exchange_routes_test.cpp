@@ -4,13 +4,16 @@
 // of each organisation. Request data never appears in test names.
 #include "gateway/http/http.hpp"
 
+#include "gateway/http/detail/smart.hpp"
 #include "tests/exchange/fixture.hpp"
+#include "tests/http/jose_test_keys.hpp"
 #include "tests/http/test_client.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include <unistd.h>
 
@@ -61,13 +64,19 @@ class ExchangeRoutes : public ::testing::Test {
     c.limits.rate.per_second = 0;
     c.limits.body_bytes = 1 << 20;
     Router router;
-    ASSERT_TRUE(add_exchange_routes(router, world_.exchange));
-    auto s = Server::create(std::move(c), std::move(router));
+    ServerDeps deps;
+    metrics_ = std::make_shared<ExchangeMetrics>();
+    ASSERT_TRUE(add_exchange_routes(router, world_.exchange, metrics_));
+    deps.metric_sources.push_back(metrics_);
+    configure(c, deps);
+    auto s = Server::create(std::move(c), std::move(router), deps);
     ASSERT_TRUE(s) << s.error().to_string();
     ASSERT_TRUE((*s)->start());
     port_ = (*s)->port();
     server_ = std::move(*s);
   }
+  virtual void configure(ServerConfig&, ServerDeps&) {}
+
   void TearDown() override {
     server_.reset();
     world_ = {};
@@ -98,6 +107,7 @@ class ExchangeRoutes : public ::testing::Test {
 
   std::filesystem::path data_;
   exchange::testing::World world_;
+  std::shared_ptr<ExchangeMetrics> metrics_;
   std::unique_ptr<Server> server_;
   std::uint16_t port_ = 0;
 };
@@ -169,6 +179,225 @@ TEST_F(ExchangeRoutes, BadPushesAreAnsweredWithAnOperationOutcome) {
   auto q = world_.store->claim("demo-clinic", 10, std::chrono::seconds(30));
   ASSERT_TRUE(q);
   EXPECT_TRUE(q->empty());
+}
+
+// --- SMART Backend Services ---------------------------------------------------
+//
+// The same gateway with SMART enabled and client certificates optional:
+// demo-hospital registers an EC P-384 key inline, demo-clinic an RSA key
+// in a JWKS file. Keys are generated per process.
+
+const testing::TestKey& hospital_key() {
+  static const testing::TestKey k = testing::make_ec_key("hospital-ec");
+  return k;
+}
+const testing::TestKey& clinic_key() {
+  static const testing::TestKey k = testing::make_rsa_key("clinic-rsa");
+  return k;
+}
+
+constexpr std::string_view kBaseUrl = "https://gateway.test";
+constexpr std::string_view kTokenUrl = "https://gateway.test/auth/token";
+
+class SmartRoutes : public ExchangeRoutes {
+ protected:
+  void configure(ServerConfig& c, ServerDeps& deps) override {
+    std::filesystem::create_directories(data_);
+    secret_file_ = (data_ / "token.key").string();
+    std::ofstream(secret_file_) << "0123456789abcdef0123456789abcdef-test-only\n";
+    const std::string jwks_file = (data_ / "clinic.jwks.json").string();
+    std::ofstream(jwks_file) << testing::jwks_of({&clinic_key()});
+    c.tls.require_client_cert = false;
+    c.smart.enabled = true;
+    c.smart.base_url = std::string(kBaseUrl);
+    c.smart.token_secret_file = secret_file_;
+    c.smart.clients = {
+        {"demo-hospital", testing::jwks_of({&hospital_key()}), "", {"system/Bundle.c", "system/Bundle.rs"}},
+        {"demo-clinic", "", jwks_file, {"system/Bundle.read", "system/DocumentReference.read"}}};
+    config_ = c;
+    auto st = world_.store;
+    deps.metric_sources.push_back(std::make_shared<OutboxMetrics>(
+        [st]() -> Result<std::vector<OutboxDepth>> {
+          GW_TRY(auto stats, st->queue_stats());
+          std::vector<OutboxDepth> out;
+          for (const auto& q : stats) out.push_back({q.recipient, q.pending, q.in_flight, q.dead, q.oldest_pending});
+          return out;
+        },
+        nullptr, nullptr, std::chrono::milliseconds(0)));
+  }
+
+  static std::int64_t now_s() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  std::string claims(std::string_view client, std::int64_t exp_in = 240, std::string_view aud = kTokenUrl) {
+    return R"({"iss":")" + std::string(client) + R"(","sub":")" + std::string(client) + R"(","aud":")" +
+           std::string(aud) + R"(","exp":)" + std::to_string(now_s() + exp_in) + R"(,"jti":"jti-)" +
+           std::to_string(++jti_) + R"("})";
+  }
+  static std::string form(const std::string& assertion, std::string_view scope,
+                          std::string_view grant = "client_credentials") {
+    std::string sc(scope);
+    for (char& ch : sc) ch = ch == ' ' ? '+' : ch;
+    return "grant_type=" + std::string(grant) + "&scope=" + sc +
+           "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+           "&client_assertion=" + assertion;
+  }
+  // Anonymous TLS (no client certificate).
+  testing::Reply anonymous(std::string_view method, std::string_view target, std::string body = {},
+                           std::vector<std::pair<std::string, std::string>> headers = {}) {
+    ClientOptions o;
+    o.ca_file = cert_dir() + "/ca.crt";
+    TestClient c(o);
+    EXPECT_FALSE(c.connect(port_));
+    return c.request(method, target, std::move(body), std::move(headers));
+  }
+  testing::Reply token_call(std::string body) {
+    return anonymous("POST", "/auth/token", std::move(body),
+                     {{"Content-Type", "application/x-www-form-urlencoded"}});
+  }
+  static std::string member(const testing::Reply& r, std::string_view name) {
+    auto doc = json::Document::parse(r.body);
+    return doc ? std::string(doc->root().find(name).str()) : std::string();
+  }
+  std::string token_for(const testing::TestKey& key, std::string_view client, std::string_view scope) {
+    auto r = token_call(form(testing::make_jws(key, claims(client)), scope));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return member(r, "access_token");
+  }
+  testing::Reply bearer(const std::string& token, std::string_view method, std::string_view target,
+                        std::string body = {}, const std::string& cert = {}) {
+    ClientOptions o = cert.empty() ? ClientOptions{} : as(cert);
+    o.ca_file = cert_dir() + "/ca.crt";
+    TestClient c(o);
+    EXPECT_FALSE(c.connect(port_));
+    std::vector<std::pair<std::string, std::string>> headers{{"Authorization", "Bearer " + token}};
+    if (!body.empty()) headers.emplace_back("Content-Type", "application/fhir+json");
+    return c.request(method, target, std::move(body), std::move(headers));
+  }
+
+  std::string secret_file_;
+  ServerConfig config_;
+  int jti_ = 0;
+};
+
+TEST_F(SmartRoutes, BackendServicesPushAndPullWithTokensInsteadOfCertificates) {
+  auto discovery = anonymous("GET", "/fhir/.well-known/smart-configuration");
+  ASSERT_EQ(discovery.status, 200) << discovery.body;
+  EXPECT_EQ(member(discovery, "token_endpoint"), kTokenUrl);
+  EXPECT_NE(discovery.body.find(R"("token_endpoint_auth_methods_supported":["private_key_jwt"])"), std::string::npos);
+  EXPECT_NE(discovery.body.find(R"("RS384","ES384")"), std::string::npos);
+  auto metadata = anonymous("GET", "/fhir/metadata");
+  EXPECT_NE(metadata.body.find("SMART-on-FHIR"), std::string::npos);
+  EXPECT_NE(metadata.body.find("oauth-uris"), std::string::npos);
+  EXPECT_NE(metadata.body.find(kTokenUrl), std::string::npos);
+
+  auto nobody = anonymous("POST", "/fhir?recipient=demo-clinic", exchange::testing::demo_bundle(),
+                          {{"Content-Type", "application/fhir+json"}});
+  EXPECT_EQ(nobody.status, 401);
+  EXPECT_TRUE(nobody.header("www-authenticate").starts_with("Bearer"));
+
+  // Requested ∩ allowed: Patient.r is not registered, launch means nothing here.
+  auto issued = token_call(form(testing::make_jws(hospital_key(), claims("demo-hospital")),
+                                "system/Bundle.c system/Patient.r launch"));
+  ASSERT_EQ(issued.status, 200) << issued.body;
+  EXPECT_EQ(member(issued, "token_type"), "bearer");
+  EXPECT_EQ(member(issued, "scope"), "system/Bundle.c");
+  EXPECT_NE(issued.body.find(R"("expires_in":300)"), std::string::npos);
+  EXPECT_EQ(issued.header("cache-control"), "no-store");
+  const std::string hospital = member(issued, "access_token");
+
+  auto pushed = bearer(hospital, "POST", "/fhir?recipient=demo-clinic", exchange::testing::demo_bundle());
+  ASSERT_EQ(pushed.status, 201) << pushed.body;
+  const std::string key = patient_key_of(pushed);
+  auto no_read = bearer(hospital, "GET", "/fhir/DocumentReference?patient=" + key);
+  EXPECT_EQ(no_read.status, 403);
+  EXPECT_NE(no_read.header("www-authenticate").find(R"(error="insufficient_scope")"), std::string::npos);
+  EXPECT_NE(no_read.header("www-authenticate").find("system/DocumentReference.s"), std::string::npos);
+
+  const std::string clinic = token_for(clinic_key(), "demo-clinic", "system/Bundle.read system/DocumentReference.rs");
+  EXPECT_EQ(bearer(clinic, "GET", "/fhir/Patient/" + key + "/$summary").status, 200);
+  auto refs = bearer(clinic, "GET", "/fhir/DocumentReference?patient=" + key);
+  EXPECT_EQ(refs.status, 200) << refs.body;
+  EXPECT_EQ(bearer(clinic, "GET", pushed.header("location")).status, 200);
+  EXPECT_EQ(bearer(clinic, "POST", "/fhir?recipient=demo-hospital", exchange::testing::demo_bundle()).status, 403);
+  // A certificate and a token of different organisations: refused.
+  EXPECT_EQ(bearer(hospital, "GET", "/fhir/Patient/" + key + "/$summary", {}, "demo-clinic").status, 403);
+  // Mutual TLS alone still works.
+  EXPECT_EQ(call("demo-clinic", "GET", "/fhir/Patient/" + key + "/$summary").status, 200);
+
+  // /metrics: push outcomes, validation issues by rule, the outbox by recipient.
+  EXPECT_EQ(bearer(hospital, "POST", "/fhir?recipient=demo-clinic", R"({"resourceType":"Patient"})").status, 422);
+  auto scrape = anonymous("GET", "/metrics");
+  ASSERT_EQ(scrape.status, 200);
+  EXPECT_NE(scrape.body.find(R"(gw_push_outcomes_total{outcome="accepted"} 1)"), std::string::npos) << scrape.body;
+  EXPECT_NE(scrape.body.find(R"(gw_push_outcomes_total{outcome="rejected"} 1)"), std::string::npos);
+  EXPECT_NE(scrape.body.find(R"(gw_validation_issues_total{rule="invalid",severity="error"} 1)"), std::string::npos);
+  EXPECT_NE(scrape.body.find(R"(gw_outbox_pending{recipient="demo-clinic"} 1)"), std::string::npos);
+  EXPECT_NE(scrape.body.find(R"(gw_outbox_dead_letters{recipient="demo-clinic"} 0)"), std::string::npos);
+  EXPECT_NE(scrape.body.find("gw_outbox_stats_up 1"), std::string::npos);
+}
+
+TEST_F(SmartRoutes, BadAssertionsAndTokensGetOAuthErrorsThatEchoNothing) {
+  auto refused = [&](const std::string& assertion, std::string_view scope = "system/Bundle.c") {
+    auto r = token_call(form(assertion, scope));
+    EXPECT_EQ(r.body.find(assertion), std::string::npos);
+    if (r.status != 401) return r.status * 1000;  // shows up in the failure message
+    return member(r, "error") == "invalid_client" ? 401 : -1;
+  };
+  const testing::TestKey& k = hospital_key();
+  EXPECT_EQ(refused(testing::make_jws(k, claims("demo-hospital", -600))), 401);                // expired
+  EXPECT_EQ(refused(testing::make_jws(k, claims("demo-hospital", 3600))), 401);                // exp too far ahead
+  EXPECT_EQ(refused(testing::make_jws(k, claims("demo-hospital", 240, "https://other.test/token"))), 401);  // aud
+  testing::TestKey unknown = testing::make_ec_key("not-registered");
+  EXPECT_EQ(refused(testing::make_jws(unknown, claims("demo-hospital"))), 401);               // unknown kid
+  testing::TestKey impostor = testing::make_ec_key("hospital-ec");
+  EXPECT_EQ(refused(testing::make_jws(impostor, claims("demo-hospital"))), 401);              // bad signature
+  EXPECT_EQ(refused(testing::make_jws(clinic_key(), claims("demo-hospital"))), 401);          // another client's key
+  const std::string once = testing::make_jws(k, claims("demo-hospital"));
+  EXPECT_EQ(token_call(form(once, "system/Bundle.c")).status, 200);
+  EXPECT_EQ(refused(once), 401);                                                              // replayed jti
+
+  auto scope = token_call(form(testing::make_jws(k, claims("demo-hospital")), "system/DocumentReference.rs"));
+  EXPECT_EQ(scope.status, 400);
+  EXPECT_EQ(member(scope, "error"), "invalid_scope");
+  auto grant = token_call(form(testing::make_jws(k, claims("demo-hospital")), "system/Bundle.c", "password"));
+  EXPECT_EQ(grant.status, 400);
+  EXPECT_EQ(member(grant, "error"), "unsupported_grant_type");
+  auto json_body = anonymous("POST", "/auth/token", "{}", {{"Content-Type", "application/json"}});
+  EXPECT_EQ(member(json_body, "error"), "invalid_request");
+
+  // Access tokens: forged (payload changed, another key), expired.
+  const std::string good = token_for(k, "demo-hospital", "system/Bundle.rs");
+  ASSERT_EQ(bearer(good, "GET", "/fhir/Bundle/none").status, 404);
+  auto parts = detail::split_jws(good);
+  ASSERT_TRUE(parts);
+  std::string payload = parts->payload_json;
+  payload.replace(payload.find("system/Bundle.rs"), 16, "system/*.cruds  ");
+  const std::string tampered = good.substr(0, good.find('.')) + "." + detail::base64url_encode(payload) +
+                               good.substr(good.rfind('.'));
+  auto invalid_token = [&](const std::string& token) {
+    auto r = bearer(token, "GET", "/fhir/Bundle/none");
+    return r.status == 401 && r.header("www-authenticate").find(R"(error="invalid_token")") != std::string::npos;
+  };
+  EXPECT_TRUE(invalid_token(tampered));
+  EXPECT_TRUE(invalid_token("not-a-token"));
+  auto same_key = detail::SmartAuth::create(config_, nullptr);
+  ASSERT_TRUE(same_key) << same_key.error().to_string();
+  EXPECT_TRUE(invalid_token((*same_key)->mint_access_token("demo-hospital", "system/Bundle.rs",
+                                                           std::chrono::system_clock::now() - std::chrono::seconds(5))));
+  EXPECT_EQ(bearer((*same_key)->mint_access_token("demo-hospital", "system/Bundle.rs",
+                                                  std::chrono::system_clock::now() + std::chrono::seconds(60)),
+                   "GET", "/fhir/Bundle/none")
+                .status,
+            404);  // a token of another node with the same key is accepted
+  ServerConfig other = config_;
+  other.smart.token_secret_file = (data_ / "other.key").string();
+  std::ofstream(other.smart.token_secret_file) << "another-secret-another-secret-another-secret\n";
+  auto other_key = detail::SmartAuth::create(other, nullptr);
+  ASSERT_TRUE(other_key);
+  EXPECT_TRUE(invalid_token((*other_key)->mint_access_token("demo-hospital", "system/Bundle.rs",
+                                                            std::chrono::system_clock::now() + std::chrono::seconds(60))));
 }
 
 }  // namespace
