@@ -55,7 +55,7 @@ TEST(Ecdsa, RawAndDerFormsOfAFixedSignature) {
   std::string raw(96, '\0');
   raw[47] = '\x01';
   raw[48] = '\x80';
-  std::string der = "\x30\x36\x02\x01\x01\x02\x31\x00\x80";
+  std::string der("\x30\x36\x02\x01\x01\x02\x31\x00\x80", 9);
   der.append(47, '\0');
   EXPECT_EQ(detail::ecdsa_raw_to_der(raw), der);
   EXPECT_EQ(detail::ecdsa_der_to_raw(der), raw);
