@@ -126,6 +126,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     std::string_view method = "OTHER";    // a Metrics::method_label
     Clock::time_point start;
     std::uint64_t bytes_in = 0;
+    std::string client;  // the request's caller (certificate or token), for the log
     std::unique_ptr<net::steady_timer> handler_timer;
   };
 
@@ -406,6 +407,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
 
     Match match = core_->router->match(req.method, req.path);
     Slot& slot = *find_slot(id);
+    if (req.client) slot.client = req.client->id;
     if (match.kind == Match::Kind::kNotFound) {
       return complete(id, Response::outcome(404, IssueType::kNotFound, "no resource or operation at this path"));
     }
@@ -430,6 +432,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
         return complete(id, std::move(r));
       }
     }
+    if (req.client) slot.client = req.client->id;
     if (route.require_client && !req.client) {
       return complete(id, Response::outcome(403, IssueType::kSecurity,
                                             "this endpoint needs a client certificate registered with the gateway"));
@@ -595,7 +598,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
       r.method = s.method;
       r.status = s.status;
       r.latency_ms = seconds * 1000.0;
-      if (client_) r.client = client_->id;
+      r.client = s.client;
       r.bytes_in = s.bytes_in;
       r.bytes_out = n;
       l.log(r);
