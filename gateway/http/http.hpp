@@ -13,12 +13,22 @@
 //   TCP accept (max_connections) -> TLS 1.2+/mTLS handshake (client identity
 //   from the certificate) -> Session (one strand per connection): read header
 //   (deadline) -> read body (deadline, body_limit) -> Router (404/405/415/406,
-//   rate limit 429, client check 403) -> Handler (inline, on the CPU pool, or
+//   SMART Bearer token 401/403 when enabled, rate limit 429, client check
+//   403) -> Handler (inline, on the CPU pool, or
 //   asynchronous; deadline) -> bounded response queue -> write (deadline) ->
 //   keep-alive (idle deadline) or close.
 //
+// Clients authenticate with a certificate (mutual TLS) or, with
+// `smart.enabled`, with SMART Backend Services: a private_key_jwt client
+// assertion (RS384/ES384, keys registered as JWK Sets) traded at
+// POST /auth/token for a short-lived access token (HMAC-signed JWT, valid
+// on every node that shares the key file), sent as `Authorization: Bearer`.
+// Each FHIR route names the SMART scope it needs (Route::scope). See
+// SmartConfig.
+//
 // Every error answer is a FHIR OperationOutcome (`application/fhir+json`)
-// whose diagnostics describe the problem and never echo request data.
+// whose diagnostics describe the problem and never echo request data
+// (the token endpoint answers OAuth JSON errors instead, as RFC 6749 asks).
 //
 // Usage (what `fhir-gateway serve` does; see run_serve_command below):
 //

@@ -14,11 +14,12 @@ constexpr std::string_view kHelp =
     "Usage: fhir-gateway serve [--config FILE] [--listen ADDR:PORT] [--log-level LEVEL]\n\n"
     "Runs the HTTPS FHIR server until SIGINT or SIGTERM, then stops gracefully\n"
     "(in-flight requests finish within limits.drain_ms).\n"
-    "  --config FILE      configuration (default config/demo.json): keys server, tls, limits, recipients\n"
+    "  --config FILE      configuration (default config/demo.json): keys server, tls, limits, recipients, smart\n"
     "  --listen ADDR:PORT overrides server.listen (port 0 picks a free port)\n"
     "  --log-level LEVEL  debug, info, warn or error (default from the config, else info)\n"
     "Endpoints: GET /healthz, /readyz, /metrics, /fhir/metadata; POST /fhir/$validate,\n"
-    "/fhir/{type}/$validate. Logs go to stderr, one JSON object per line.\n"
+    "/fhir/{type}/$validate; with smart.enabled also GET /.well-known/smart-configuration and\n"
+    "POST /auth/token (SMART Backend Services). Logs go to stderr, one JSON object per line.\n"
     "Exit: 0 stopped cleanly, 1 could not start (bind, TLS files), 2 usage or configuration error.\n";
 
 }  // namespace
