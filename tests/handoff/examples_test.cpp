@@ -107,6 +107,12 @@ TEST(HandoffExamples, DemoDischargeSummary) {
                 "discharge-summary");
 }
 
+// Our package's own DischargeSummary example (fhir-profiles/).
+TEST(HandoffExamples, PackageDischargeSummaryExample) {
+  check_example(gw::testing::source_dir() + "/fhir-profiles/input/examples/valid/Bundle-mc-discharge-example.json",
+                "discharge-summary");
+}
+
 TEST(HandoffExamples, R4BundleFather) {
   std::string dir = gw::testing::package_dir("hl7.fhir.r4.examples#4.0.1");
   ASSERT_FALSE(dir.empty()) << "hl7.fhir.r4.examples#4.0.1 is not installed";
