@@ -3,6 +3,13 @@
 // every value (for OperationOutcome locations), duplicate-key detection, a
 // depth limit, and a layout whose handles are two pointers.
 //
+// The reader runs in situ on a private copy of the source (`work`): strings
+// are decoded in place, so a decoded string starts one byte after its
+// opening quote and its start offset is known from the pointer RapidJSON
+// hands over, and no string is copied anywhere else. In-situ streams also
+// let RapidJSON keep its read position in a register (StreamTraits
+// copyOptimization). The untouched bytes stay in `source`.
+//
 // Layout: the children of each container are stored contiguously, so
 // `operator[]` is O(1). SAX delivers values in pre-order, where siblings are
 // interleaved with their descendants; a scratch stack collects each open
@@ -35,10 +42,10 @@ struct Node {
 
 struct Storage {
   std::string source;
-  // Decoded strings that differ from their raw text (escapes). Reserved to
-  // the source size before parsing so it never reallocates: string_views
-  // into it stay valid.
-  std::string arena;
+  // The in-situ parse buffer: a copy of the source in which RapidJSON
+  // decodes each string over its own raw text (never longer). String and
+  // key views point here; number literals point into `source`.
+  std::string work;
   std::vector<Node> nodes;
   std::vector<std::uint32_t> line_starts;  // offset of the first byte of each line
 };
@@ -64,30 +71,59 @@ std::string location_of(const Storage& s, std::uint32_t offset) {
   return "line " + std::to_string(p.line) + ", column " + std::to_string(p.column);
 }
 
-// RapidJSON copies a StringStream into a local while it reads a token and
-// writes the position back only afterwards, so Tell() inside a handler
-// callback would be stale. This stream has the default StreamTraits
-// (copyOptimization = 0), which makes the reader use it by reference.
-struct TrackingStream {
-  using Ch = char;
-  explicit TrackingStream(const char* src) : src_(src), head_(src) {}
-  Ch Peek() const { return *src_; }
-  Ch Take() { return *src_++; }
-  std::size_t Tell() const { return static_cast<std::size_t>(src_ - head_); }
-  Ch* PutBegin() { GW_ASSERT(false, "read-only stream"); return nullptr; }
-  void Put(Ch) { GW_ASSERT(false, "read-only stream"); }
-  void Flush() { GW_ASSERT(false, "read-only stream"); }
-  std::size_t PutEnd(Ch*) { GW_ASSERT(false, "read-only stream"); return 0; }
-  const Ch* src_;
-  const Ch* head_;
-};
+using InStream = rapidjson::InsituStringStream;
+
+// Strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
+// U+10FFFF), eight ASCII bytes at a time. Accepts exactly the byte
+// sequences RapidJSON's UTF8::Validate accepts.
+bool is_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const unsigned char* end = p + s.size();
+  while (p < end) {
+    if (end - p >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      if ((w & 0x8080808080808080ull) == 0) {
+        p += 8;
+        continue;
+      }
+    }
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    std::size_t n;
+    unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (static_cast<std::size_t>(end - p) < n) return false;
+    if (p[1] < lo || p[1] > hi) return false;
+    for (std::size_t k = 2; k < n; ++k) {
+      if (p[k] < 0x80 || p[k] > 0xBF) return false;
+    }
+    p += n;
+  }
+  return true;
+}
 
 // SAX handler building the node array. Returns false from a callback to stop
 // the parse; `error_` then says why.
 class Builder {
  public:
-  Builder(Storage& s, const TrackingStream& in, const ParseOptions& opt)
-      : s_(s), in_(in), opt_(opt) {}
+  Builder(Storage& s, const InStream& in, const ParseOptions& opt)
+      : s_(s), in_(in), work_(s.work.data()), opt_(opt) {}
 
   bool Null() { return scalar(Kind::kNull, kLiteralText[0], token_start(4)); }
   bool Bool(bool b) {
@@ -101,17 +137,18 @@ class Builder {
   bool Int64(std::int64_t) { return false; }
   bool Uint64(std::uint64_t) { return false; }
   bool Double(double) { return false; }
-  bool RawNumber(const char*, rapidjson::SizeType len, bool) {
-    auto start = static_cast<std::uint32_t>(in_.Tell() - len);
+  // In situ, `str` points into the work buffer: at the number itself, or
+  // just past the opening quote of a string (decoded in place).
+  bool RawNumber(const char* str, rapidjson::SizeType len, bool) {
+    auto start = static_cast<std::uint32_t>(str - work_);
     // The raw text of a number is identical in the source: point at it there.
     return scalar(Kind::kNumber, std::string_view(s_.source).substr(start, len), start);
   }
   bool String(const char* str, rapidjson::SizeType len, bool) {
-    std::uint32_t start = string_start();
-    return scalar(Kind::kString, keep(start, str, len), start);
+    return scalar(Kind::kString, std::string_view(str, len), static_cast<std::uint32_t>(str - work_ - 1));
   }
   bool Key(const char* str, rapidjson::SizeType len, bool) {
-    pending_key_ = keep(string_start(), str, len);
+    pending_key_ = std::string_view(str, len);
     return true;
   }
   bool StartObject() { return open(Kind::kObject); }
@@ -128,34 +165,7 @@ class Builder {
   };
 
   std::uint32_t token_start(std::size_t len) const {
-    return static_cast<std::uint32_t>(in_.Tell() - len);
-  }
-
-  // Tell() is just past the closing quote; walk back to the opening quote.
-  // Inside a JSON string a raw '"' is always escaped, so the first quote
-  // preceded by an even number of backslashes is the opening one.
-  std::uint32_t string_start() const {
-    std::size_t p = in_.Tell() - 1;  // closing quote
-    const std::string& src = s_.source;
-    while (p > 0) {
-      --p;
-      if (src[p] != '"') continue;
-      std::size_t bs = 0;
-      while (p > bs && src[p - 1 - bs] == '\\') ++bs;
-      if (bs % 2 == 0) break;
-    }
-    return static_cast<std::uint32_t>(p);
-  }
-
-  // Strings without escapes read the same in the source: view them there.
-  // Escaped ones are copied (decoded) into the arena.
-  std::string_view keep(std::uint32_t start, const char* str, std::size_t len) {
-    std::size_t raw_len = in_.Tell() - start - 2;
-    if (raw_len == len) return std::string_view(s_.source).substr(start + 1, len);
-    std::size_t at = s_.arena.size();
-    GW_ASSERT(at + len <= s_.arena.capacity(), "arena reserved to source size");
-    s_.arena.append(str, len);
-    return std::string_view(s_.arena).substr(at, len);
+    return static_cast<std::uint32_t>(in_.src_ - in_.head_ - static_cast<std::ptrdiff_t>(len));
   }
 
   bool scalar(Kind kind, std::string_view text, std::uint32_t offset) {
@@ -254,13 +264,26 @@ class Builder {
 
  private:
   Storage& s_;
-  const TrackingStream& in_;
+  const InStream& in_;
+  const char* work_;
   const ParseOptions& opt_;
   std::vector<Open> stack_;
   std::vector<Node> scratch_;
   std::string_view pending_key_;
   std::optional<Error> error_;
 };
+
+// The reader's flags (STYLE.md §9): iterative (no recursion on hostile
+// nesting), numbers as their literal text; in situ on the work buffer;
+// encoding validation per call site (see Document::parse).
+template <unsigned kExtraFlags>
+rapidjson::ParseResult run_reader(InStream& in, Builder& builder) {
+  rapidjson::Reader reader;
+  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag |
+                              rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseStopWhenDoneFlag |
+                              kExtraFlags;
+  return reader.Parse<kFlags>(in, builder);
+}
 
 }  // namespace
 
@@ -339,7 +362,7 @@ Result<Document> Document::parse(std::string bytes, const ParseOptions& options)
   if (s.source.size() >= 0xFFFFFFF0u) {
     return fail(ErrorCode::kLimit, "JSON text larger than 4 GiB");
   }
-  s.arena.reserve(s.source.size());
+  s.work = s.source;
   s.line_starts.push_back(0);
   for (const char* p = s.source.data(), *end = p + s.source.size();
        (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))));) {
@@ -349,14 +372,17 @@ Result<Document> Document::parse(std::string bytes, const ParseOptions& options)
   // A rough guess that avoids most regrowth: one value per ~12 bytes.
   s.nodes.reserve(s.source.size() / 12 + 1);
 
-  TrackingStream in(s.source.c_str());
+  InStream in(s.work.data());
   Builder builder(s, in, options);
-  rapidjson::Reader reader;
-  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag |
-                              rapidjson::kParseValidateEncodingFlag |
-                              rapidjson::kParseNumbersAsStringsFlag |
-                              rapidjson::kParseStopWhenDoneFlag;
-  rapidjson::ParseResult ok = reader.Parse<kFlags>(in, builder);
+  // Encoding validation inside RapidJSON costs a third of the parse, byte
+  // by byte in every string. Valid UTF-8 everywhere implies valid UTF-8 in
+  // every string, and that is checked eight ASCII bytes at a time; only a
+  // text that fails it (and so fails to parse: non-ASCII bytes outside
+  // strings are never JSON) goes through the validating reader, which
+  // reports the same error at the same offset as it always did.
+  rapidjson::ParseResult ok = is_utf8(s.source)
+                                  ? run_reader<0>(in, builder)
+                                  : run_reader<rapidjson::kParseValidateEncodingFlag>(in, builder);
   if (!ok) {
     if (builder.error()) return *builder.error();
     return fail(ErrorCode::kParse, rapidjson::GetParseError_En(ok.Code()),
