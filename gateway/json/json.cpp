@@ -31,23 +31,30 @@
 namespace gw::json {
 namespace detail {
 
+// 24 bytes: every string a node names (its member key, its text) lives in
+// Storage::work and is kept as offset and length. Small nodes matter for
+// large Bundles, whose node array is far larger than the caches.
 struct Node {
-  std::string_view key;   // member key when the parent is an object
-  std::string_view text;  // string content / number literal
-  std::uint32_t offset = 0;
-  std::uint32_t first = 0;  // index of the first child in Storage::nodes
-  std::uint32_t count = 0;  // number of children
+  std::uint32_t key_at = 0;   // member key when the parent is an object
+  std::uint32_t key_len = 0;
+  std::uint32_t a = 0;        // containers: index of the first child; strings, numbers: text offset
+  std::uint32_t b = 0;        // containers: number of children; strings, numbers: text length
+  std::uint32_t offset = 0;   // where the value starts in the source
   Kind kind = Kind::kNull;
 };
+static_assert(sizeof(Node) == 24);
 
 struct Storage {
   std::string source;
   // The in-situ parse buffer: a copy of the source in which RapidJSON
-  // decodes each string over its own raw text (never longer). String and
-  // key views point here; number literals point into `source`.
+  // decodes each string over its own raw text (never longer). Keys, strings
+  // and number literals (never rewritten) are read from here.
   std::string work;
   std::vector<Node> nodes;
   std::vector<std::uint32_t> line_starts;  // offset of the first byte of each line
+
+  std::string_view text(std::uint32_t at, std::uint32_t len) const { return {work.data() + at, len}; }
+  std::string_view key(const Node& n) const { return text(n.key_at, n.key_len); }
 };
 
 }  // namespace detail
@@ -125,10 +132,9 @@ class Builder {
   Builder(Storage& s, const InStream& in, const ParseOptions& opt)
       : s_(s), in_(in), work_(s.work.data()), opt_(opt) {}
 
-  bool Null() { return scalar(Kind::kNull, kLiteralText[0], token_start(4)); }
+  bool Null() { return scalar(Kind::kNull, 0, 0, token_start(4)); }
   bool Bool(bool b) {
-    return b ? scalar(Kind::kTrue, kLiteralText[2], token_start(4))
-             : scalar(Kind::kFalse, kLiteralText[1], token_start(5));
+    return b ? scalar(Kind::kTrue, 0, 0, token_start(4)) : scalar(Kind::kFalse, 0, 0, token_start(5));
   }
   // With kParseNumbersAsStringsFlag only RawNumber is called; the typed
   // callbacks exist to satisfy the handler concept.
@@ -141,14 +147,15 @@ class Builder {
   // just past the opening quote of a string (decoded in place).
   bool RawNumber(const char* str, rapidjson::SizeType len, bool) {
     auto start = static_cast<std::uint32_t>(str - work_);
-    // The raw text of a number is identical in the source: point at it there.
-    return scalar(Kind::kNumber, std::string_view(s_.source).substr(start, len), start);
+    return scalar(Kind::kNumber, start, len, start);
   }
   bool String(const char* str, rapidjson::SizeType len, bool) {
-    return scalar(Kind::kString, std::string_view(str, len), static_cast<std::uint32_t>(str - work_ - 1));
+    auto start = static_cast<std::uint32_t>(str - work_);
+    return scalar(Kind::kString, start, len, start - 1);
   }
   bool Key(const char* str, rapidjson::SizeType len, bool) {
-    pending_key_ = std::string_view(str, len);
+    pending_key_at_ = static_cast<std::uint32_t>(str - work_);
+    pending_key_len_ = len;
     return true;
   }
   bool StartObject() { return open(Kind::kObject); }
@@ -168,18 +175,25 @@ class Builder {
     return static_cast<std::uint32_t>(in_.src_ - in_.head_ - static_cast<std::ptrdiff_t>(len));
   }
 
-  bool scalar(Kind kind, std::string_view text, std::uint32_t offset) {
+  // Literals (null, true, false) have no text: Value::str() names them.
+  bool scalar(Kind kind, std::uint32_t text_at, std::uint32_t text_len, std::uint32_t offset) {
     Node n;
     n.kind = kind;
-    n.text = text;
+    n.a = text_at;
+    n.b = text_len;
     n.offset = offset;
     return push(n);
   }
 
-  bool push(Node n) {
+  void take_key(Node& n) const {
     if (!stack_.empty() && stack_.back().node.kind == Kind::kObject) {
-      n.key = pending_key_;
+      n.key_at = pending_key_at_;
+      n.key_len = pending_key_len_;
     }
+  }
+
+  bool push(Node n) {
+    take_key(n);
     if (stack_.empty()) {
       root_ = n;
       return true;
@@ -200,7 +214,7 @@ class Builder {
     // The iterative parser calls StartObject/StartArray before it takes the
     // bracket, so Tell() is the bracket itself.
     o.node.offset = token_start(0);
-    if (!stack_.empty() && stack_.back().node.kind == Kind::kObject) o.node.key = pending_key_;
+    take_key(o.node);
     o.scratch_start = scratch_.size();
     stack_.push_back(o);
     return true;
@@ -210,8 +224,8 @@ class Builder {
     Open o = stack_.back();
     stack_.pop_back();
     std::size_t n = scratch_.size() - o.scratch_start;
-    o.node.first = static_cast<std::uint32_t>(s_.nodes.size());
-    o.node.count = static_cast<std::uint32_t>(n);
+    o.node.a = static_cast<std::uint32_t>(s_.nodes.size());
+    o.node.b = static_cast<std::uint32_t>(n);
     s_.nodes.insert(s_.nodes.end(), scratch_.begin() + static_cast<std::ptrdiff_t>(o.scratch_start),
                     scratch_.end());
     scratch_.resize(o.scratch_start);
@@ -227,12 +241,14 @@ class Builder {
   }
 
   bool check_keys(const Node& obj) {
-    const Node* first = s_.nodes.data() + obj.first;
+    const Node* first = s_.nodes.data() + obj.a;
+    const std::uint32_t count = obj.b;
+    const Storage& st = s_;
     const Node* dup = nullptr;
-    if (obj.count <= 16) {
-      for (std::uint32_t i = 1; i < obj.count && !dup; ++i) {
+    if (count <= 16) {
+      for (std::uint32_t i = 1; i < count && !dup; ++i) {
         for (std::uint32_t j = 0; j < i; ++j) {
-          if (first[i].key == first[j].key) {
+          if (st.key(first[i]) == st.key(first[j])) {
             dup = &first[i];
             break;
           }
@@ -240,12 +256,12 @@ class Builder {
       }
     } else {
       std::vector<const Node*> order;
-      order.reserve(obj.count);
-      for (std::uint32_t i = 0; i < obj.count; ++i) order.push_back(first + i);
+      order.reserve(count);
+      for (std::uint32_t i = 0; i < count; ++i) order.push_back(first + i);
       std::stable_sort(order.begin(), order.end(),
-                       [](const Node* a, const Node* b) { return a->key < b->key; });
+                       [&](const Node* a, const Node* b) { return st.key(*a) < st.key(*b); });
       for (std::size_t i = 1; i < order.size(); ++i) {
-        if (order[i]->key == order[i - 1]->key) {
+        if (st.key(*order[i]) == st.key(*order[i - 1])) {
           const Node* later = std::max(order[i], order[i - 1]);
           if (!dup || later < dup) dup = later;
         }
@@ -253,7 +269,7 @@ class Builder {
     }
     if (!dup) return true;
     // Keys are structure (element names), not data; cap the length anyway.
-    std::string key(dup->key.substr(0, 64));
+    std::string key(st.key(*dup).substr(0, 64));
     error_ = Error(ErrorCode::kParse, "duplicate key '" + key + "' in object",
                    location_of(s_, dup->offset));
     return false;
@@ -269,7 +285,8 @@ class Builder {
   const ParseOptions& opt_;
   std::vector<Open> stack_;
   std::vector<Node> scratch_;
-  std::string_view pending_key_;
+  std::uint32_t pending_key_at_ = 0;
+  std::uint32_t pending_key_len_ = 0;
   std::optional<Error> error_;
 };
 
@@ -298,32 +315,32 @@ std::string_view Value::str() const noexcept {
     case Kind::kFalse: return kLiteralText[1];
     case Kind::kTrue: return kLiteralText[2];
     case Kind::kNumber:
-    case Kind::kString: return node_->text;
+    case Kind::kString: return doc_->text(node_->a, node_->b);
     default: return {};
   }
 }
 
 std::size_t Value::size() const noexcept {
-  return node_ && node_->kind >= Kind::kArray ? node_->count : 0;
+  return node_ && node_->kind >= Kind::kArray ? node_->b : 0;
 }
 
 Value Value::operator[](std::size_t i) const noexcept {
   if (i >= size()) return {};
-  return Value(doc_, doc_->nodes.data() + node_->first + i);
+  return Value(doc_, doc_->nodes.data() + node_->a + i);
 }
 
 std::string_view Value::key(std::size_t i) const noexcept {
-  if (!is_object() || i >= node_->count) return {};
-  return doc_->nodes[node_->first + i].key;
+  if (!is_object() || i >= node_->b) return {};
+  return doc_->key(doc_->nodes[node_->a + i]);
 }
 
-std::string_view Value::key() const noexcept { return node_ ? node_->key : std::string_view{}; }
+std::string_view Value::key() const noexcept { return node_ ? doc_->key(*node_) : std::string_view{}; }
 
 Value Value::find(std::string_view k) const noexcept {
   if (!is_object()) return {};
-  const Node* first = doc_->nodes.data() + node_->first;
-  for (std::uint32_t i = 0; i < node_->count; ++i) {
-    if (first[i].key == k) return Value(doc_, first + i);
+  const Node* first = doc_->nodes.data() + node_->a;
+  for (std::uint32_t i = 0; i < node_->b; ++i) {
+    if (first[i].key_len == k.size() && doc_->key(first[i]) == k) return Value(doc_, first + i);
   }
   return {};
 }
@@ -336,7 +353,7 @@ Position Value::position() const noexcept {
 
 Value::Items Value::items() const noexcept {
   if (size() == 0) return Items{doc_, nullptr, 0};
-  return Items{doc_, doc_->nodes.data() + node_->first, node_->count};
+  return Items{doc_, doc_->nodes.data() + node_->a, node_->b};
 }
 
 Value::Iterator Value::Items::begin() const noexcept { return Iterator(doc, first); }
