@@ -166,6 +166,7 @@ class MemoryStore final : public store::Store {
         case store::DeliveryState::kInFlight: ++q.in_flight; break;
         case store::DeliveryState::kDelivered: ++q.delivered; break;
         case store::DeliveryState::kDead: ++q.dead; break;
+        case store::DeliveryState::kCancelled: ++q.cancelled; break;
       }
     }
     std::vector<store::QueueStats> out;
