@@ -30,6 +30,7 @@ class MemoryStore final : public store::Store {
         row.d.handoff_id = rec.handoff_id;
         row.d.bundle_identifier = item.bundle_identifier;
         row.d.payload = std::move(item.payload);
+        row.d.path = item.path;
         row.d.next_attempt_at = clock_->now();
         woken.push_back(item.recipient);
         rows_.emplace(row.d.id, std::move(row));
