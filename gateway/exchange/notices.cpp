@@ -12,6 +12,8 @@
 #include "gateway/exchange/exchange.hpp"
 #include "gateway/json/json.hpp"
 
+#include <cstdint>
+
 namespace gw::exchange::detail {
 
 namespace {

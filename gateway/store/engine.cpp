@@ -692,9 +692,10 @@ Result<WithdrawalResult> Engine::withdraw_consent(Withdrawal w) {
       out.already_revoked = true;
       return out;
     }
-    GW_CHECK_OK(c.query("UPDATE consent SET revoked = 1, revoked_at = ?2, "
-                        "consent = CASE WHEN ?3 = '' THEN consent ELSE ?3 END WHERE consent_id = ?1",
-                        {wd.consent_id, now, wd.consent_json}));
+    GW_CHECK_OK(c.query("UPDATE consent SET revoked = 1, revoked_at = ?2 WHERE consent_id = ?1", {wd.consent_id, now}));
+    if (!wd.consent_json.empty()) {
+      GW_CHECK_OK(c.query("UPDATE consent SET consent = ?2 WHERE consent_id = ?1", {wd.consent_id, wd.consent_json}));
+    }
     GW_TRY(auto rows, c.query(std::string("SELECT o.id, o.recipient, o.handoff_id, o.bundle_identifier, o.state, "
                                           "o.attempts, o.last_error FROM outbox o JOIN outbox_consent oc ON "
                                           "oc.outbox_id = o.id WHERE oc.consent_id = ?1 ORDER BY o.id") +
