@@ -124,6 +124,7 @@ std::string location_consent(const std::vector<std::string>& actors, std::string
          R"(", "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", )"
          R"("code": "patient-privacy"}]}, "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],)"
          R"( "patient": {"reference": "Patient/demo-patient-1"}, "dateTime": "2024-02-01",)"
+         R"( "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentpolicycodes", "code": "cric"}]},)"
          R"( "provision": {"type": "deny", "provision": [{"type": "permit",)"
          R"( "period": {"start": "2024-02-01", "end": "2030-12-31"}, "actor": [)" + actor_list +
          R"(], "action": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "disclose"}]}],)"
