@@ -351,9 +351,12 @@ std::string audit_event(const AuditFacts& f, std::chrono::system_clock::time_poi
   // BALP RESTful activity: the interaction code says what happened.
   std::string_view interaction = "read";
   std::string_view action = "R";
-  if (f.action == "push" || f.action == "consent") {
+  if (f.action == "push" || f.action == "consent" || f.action == "notify") {
     interaction = "create";
     action = "C";
+  } else if (f.action == "withdraw" || f.action == "cancel") {
+    interaction = "update";
+    action = "U";
   } else if (f.action == "search" || f.action == "summary") {
     interaction = f.action == "search" ? "search-type" : "operation";
     action = "E";
@@ -451,7 +454,7 @@ std::string audit_event(const AuditFacts& f, std::chrono::system_clock::time_poi
       w.key("what");
       w.begin_object();
       w.key("reference");
-      w.string((f.action == "consent" ? "Consent/" : "Bundle/") + f.entity);
+      w.string((f.action == "consent" || f.action == "withdraw" ? "Consent/" : "Bundle/") + f.entity);
       w.end_object();
       w.end_object();
     }

@@ -335,7 +335,7 @@ class Impl final : public Forwarder {
     r.counters.attempts.fetch_add(1);
     // Stable for the row across attempts: the receiver's duplicate key.
     const std::string request_id = "outbox-" + std::to_string(d.id);
-    detail::PostResult res = co_await w.connection.post(d.payload, request_id);
+    detail::PostResult res = co_await w.connection.post(d.payload, request_id, d.path);
     const Verdict verdict = classify(res.status);
     const auto now = clock_->now();
     if (verdict == Verdict::kDelivered) {
@@ -362,7 +362,13 @@ class Impl final : public Forwarder {
     // A permanent refusal dies now: max_attempts equal to this attempt.
     f.max_attempts = verdict == Verdict::kDeadLetter ? static_cast<int>(attempts)
                                                      : static_cast<int>(config_.retry.max_attempts);
-    f.retry_at = now + backoff_delay(config_.retry, attempts, *random_);
+    // A clinic that says when to come back (429/503 + Retry-After) is not
+    // asked again before then, within the retry cap.
+    std::optional<Millis> asked;
+    if ((res.status == 429 || res.status == 503) && !res.retry_after.empty()) {
+      asked = parse_retry_after(res.retry_after, now);
+    }
+    f.retry_at = now + retry_delay(config_.retry, attempts, *random_, asked);
     std::vector<std::string> audit;
     if (dead) audit.push_back(detail::delivery_audit("4", f.error, "dead-letter", r.config.id, d, now));
     auto mark = [this, &d, &f, &audit] { return store_.mark_failed(d.id, d.lease, std::move(f), std::move(audit)); };
@@ -371,7 +377,7 @@ class Impl final : public Forwarder {
       r.counters.store_errors.fetch_add(1);
     } else if (*state == store::DeliveryState::kDead) {
       r.counters.dead.fetch_add(1);
-    } else {
+    } else if (*state == store::DeliveryState::kPending) {
       r.counters.retried.fetch_add(1);
     }
   }

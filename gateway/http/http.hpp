@@ -728,6 +728,10 @@ ValidateFn parse_gate_validator();
 ///   GET  /fhir/Patient/$summary?identifier=system|value   pull by the caller's own identifier
 ///   GET  /fhir/Bundle/{id}               one handoff document
 ///   GET  /fhir/DocumentReference?patient=ID | patient.identifier=system|value
+///   PUT  /fhir/Consent/{id}              withdraw a consent (the Consent with
+///                                        status inactive or rejected): revokes
+///                                        it, cancels unsent copies that relied
+///                                        on it, queues a notice per clinic
 /// All on the CPU pool, registered clients only; a release's purpose of
 /// use comes from `purpose=` or X-Purpose-Of-Use (default TREAT).
 Status add_exchange_routes(Router& router, std::shared_ptr<const exchange::Exchange> exchange);

@@ -35,6 +35,7 @@ DeliveryState parse_state(const std::optional<std::string>& s) {
   if (s == "in_flight") return DeliveryState::kInFlight;
   if (s == "delivered") return DeliveryState::kDelivered;
   if (s == "dead") return DeliveryState::kDead;
+  if (s == "cancelled") return DeliveryState::kCancelled;
   return DeliveryState::kPending;
 }
 
@@ -43,7 +44,7 @@ std::string text(std::optional<std::string>& s) { return s ? std::move(*s) : std
 // Column order of kDeliveryColumns.
 constexpr std::string_view kDeliveryColumns =
     "id, recipient, handoff_id, bundle_identifier, payload, attempts, state, next_attempt_at, "
-    "lease_until, lease, last_error";
+    "lease_until, lease, last_error, path";
 
 Delivery to_delivery(Row& r) {
   Delivery d;
@@ -58,6 +59,7 @@ Delivery to_delivery(Row& r) {
   d.lease_until = from_ms(to_int(r[8]));
   d.lease = to_int(r[9]);
   d.last_error = text(r[10]);
+  d.path = text(r[11]);
   return d;
 }
 
@@ -365,12 +367,7 @@ void Engine::commit_push(PushRecord rec, std::function<void(Result<PushResult>)>
         return fail(ErrorCode::kInvalidArgument, "push: a patient link already maps to another patient key");
       }
     }
-    for (const OutboxItem& o : r.deliveries) {
-      GW_CHECK_OK(c.query("INSERT INTO outbox (recipient, handoff_id, bundle_identifier, payload, state, "
-                          "next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5)",
-                          {o.recipient, r.handoff_id, o.bundle_identifier, o.payload, now}));
-      GW_CHECK_OK(wake(c, b, o.recipient));
-    }
+    for (const OutboxItem& o : r.deliveries) GW_CHECK_OK(insert_outbox(c, b, r.handoff_id, o, now));
     GW_CHECK_OK(append_events(c, *job->events));
     job->out = PushResult{false, r.handoff_id, r.response_status, r.response_body};
     return {};
@@ -389,6 +386,21 @@ void Engine::commit_push(PushRecord rec, std::function<void(Result<PushResult>)>
 }
 
 // ---- outbox ------------------------------------------------------------------
+
+Status Engine::insert_outbox(Connection& c, Batch& b, const std::string& handoff_id, const OutboxItem& o,
+                             std::int64_t now) {
+  GW_TRY(auto id, c.query("INSERT INTO outbox (recipient, handoff_id, bundle_identifier, payload, state, "
+                          "next_attempt_at, created_at, updated_at, path) "
+                          "VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5, ?6) RETURNING id",
+                          {o.recipient, handoff_id, o.bundle_identifier, o.payload, now, o.path}));
+  if (id.empty()) return fail(ErrorCode::kInternal, "outbox: insert returned no id");
+  const std::int64_t outbox_id = to_int(id[0][0]);
+  for (const std::string& consent_id : o.consent_ids) {
+    GW_CHECK_OK(c.query("INSERT INTO outbox_consent (consent_id, outbox_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                        {consent_id, outbox_id}));
+  }
+  return wake(c, b, o.recipient);
+}
 
 Result<std::vector<Delivery>> Engine::claim(std::string_view recipient, std::size_t max,
                                             std::chrono::seconds lease) {
@@ -524,7 +536,8 @@ Result<std::vector<QueueStats>> Engine::queue_stats() {
                                "SUM(CASE WHEN state = 'in_flight' THEN 1 ELSE 0 END), "
                                "SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), "
                                "SUM(CASE WHEN state = 'delivered' THEN 1 ELSE 0 END), "
-                               "MIN(CASE WHEN state = 'pending' THEN created_at END) "
+                               "MIN(CASE WHEN state = 'pending' THEN created_at END), "
+                               "SUM(CASE WHEN state = 'cancelled' THEN 1 ELSE 0 END) "
                                "FROM outbox GROUP BY recipient ORDER BY recipient",
                                {}));
   std::vector<QueueStats> out;
@@ -536,6 +549,7 @@ Result<std::vector<QueueStats>> Engine::queue_stats() {
     q.dead = to_int(row[3]);
     q.delivered = to_int(row[4]);
     if (row[5]) q.oldest_pending = from_ms(to_int(row[5]));
+    q.cancelled = to_int(row[6]);
     out.push_back(std::move(q));
   }
   return out;
@@ -672,6 +686,89 @@ Status Engine::revoke_consent(std::string_view consent_id, std::vector<std::stri
   });
   if (!r) return r.error();
   return {};
+}
+
+Result<std::optional<StoredConsent>> Engine::consent(std::string_view consent_id) {
+  GW_TRY(auto r, reader());
+  GW_TRY(auto rows, (*r).query("SELECT consent_id, patient_key, consent, revoked, recorded_at, revoked_at "
+                               "FROM consent WHERE consent_id = ?1",
+                               {consent_id}));
+  if (rows.empty()) return std::optional<StoredConsent>();
+  Row& row = rows[0];
+  StoredConsent s;
+  s.consent_id = text(row[0]);
+  s.patient_key = text(row[1]);
+  s.consent = text(row[2]);
+  s.revoked = to_int(row[3]) != 0;
+  s.recorded_at = from_ms(to_int(row[4]));
+  if (row[5]) s.revoked_at = from_ms(to_int(row[5]));
+  return std::optional<StoredConsent>(std::move(s));
+}
+
+// The withdrawal is one task on the writer thread, so "which rows relied
+// on the consent, in which state" and "cancel / queue the notices" see the
+// same database: a worker cannot deliver a row between the two (its
+// mark_delivered is a later task, or an earlier one whose result we read).
+Result<WithdrawalResult> Engine::withdraw_consent(Withdrawal w) {
+  if (w.consent_id.empty()) return fail(ErrorCode::kInvalidArgument, "consent: consent id is required");
+  GW_TRY(auto events, canonicalize(w.audit_events));
+  auto shared = std::make_shared<Withdrawal>(std::move(w));
+  return write_sync<WithdrawalResult>(true, [this, shared, events = std::move(events)](
+                                                Connection& c, Batch& b) -> Result<WithdrawalResult> {
+    const Withdrawal& wd = *shared;
+    const std::int64_t now = now_ms();
+    WithdrawalResult out;
+    GW_TRY(auto found, c.query(pg() ? "SELECT revoked FROM consent WHERE consent_id = ?1 FOR UPDATE"
+                                    : "SELECT revoked FROM consent WHERE consent_id = ?1",
+                               {wd.consent_id}));
+    if (found.empty()) return fail(ErrorCode::kNotFound, "consent: no such consent");
+    if (to_int(found[0][0]) != 0) {
+      out.already_revoked = true;
+      return out;
+    }
+    GW_CHECK_OK(c.query("UPDATE consent SET revoked = 1, revoked_at = ?2 WHERE consent_id = ?1", {wd.consent_id, now}));
+    if (!wd.consent_json.empty()) {
+      GW_CHECK_OK(c.query("UPDATE consent SET consent = ?2 WHERE consent_id = ?1", {wd.consent_id, wd.consent_json}));
+    }
+    GW_TRY(auto rows, c.query(std::string("SELECT o.id, o.recipient, o.handoff_id, o.bundle_identifier, o.state, "
+                                          "o.attempts, o.last_error FROM outbox o JOIN outbox_consent oc ON "
+                                          "oc.outbox_id = o.id WHERE oc.consent_id = ?1 ORDER BY o.id") +
+                                  (pg() ? " FOR UPDATE OF o" : ""),
+                              {wd.consent_id}));
+    for (Row& row : rows) {
+      AffectedDelivery a;
+      a.id = to_int(row[0]);
+      a.recipient = text(row[1]);
+      a.handoff_id = text(row[2]);
+      a.bundle_identifier = text(row[3]);
+      a.state = parse_state(row[4]);
+      a.attempts = static_cast<int>(to_int(row[5]));
+      const std::string last_error = text(row[6]);
+      // A failure with an HTTP answer means the clinic did not take the
+      // copy; one without (timeout after the write) may have reached it.
+      const bool unanswered_attempt = a.attempts > 0 && !last_error.starts_with("HTTP ");
+      a.maybe_received = a.state == DeliveryState::kDelivered || a.state == DeliveryState::kInFlight ||
+                         ((a.state == DeliveryState::kPending || a.state == DeliveryState::kDead) && unanswered_attempt);
+      if (a.state == DeliveryState::kPending || a.state == DeliveryState::kDead) {
+        GW_CHECK_OK(c.query("UPDATE outbox SET state = 'cancelled', lease_until = 0, "
+                            "last_error = 'cancelled: consent withdrawn', updated_at = ?2 WHERE id = ?1",
+                            {a.id, now}));
+        a.cancelled = true;
+      }
+      out.affected.push_back(std::move(a));
+    }
+    WithdrawalNotices notices;
+    if (wd.notices) notices = wd.notices(out.affected);
+    for (const OutboxItem& o : notices.notices) {
+      if (o.handoff_id.empty()) return fail(ErrorCode::kInvalidArgument, "withdrawal: a notice names no handoff");
+      GW_CHECK_OK(insert_outbox(c, b, o.handoff_id, o, now));
+    }
+    out.notices = notices.notices.size();
+    GW_CHECK_OK(append_events(c, events));
+    GW_TRY(auto notice_events, canonicalize(notices.audit_events));
+    GW_CHECK_OK(append_events(c, notice_events));
+    return out;
+  });
 }
 
 // ---- audit reads ---------------------------------------------------------------

@@ -88,6 +88,8 @@ class Engine final : public Store {
                      std::vector<std::string> audit_events) override;
   Result<std::vector<StoredConsent>> consents(std::string_view patient_key) override;
   Status revoke_consent(std::string_view consent_id, std::vector<std::string> audit_events) override;
+  Result<std::optional<StoredConsent>> consent(std::string_view consent_id) override;
+  Result<WithdrawalResult> withdraw_consent(Withdrawal w) override;
   void append_audit(std::vector<std::string> events, std::function<void(Status)> done) override;
   Result<AuditVerification> verify_audit() override;
   Result<std::string> export_audit(std::int64_t after) override;
@@ -114,6 +116,9 @@ class Engine final : public Store {
 
   Status append_events(Connection& c, const std::vector<std::string>& events);
   Status wake(Connection& c, Batch& b, const std::string& recipient);
+  /// Inserts one outbox row (and its consent links) for `handoff_id`.
+  Status insert_outbox(Connection& c, Batch& b, const std::string& handoff_id, const OutboxItem& o,
+                       std::int64_t now);
 
   std::unique_ptr<Connection> writer_;
   ConnectionFactory open_reader_;
