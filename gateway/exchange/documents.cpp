@@ -113,7 +113,10 @@ std::vector<std::string> intended_recipients(json::Value bundle) {
     json::Value list = e.find("resource");
     if (list.find("resourceType").str() != "List") continue;
     for (json::Value ext : list.find("extension").items()) {
-      if (ext.find("url").str() != kIntendedRecipientExtension) continue;
+      std::string_view url = ext.find("url").str();
+      if (url.starts_with("http://")) url.remove_prefix(7);
+      else if (url.starts_with("https://")) url.remove_prefix(8);
+      if (url != kIntendedRecipientExtension.substr(8)) continue;
       json::Value ref = ext.find("valueReference");
       std::string id;
       if (json::Value ident = ref.find("identifier"); ident.find("system").str() == kRecipientIdSystem) {

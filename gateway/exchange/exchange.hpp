@@ -111,9 +111,11 @@ inline constexpr std::string_view kPatientKeySystem = "http://fhir.migrant-care.
 /// Identifier system naming a registered organisation by its id (the MHD
 /// intendedRecipient Organization, Consent actors).
 inline constexpr std::string_view kRecipientIdSystem = "http://fhir.migrant-care.example.org/sid/recipient-id";
-/// The IHE MHD intended-recipient extension on a SubmissionSet List.
+/// The IHE MHD intended-recipient extension on a SubmissionSet List (its
+/// canonical URL is https; pushes that spell it http:// are read too, as
+/// some MHD 4.0 implementations do).
 inline constexpr std::string_view kIntendedRecipientExtension =
-    "http://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-intendedRecipient";
+    "https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-intendedRecipient";
 
 /// An HTTP-free answer: status, FHIR JSON body, extra headers (Location
 /// relative to the FHIR base, ETag, Retry-After), and the time the
