@@ -217,18 +217,20 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
   auto built = handoff::build(*m.deps.mappings, bundle, opt);
   if (!built) return done(outcome(422, "processing", built.error().message()));
 
-  // The patient's key: the sender's record numbers find a known patient.
+  // The patient's key: the sender's record numbers find a known patient,
+  // or are linked to a new key in one store step, so that concurrent first
+  // pushes for one patient agree on the key.
   detail::PatientIdentity who = detail::record_numbers(bundle);
   std::string patient_key;
-  for (const auto& [system, value] : who.record_numbers) {
-    auto found = m.deps.store->find_patient({caller.id, system, value});
-    if (!found) return done(store_unavailable(found.error()));
-    if (*found) {
-      patient_key = **found;
-      break;
-    }
+  if (who.record_numbers.empty()) {
+    patient_key = m.deps.ids->uuid();
+  } else {
+    std::vector<store::PatientLink> own;
+    for (const auto& [system, value] : who.record_numbers) own.push_back({caller.id, system, value});
+    auto linked = m.deps.store->link_patient(std::move(own), m.deps.ids->uuid());
+    if (!linked) return done(store_unavailable(linked.error()));
+    patient_key = std::move(*linked);
   }
-  if (patient_key.empty()) patient_key = m.deps.ids->uuid();
 
   std::string handoff_json = detail::with_patient_key(built->json, patient_key);
   auto handoff_doc = json::Document::parse(handoff_json);

@@ -600,6 +600,40 @@ Result<std::optional<std::string>> Engine::find_patient(const PatientLink& link)
   return std::optional<std::string>(text(rows[0][0]));
 }
 
+Result<std::string> Engine::link_patient(std::vector<PatientLink> links, std::string proposed_key) {
+  if (links.empty() || proposed_key.empty()) {
+    return fail(ErrorCode::kInvalidArgument, "link patient: links and a proposed key are required");
+  }
+  return write_sync<std::string>(false, [this, links = std::move(links), proposed = std::move(proposed_key)](
+                                            Connection& c, Batch&) -> Result<std::string> {
+    auto key_of = [&c](const PatientLink& l) -> Result<std::optional<std::string>> {
+      GW_TRY(auto rows, c.query("SELECT patient_key FROM patient_link WHERE clinic = ?1 AND system = ?2 AND value = ?3",
+                                {l.clinic, l.system, l.value}));
+      if (rows.empty()) return std::optional<std::string>();
+      return std::optional<std::string>(text(rows[0][0]));
+    };
+    std::string key = proposed;
+    for (const PatientLink& l : links) {
+      GW_TRY(auto k, key_of(l));
+      if (k) {
+        key = std::move(*k);
+        break;
+      }
+    }
+    const std::int64_t now = now_ms();
+    for (const PatientLink& l : links) {
+      // DO NOTHING: on PostgreSQL a concurrent node's insert of the same
+      // link waits for that node's commit and then yields to it.
+      GW_CHECK_OK(c.query("INSERT INTO patient_link (clinic, system, value, patient_key, created_at) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                          {l.clinic, l.system, l.value, key, now}));
+    }
+    GW_TRY(auto first, key_of(links.front()));
+    if (!first) return fail(ErrorCode::kInternal, "link patient: the link vanished");
+    return std::move(*first);
+  });
+}
+
 // ---- consents ----------------------------------------------------------------
 
 Status Engine::put_consent(std::string_view patient_key, std::string_view consent_id, std::string consent_json,

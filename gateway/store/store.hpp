@@ -315,6 +315,17 @@ class Store {
   virtual Result<std::optional<StoredHandoff>> handoff(std::string_view handoff_id) = 0;
   /// The patient key linked to (clinic, system, value); nullopt when none.
   virtual Result<std::optional<std::string>> find_patient(const PatientLink& link) = 0;
+  /// Resolves the patient key for a set of links in one durable step: the
+  /// key the first already-linked one maps to (in `links` order), else
+  /// `proposed_key`; every link not yet linked is then linked to that key.
+  /// Returns the key the first link maps to afterwards. This is what makes
+  /// two concurrent first pushes for one new patient (on one node or on
+  /// several sharing PostgreSQL) agree on one key instead of one of them
+  /// failing: the loser of the insert race reads the winner's key.
+  /// A link already mapped to another key is left as it is (the push's
+  /// commit then refuses the conflict). Blocking. Errors: kInvalidArgument
+  /// (no links, empty key), store errors.
+  virtual Result<std::string> link_patient(std::vector<PatientLink> links, std::string proposed_key) = 0;
 
   // ---- consents --------------------------------------------------------
 

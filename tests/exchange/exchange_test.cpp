@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <future>
+#include <thread>
 
 #include <unistd.h>
 
@@ -112,6 +113,31 @@ TEST_F(ExchangeTest, TheNextPushFromTheSameHospitalFindsTheSamePatient) {
   ASSERT_EQ(second.status, 201) << second.body;
   EXPECT_NE(location(second), location(first));
   EXPECT_EQ(patient_key_of(second), patient_key_of(first));
+}
+
+// Several documents for one new patient pushed at once (a hospital's
+// interface engine flushing its queue): none is refused, and all land on
+// one patient key.
+TEST_F(ExchangeTest, ConcurrentFirstPushesForOneNewPatientAgreeOnItsKey) {
+  constexpr int kPushes = 4;
+  std::vector<std::string> bodies;
+  for (int n = 0; n < kPushes; ++n) {
+    std::string b = demo_bundle();
+    auto id = b.find("0000000000ff");
+    EXPECT_NE(id, std::string::npos);
+    if (id == std::string::npos) return;
+    b.replace(id, 12, "00000000001" + std::to_string(n));
+    bodies.push_back(std::move(b));
+  }
+  std::vector<Reply> replies(kPushes);
+  std::vector<std::thread> threads;
+  for (int n = 0; n < kPushes; ++n) {
+    threads.emplace_back([&, n] { replies[n] = push("demo-hospital", bodies[n], {"demo-clinic"}); });
+  }
+  for (auto& t : threads) t.join();
+  for (const Reply& r : replies) ASSERT_EQ(r.status, 201) << r.body;
+  for (const Reply& r : replies) EXPECT_EQ(patient_key_of(r), patient_key_of(replies[0]));
+  EXPECT_EQ(outbox("demo-clinic").size(), static_cast<std::size_t>(kPushes));
 }
 
 TEST_F(ExchangeTest, BadPushesGetA4xxAndStoreNothing) {

@@ -181,6 +181,7 @@ class MemoryStore final : public store::Store {
   Result<std::vector<store::HandoffSummary>> handoffs_for_patient(std::string_view) override { return unsupported(); }
   Result<std::optional<store::StoredHandoff>> handoff(std::string_view) override { return unsupported(); }
   Result<std::optional<std::string>> find_patient(const store::PatientLink&) override { return unsupported(); }
+  Result<std::string> link_patient(std::vector<store::PatientLink>, std::string) override { return unsupported(); }
   Status put_consent(std::string_view, std::string_view, std::string, std::vector<std::string>) override {
     return unsupported();
   }

@@ -301,6 +301,48 @@ TYPED_TEST(StoreTest, ConcurrentPushesAllCommitAndAllCallbacksFire) {
   EXPECT_EQ(v->records, kThreads * kPerThread);
 }
 
+// Two gateway nodes (two Store instances on one database) race to create
+// the key of one new patient: every caller gets the same key, and a known
+// record number wins over a new one.
+TYPED_TEST(StoreTest, ConcurrentFirstLinksAgreeOnOnePatientKey) {
+  auto second = this->backend_.open(this->clock_);
+  ASSERT_TRUE(second) << second.error().to_string();
+  std::vector<std::shared_ptr<Store>> nodes = {this->store_, *second};
+  const std::vector<PatientLink> links = {{"hospital-a", "urn:oid:1.2.3", "mrn-9"},
+                                          {"hospital-a", "urn:oid:1.2.4", "case-9"}};
+  constexpr int kThreads = 6;
+  std::vector<std::string> keys(kThreads);
+  std::vector<std::string> errors(kThreads);
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (ready.load() < kThreads) std::this_thread::yield();
+      auto k = nodes[t % 2]->link_patient(links, "proposed-" + std::to_string(t));
+      if (k) keys[t] = *k;
+      else errors[t] = k.error().to_string();
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_TRUE(errors[t].empty()) << errors[t];
+    EXPECT_EQ(keys[t], keys[0]);
+  }
+  EXPECT_EQ(keys[0].rfind("proposed-", 0), 0u);
+  EXPECT_EQ(this->count("patient_link", "patient_key = '" + keys[0] + "'"), 2);
+
+  // A bundle with a new number and a known one: the known key wins and the
+  // new number is linked to it.
+  auto k = this->store_->link_patient({{"hospital-a", "urn:oid:9.9", "new-1"}, links[1]}, "other");
+  ASSERT_TRUE(k) << k.error().to_string();
+  EXPECT_EQ(*k, keys[0]);
+  auto found = this->store_->find_patient({"hospital-a", "urn:oid:9.9", "new-1"});
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ(**found, keys[0]);
+  EXPECT_FALSE(this->store_->link_patient({}, "x"));
+}
+
 TYPED_TEST(StoreTest, BadPushIsRolledBackAloneAndLinksResolve) {
   PushRecord first = make_push("l1", {"clinic-a"});
   first.links.push_back(PatientLink{"hospital-a", "urn:oid:1.2.3", "mrn-7"});

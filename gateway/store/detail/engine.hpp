@@ -83,6 +83,7 @@ class Engine final : public Store {
   Result<std::vector<HandoffSummary>> handoffs_for_patient(std::string_view patient_key) override;
   Result<std::optional<StoredHandoff>> handoff(std::string_view handoff_id) override;
   Result<std::optional<std::string>> find_patient(const PatientLink& link) override;
+  Result<std::string> link_patient(std::vector<PatientLink> links, std::string proposed_key) override;
   Status put_consent(std::string_view patient_key, std::string_view consent_id, std::string consent_json,
                      std::vector<std::string> audit_events) override;
   Result<std::vector<StoredConsent>> consents(std::string_view patient_key) override;
