@@ -328,7 +328,9 @@ TEST(Durability, crash_SigkillUnderLoadLosesNothingAndResendsOnlyInTheAckWindow)
   // Bundle identifiers (as the clinic sees them) that the clinic had
   // accepted while the store had not yet recorded the delivery, at the
   // moment of some kill: the only legitimate source of a re-send.
-  std::set<std::string> in_ack_window;
+  // identifier -> number of kills that found it there (a document can be
+  // caught in the window by several kills in a row, and re-sent each time).
+  std::map<std::string, int> in_ack_window;
   std::vector<double> startup_s;
   int kills = 0;
   constexpr int kKills = 20;
@@ -357,7 +359,7 @@ TEST(Durability, crash_SigkillUnderLoadLosesNothingAndResendsOnlyInTheAckWindow)
     std::set<std::string> undelivered;
     for (auto& row : sql(db, "SELECT bundle_identifier FROM outbox WHERE state <> 'delivered'")) undelivered.insert(row[0]);
     for (const std::string& id : accepted_identifiers(*clinic)) {
-      if (undelivered.count(id)) in_ack_window.insert(id);
+      if (undelivered.count(id)) ++in_ack_window[id];
     }
   }
 
@@ -417,8 +419,9 @@ TEST(Durability, crash_SigkillUnderLoadLosesNothingAndResendsOnlyInTheAckWindow)
   }
   int unexplained = 0;
   for (const auto& [id, count] : seen) {
-    if (count > 1 && !in_ack_window.count(id)) ++unexplained;
-    EXPECT_LE(count, 2) << "a document was re-sent more than once";
+    const auto w = in_ack_window.find(id);
+    const int windows = w == in_ack_window.end() ? 0 : w->second;
+    if (count - 1 > windows) ++unexplained;  // at most one re-send per kill inside its window
   }
   EXPECT_EQ(unexplained, 0) << "a re-send happened outside the window between the clinic's 2xx and the outbox update";
 
@@ -520,7 +523,7 @@ TEST(Durability, TwoForwardNodesOnOnePostgresDrainABacklogOnceEach) {
     return q && q->size() == 1 ? (*q)[0].delivered : -1;
   };
   const auto t0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(eventually([&] { return delivered() == kBacklog; }, 180s, 200ms))
+  ASSERT_TRUE(eventually([&] { return delivered() == kBacklog; }, 420s, 200ms))
       << "delivered " << delivered() << " of " << kBacklog;
   const double drain_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   long per_node[2];
