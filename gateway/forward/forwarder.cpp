@@ -319,12 +319,24 @@ class Impl final : public Forwarder {
         co_await idle(w, wait);
         continue;
       }
+      bool first = true;
       for (store::Delivery& d : *batch) {
         // A stop lets the worker finish the rows it claimed (they would
         // otherwise sit leased until the lease expires) until the drain
         // time is over; rows left then keep their lease and are retried by
         // the next run after it expires: late, never lost.
         if (drained_) break;
+        // One lease covers the whole batch, but the rows go out one after
+        // the other: behind a few slow deliveries (a hanging clinic costs
+        // the full deadlines each) the last rows' lease could run out
+        // mid-delivery, another worker or node could claim them, and both
+        // would send. A later row is only started while its lease still
+        // covers a whole attempt; the rest are left to expire and be claimed
+        // again (late, never twice at once). The first row always goes (the
+        // config requires lease > the sum of the deadlines), so a worker
+        // always makes progress.
+        if (!first && clock_->now() + attempt_budget_ > d.lease_until) break;
+        first = false;
         co_await deliver(w, r, d);
       }
     }
@@ -392,6 +404,9 @@ class Impl final : public Forwarder {
   net::thread_pool store_pool_{kStoreThreads};
   Strand control_;  // serializes the drain timer
   net::steady_timer drain_timer_;
+  // Longest one delivery attempt can take (the sum of the phase deadlines).
+  const Millis attempt_budget_ = config_.deadlines.connect + config_.deadlines.handshake + config_.deadlines.write +
+                                 config_.deadlines.read;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> drained_{false};  // the drain time after stop() is over
   bool started_ = false;

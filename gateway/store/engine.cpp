@@ -410,16 +410,35 @@ Result<std::vector<Delivery>> Engine::claim(std::string_view recipient, std::siz
   return write_sync<std::vector<Delivery>>(false, [this, who, max, lease_ms](Connection& c, Batch&)
                                                -> Result<std::vector<Delivery>> {
     const std::int64_t now = now_ms();
+    // Two statements, each a bounded walk of outbox_by_recipient
+    // (recipient, state, next_attempt_at[, rowid]): first rows whose lease
+    // expired (a crashed or cut-off claimer's; few), then due pending rows
+    // in due order. One statement with `(pending AND due) OR (in_flight AND
+    // expired) ORDER BY id` could only use the recipient prefix of the
+    // index: it read and sorted EVERY row of the recipient, delivered ones
+    // included, on each claim, so claims slowed down with the history and
+    // a large backlog drained in quadratic time.
     // SKIP LOCKED: rows another node is claiming right now are passed over,
     // not waited for, so two claimers never block each other or share a row.
-    std::string sql = "UPDATE outbox SET state = 'in_flight', lease_until = ?3, lease = lease + 1, updated_at = ?2 "
-                      "WHERE id IN (SELECT id FROM outbox WHERE recipient = ?1 AND "
-                      "((state = 'pending' AND next_attempt_at <= ?2) OR (state = 'in_flight' AND lease_until <= ?2)) "
-                      "ORDER BY id LIMIT ?4";
-    sql += pg() ? " FOR UPDATE SKIP LOCKED) RETURNING " : ") RETURNING ";
-    sql += kDeliveryColumns;
-    GW_TRY(auto rows, c.query(sql, {who, now, now + lease_ms, static_cast<std::int64_t>(max)}));
-    return to_deliveries(rows);
+    const std::string lock = pg() ? " FOR UPDATE SKIP LOCKED" : "";
+    const std::string set = "UPDATE outbox SET state = 'in_flight', lease_until = ?3, lease = lease + 1, updated_at = ?2 "
+                            "WHERE id IN (SELECT id FROM outbox WHERE recipient = ?1 AND ";
+    const std::string returning = ") RETURNING " + std::string(kDeliveryColumns);
+    GW_TRY(auto expired, c.query(set + "state = 'in_flight' AND lease_until <= ?2 ORDER BY id LIMIT ?4" + lock + returning,
+                                 {who, now, now + lease_ms, static_cast<std::int64_t>(max)}));
+    std::vector<Delivery> out = to_deliveries(expired);
+    if (out.size() < max) {
+      GW_TRY(auto due, c.query(set + "state = 'pending' AND next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?4" +
+                                   lock + returning,
+                               {who, now, now + lease_ms, static_cast<std::int64_t>(max - out.size())}));
+      std::vector<Delivery> more = to_deliveries(due);
+      // Oldest due first (RETURNING promises no order).
+      std::sort(more.begin(), more.end(), [](const Delivery& a, const Delivery& b) {
+        return a.next_attempt_at != b.next_attempt_at ? a.next_attempt_at < b.next_attempt_at : a.id < b.id;
+      });
+      for (Delivery& d : more) out.push_back(std::move(d));
+    }
+    return out;
   });
 }
 

@@ -309,10 +309,12 @@ class Store {
 
   // ---- outbox (forward module) -----------------------------------------
 
-  /// Claims up to `max` due deliveries of `recipient`, oldest first: rows in
-  /// kPending with next_attempt_at <= now, and kInFlight rows whose lease
-  /// expired. They become kInFlight with lease_until = now + lease and a new
-  /// lease token. On PostgreSQL `FOR UPDATE SKIP LOCKED`, so two nodes never
+  /// Claims up to `max` due deliveries of `recipient`: kInFlight rows whose
+  /// lease expired first (by id), then kPending rows with next_attempt_at <=
+  /// now, earliest due first (ties by id, so first-time rows go oldest
+  /// first). They become kInFlight with lease_until = now + lease and a new
+  /// lease token. Cost: bounded by `max` and the in-flight rows, not by the
+  /// recipient's history or backlog. On PostgreSQL `FOR UPDATE SKIP LOCKED`, so two nodes never
   /// get the same row. Blocking; durable on return.
   virtual Result<std::vector<Delivery>> claim(std::string_view recipient, std::size_t max,
                                               std::chrono::seconds lease) = 0;

@@ -1,12 +1,12 @@
 // The Store contract, run against BOTH back ends (typed tests): SQLite on a
 // temporary file, PostgreSQL on a real server this process starts on
-// 127.0.0.1 (tests/store/pg_server.hpp). Time is a manual clock; nothing
+// 127.0.0.1 (tests/support/pg_server.hpp). Time is a manual clock; nothing
 // here sleeps or times anything (the only waits are bounded safety nets on
 // callbacks that must fire).
 #include "gateway/store/store.hpp"
 
 #include "gateway/json/json.hpp"
-#include "tests/store/pg_server.hpp"
+#include "tests/support/pg_server.hpp"
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
