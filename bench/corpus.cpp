@@ -58,6 +58,29 @@ std::vector<CorpusFile> load_clinical_examples() {
   return out;
 }
 
+std::string generated_bundle(int entries) {
+  std::string s = R"({"resourceType":"Bundle","type":"collection","entry":[)";
+  for (int i = 0; i < entries; ++i) {
+    if (i) s += ',';
+    std::string id = std::to_string(i);
+    if (i % 2 == 0) {
+      s += R"({"fullUrl":"http://example.org/fhir/Patient/p)" + id +
+           R"(","resource":{"resourceType":"Patient","id":"p)" + id +
+           R"(","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">p</div>"},)"
+           R"("name":[{"family":"Doe","given":["A"]}],"gender":"female","birthDate":"1970-01-01"}})";
+    } else {
+      s += R"({"fullUrl":"http://example.org/fhir/Observation/o)" + id +
+           R"(","resource":{"resourceType":"Observation","id":"o)" + id +
+           R"(","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">o</div>"},)"
+           R"("status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8867-4"}]},)"
+           R"("subject":{"reference":"Patient/p)" + std::to_string(i - 1) +
+           R"("},"effectiveDateTime":"2020-01-01T10:00:00Z","valueQuantity":{"value":72,"unit":"/min",)"
+           R"("system":"http://unitsofmeasure.org","code":"/min"}}})";
+    }
+  }
+  s += "]}";
+  return s;
+}
 
 const Definitions& definitions() {
   static const Definitions d = [] {

@@ -20,4 +20,10 @@ std::vector<CorpusFile> load_clinical_examples();
 /// True for resource types that are definitions rather than records.
 bool is_definitional(const std::string& resource_type);
 
+/// A collection Bundle of `entries` entries, alternating a Patient and an
+/// Observation whose subject references that Patient (relative reference,
+/// resolved through the entries' RESTful fullUrls). Valid against R4 core:
+/// the scaling benchmarks check that it validates without errors.
+std::string generated_bundle(int entries);
+
 }  // namespace gw::bench

@@ -13,6 +13,16 @@ function(gw_module name)
   # benchmark build would otherwise fail on correct code.
   target_compile_options(gw_${name} PRIVATE -Wall -Wextra -Wpedantic -Werror
                          -Wno-missing-field-initializers -Wno-restrict)
+  if(GW_PCH)
+    # The standard and Boost.System headers every module includes through
+    # gateway/core: parsed once per module instead of once per file
+    # (about a fifth of an ASan -O1 compile). Only headers that never
+    # change, so a PCH never goes stale in a developer's tree.
+    target_precompile_headers(gw_${name} PRIVATE
+      <algorithm> <array> <chrono> <cstdint> <functional> <map> <memory> <optional>
+      <set> <span> <string> <string_view> <unordered_map> <variant> <vector>
+      <boost/system/result.hpp>)
+  endif()
   if(M_DEPS)
     target_link_libraries(gw_${name} PUBLIC ${M_DEPS})
   endif()

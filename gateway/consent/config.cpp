@@ -81,6 +81,14 @@ Result<Recipient> read_recipient(json::Value v, const std::string& path) {
                   index_path(r.child("operations"), i));
     }
   }
+  GW_TRY(rec.withdrawal_notice, r.optional_string("withdrawal_notice", "task"));
+  if (rec.withdrawal_notice != "task" && rec.withdrawal_notice != "message") {
+    return fail(ErrorCode::kParse, "withdrawal_notice is task or message", r.child("withdrawal_notice"));
+  }
+  GW_TRY(rec.delivery_format, r.optional_string("delivery_format", "bundle"));
+  if (rec.delivery_format != "bundle" && rec.delivery_format != "mhd") {
+    return fail(ErrorCode::kParse, "delivery_format is bundle or mhd", r.child("delivery_format"));
+  }
   GW_CHECK_OK(r.finish());
   return rec;
 }

@@ -208,6 +208,14 @@ struct Recipient {
   /// What it may do: "submit" (push documents to the gateway), "receive"
   /// (get handoffs forwarded), "pull" (query a patient summary).
   std::vector<std::string> operations;
+  /// How it is told that a patient withdrew a consent a copy it received
+  /// relied on: "task" (default; a FHIR Task POSTed to <endpoint>/Task) or
+  /// "message" (a FHIR message Bundle POSTed to <endpoint>/$process-message).
+  std::string withdrawal_notice = "task";
+  /// What deliveries to it look like: "bundle" (default; the redacted
+  /// HandoffDocument itself) or "mhd" (an IHE MHD ITI-65 Provide Document
+  /// Bundle transaction carrying it).
+  std::string delivery_format = "bundle";
   friend bool operator==(const Recipient&, const Recipient&) = default;
 };
 

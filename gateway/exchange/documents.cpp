@@ -113,7 +113,10 @@ std::vector<std::string> intended_recipients(json::Value bundle) {
     json::Value list = e.find("resource");
     if (list.find("resourceType").str() != "List") continue;
     for (json::Value ext : list.find("extension").items()) {
-      if (ext.find("url").str() != kIntendedRecipientExtension) continue;
+      std::string_view url = ext.find("url").str();
+      if (url.starts_with("http://")) url.remove_prefix(7);
+      else if (url.starts_with("https://")) url.remove_prefix(8);
+      if (url != kIntendedRecipientExtension.substr(8)) continue;
       json::Value ref = ext.find("valueReference");
       std::string id;
       if (json::Value ident = ref.find("identifier"); ident.find("system").str() == kRecipientIdSystem) {
@@ -351,9 +354,12 @@ std::string audit_event(const AuditFacts& f, std::chrono::system_clock::time_poi
   // BALP RESTful activity: the interaction code says what happened.
   std::string_view interaction = "read";
   std::string_view action = "R";
-  if (f.action == "push" || f.action == "consent") {
+  if (f.action == "push" || f.action == "consent" || f.action == "notify") {
     interaction = "create";
     action = "C";
+  } else if (f.action == "withdraw" || f.action == "cancel") {
+    interaction = "update";
+    action = "U";
   } else if (f.action == "search" || f.action == "summary") {
     interaction = f.action == "search" ? "search-type" : "operation";
     action = "E";
@@ -451,7 +457,7 @@ std::string audit_event(const AuditFacts& f, std::chrono::system_clock::time_poi
       w.key("what");
       w.begin_object();
       w.key("reference");
-      w.string((f.action == "consent" ? "Consent/" : "Bundle/") + f.entity);
+      w.string((f.action == "consent" || f.action == "withdraw" ? "Consent/" : "Bundle/") + f.entity);
       w.end_object();
       w.end_object();
     }

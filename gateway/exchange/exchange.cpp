@@ -5,6 +5,7 @@
 
 #include "gateway/consent/consent.hpp"
 #include "gateway/exchange/detail/documents.hpp"
+#include "gateway/exchange/detail/notices.hpp"
 #include "gateway/fhir/fhir.hpp"
 #include "gateway/handoff/handoff.hpp"
 #include "gateway/json/json.hpp"
@@ -12,6 +13,7 @@
 #include "gateway/validation/validation.hpp"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -22,6 +24,8 @@ using detail::AuditFacts;
 using detail::outcome;
 
 namespace {
+
+bool is_withdrawn_status(std::string_view status) { return status == "inactive" || status == "rejected"; }
 
 bool has_operation(const consent::Recipient& r, std::string_view op) {
   return std::find(r.operations.begin(), r.operations.end(), op) != r.operations.end();
@@ -140,6 +144,103 @@ struct Exchange::Impl {
     return outcome(500, "exception", "unexpected release outcome");
   }
 
+  // The ITI-65 transaction carrying a released document (exchange.hpp,
+  // "Delivery formats").
+  std::string mhd_payload(const std::string& document, json::Value handoff, const std::string& recipient,
+                          const std::string& patient_key) const {
+    detail::MhdFacts f;
+    f.document = document;
+    f.document_system = std::string(handoff.find("identifier").find("system").str());
+    f.document_identifier = std::string(handoff.find("identifier").find("value").str());
+    f.patient_key = patient_key;
+    f.recipient = recipient;
+    f.source_id = deps.gateway_endpoint;
+    f.bundle_id = deps.ids->uuid();
+    f.submission_set_id = deps.ids->uuid();
+    f.document_reference_id = deps.ids->uuid();
+    f.binary_id = deps.ids->uuid();
+    f.now = deps.clock->now();
+    return detail::mhd_provide_bundle(f);
+  }
+
+  // The notices of a withdrawal, built from the rows the store found
+  // (runs on the store's writer thread inside the transaction: values only).
+  store::WithdrawalNotices notices_for(const std::vector<store::AffectedDelivery>& affected,
+                                       const std::string& patient_key) const {
+    store::WithdrawalNotices out;
+    std::map<std::string, std::vector<const store::AffectedDelivery*>> told;  // by recipient, ordered
+    for (const auto& a : affected) {
+      if (a.cancelled) {
+        out.audit_events.push_back(audit(AuditFacts{"cancel", a.recipient, patient_key, a.handoff_id, true}));
+      }
+      if (a.maybe_received) told[a.recipient].push_back(&a);
+    }
+    for (const auto& [recipient, rows] : told) {
+      const consent::Recipient* reg = registered(recipient);
+      if (!reg) {
+        // No longer registered: nowhere to send it. The audit says so.
+        out.audit_events.push_back(audit(AuditFacts{"notify", recipient, patient_key, rows.front()->handoff_id, false}));
+        continue;
+      }
+      detail::NoticeFacts f;
+      f.task_id = deps.ids->uuid();
+      f.recipient = recipient;
+      f.patient_key = patient_key;
+      f.now = deps.clock->now();
+      f.gateway_name = deps.gateway_name;
+      for (const auto* a : rows) {
+        if (std::find(f.bundle_identifiers.begin(), f.bundle_identifiers.end(), a->bundle_identifier) ==
+            f.bundle_identifiers.end()) {
+          f.bundle_identifiers.push_back(a->bundle_identifier);
+        }
+      }
+      store::OutboxItem item;
+      item.recipient = recipient;
+      item.handoff_id = rows.front()->handoff_id;
+      if (reg->withdrawal_notice == "message") {
+        const std::string message_id = deps.ids->uuid();
+        item.payload = detail::withdrawal_message(f, message_id, deps.ids->uuid(), reg->endpoint, deps.gateway_endpoint);
+        item.bundle_identifier = "urn:uuid:" + message_id;
+        item.path = "$process-message";
+      } else {
+        item.payload = detail::withdrawal_task(f);
+        item.bundle_identifier = "urn:uuid:" + f.task_id;
+        item.path = "Task";
+      }
+      for (const auto* a : rows) {
+        out.audit_events.push_back(audit(AuditFacts{"notify", recipient, patient_key, a->handoff_id, true}));
+      }
+      out.notices.push_back(std::move(item));
+    }
+    return out;
+  }
+
+  // Withdraws a stored consent (see exchange.hpp). `consent_json` is the
+  // Consent as the caller sent it (status inactive/rejected).
+  Reply withdraw(const Caller& caller, const store::StoredConsent& stored, std::string consent_json) const {
+    store::Withdrawal w;
+    w.consent_id = stored.consent_id;
+    w.consent_json = consent_json;
+    w.audit_events.push_back(audit(AuditFacts{"withdraw", caller.id, stored.patient_key, stored.consent_id, true}));
+    const std::string patient_key = stored.patient_key;
+    w.notices = [this, patient_key](const std::vector<store::AffectedDelivery>& affected) {
+      return notices_for(affected, patient_key);
+    };
+    auto r = deps.store->withdraw_consent(std::move(w));
+    if (!r) {
+      if (r.error().code() == ErrorCode::kNotFound) return outcome(404, "not-found", "no such consent");
+      return store_unavailable(r.error());
+    }
+    return Reply{200, std::move(consent_json), {}};
+  }
+
+  // May `caller` act for this patient (withdraw a consent)? It pushed or
+  // received a handoff for them.
+  Result<bool> linked(const std::string& caller, const std::string& patient_key) const {
+    GW_TRY(auto found, deps.store->find_patient({caller, std::string(kPatientKeySystem), patient_key}));
+    return found && *found == patient_key;
+  }
+
   Reply refuse_pull(const Caller& caller, std::string_view action, const std::string& patient_key) const {
     audit_async(AuditFacts{std::string(action), caller.id, patient_key, "", false});
     return outcome(403, "forbidden",
@@ -217,18 +318,20 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
   auto built = handoff::build(*m.deps.mappings, bundle, opt);
   if (!built) return done(outcome(422, "processing", built.error().message()));
 
-  // The patient's key: the sender's record numbers find a known patient.
+  // The patient's key: the sender's record numbers find a known patient,
+  // or are linked to a new key in one store step, so that concurrent first
+  // pushes for one patient agree on the key.
   detail::PatientIdentity who = detail::record_numbers(bundle);
   std::string patient_key;
-  for (const auto& [system, value] : who.record_numbers) {
-    auto found = m.deps.store->find_patient({caller.id, system, value});
-    if (!found) return done(store_unavailable(found.error()));
-    if (*found) {
-      patient_key = **found;
-      break;
-    }
+  if (who.record_numbers.empty()) {
+    patient_key = m.deps.ids->uuid();
+  } else {
+    std::vector<store::PatientLink> own;
+    for (const auto& [system, value] : who.record_numbers) own.push_back({caller.id, system, value});
+    auto linked = m.deps.store->link_patient(std::move(own), m.deps.ids->uuid());
+    if (!linked) return done(store_unavailable(linked.error()));
+    patient_key = std::move(*linked);
   }
-  if (patient_key.empty()) patient_key = m.deps.ids->uuid();
 
   std::string handoff_json = detail::with_patient_key(built->json, patient_key);
   auto handoff_doc = json::Document::parse(handoff_json);
@@ -251,6 +354,19 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
     if (!doc) continue;
     auto c = consent::parse_consent(doc->root());
     if (!c) return done(outcome(422, "invalid", "a Consent in the bundle cannot be read: " + c.error().message()));
+    if (!id.empty() && is_withdrawn_status(c->status)) {
+      // A known consent sent back withdrawn: the withdrawal use case
+      // (notices, cancellations), not a plain replacement.
+      auto stored = m.deps.store->consent(id);
+      if (!stored) return done(store_unavailable(stored.error()));
+      if (*stored && (*stored)->patient_key == patient_key) {
+        if (!(*stored)->revoked) {
+          Reply w = m.withdraw(caller, **stored, text);
+          if (w.status != 200) return done(std::move(w));
+        }
+        continue;
+      }
+    }
     std::string consent_id = id.empty() ? m.deps.ids->uuid() : id;
     if (auto s = m.deps.store->put_consent(patient_key, consent_id, text,
                                            {m.audit(AuditFacts{"consent", caller.id, patient_key, consent_id, true})});
@@ -285,7 +401,16 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
       return done(issues_reply(rel->outcome == consent::Outcome::kFailedClosed ? 422 : 403, rel->issues));
     }
     rec.audit_events.push_back(std::move(audit_json));
-    rec.deliveries.push_back({r, handoff_identifier, std::move(rel->document)});
+    store::OutboxItem item;
+    item.recipient = r;
+    item.bundle_identifier = handoff_identifier;
+    item.consent_ids = rel->audit.consent_ids;  // what a withdrawal must find
+    if (m.registered(r)->delivery_format == "mhd") {
+      item.payload = m.mhd_payload(rel->document, handoff_doc->root(), r, patient_key);
+    } else {
+      item.payload = std::move(rel->document);
+    }
+    rec.deliveries.push_back(std::move(item));
     rec.links.push_back({r, std::string(kPatientKeySystem), patient_key});
   }
   rec.audit_events.push_back(m.audit(AuditFacts{"push", caller.id, patient_key, handoff_id, true}));
@@ -390,6 +515,40 @@ Reply Exchange::document_references(const Caller& caller, const PatientRef& pati
   if (!list) return store_unavailable(list.error());
   m.audit_async(AuditFacts{"search", caller.id, **key, "", true});
   return Reply{200, detail::document_reference_bundle(*list, **key), {}};
+}
+
+Reply Exchange::update_consent(const Caller& caller, std::string_view consent_id, std::string body) const {
+  const Impl& m = *impl_;
+  fhir::ParsedResource parsed = fhir::parse_resource(std::move(body));
+  if (!parsed.ok()) return issues_reply(400, parsed.issues);
+  json::Value root = parsed.document.root();
+  if (root.find("resourceType").str() != "Consent") {
+    return outcome(400, "invalid", "the body of PUT Consent/{id} must be a Consent", "Consent");
+  }
+  if (root.find("id").str() != consent_id) {
+    return outcome(400, "invalid", "Consent.id must match the id in the URL", "Consent.id");
+  }
+  auto issues = m.deps.validator->validate(root);
+  if (!issues) return outcome(400, "invalid", issues.error().message());
+  if (validation::has_errors(*issues)) return issues_reply(422, *issues);
+  auto c = consent::parse_consent(root);
+  if (!c) return outcome(422, "invalid", "the Consent cannot be read: " + c.error().message());
+  if (!is_withdrawn_status(c->status)) {
+    return outcome(422, "business-rule",
+                   "only a withdrawal (status inactive or rejected) can be sent this way; new consents travel "
+                   "inside a pushed bundle",
+                   "Consent.status");
+  }
+  auto stored = m.deps.store->consent(consent_id);
+  if (!stored) return store_unavailable(stored.error());
+  if (!*stored) return outcome(404, "not-found", "no such consent");
+  auto allowed = m.linked(caller.id, (*stored)->patient_key);
+  if (!allowed) return store_unavailable(allowed.error());
+  if (!*allowed) {
+    m.audit_async(AuditFacts{"withdraw", caller.id, (*stored)->patient_key, std::string(consent_id), false});
+    return outcome(403, "forbidden", "only an organisation that sent or received this patient's records may withdraw");
+  }
+  return m.withdraw(caller, **stored, std::string(parsed.document.source()));
 }
 
 }  // namespace gw::exchange

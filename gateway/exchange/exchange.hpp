@@ -27,6 +27,37 @@
 // for `$summary`, released through the consent filter for the caller and
 // purpose: the filter is never skipped. Every pull and refusal is audited.
 //
+// Consent withdrawal (issue #8). A patient withdraws a Consent through the
+// organisation that submitted it: `PUT Consent/{id}` with the same Consent
+// and status `inactive` (or `rejected`), the FHIR REST update of the
+// resource's status; a pushed bundle carrying a known Consent with such a
+// status does the same. Only an organisation linked to the patient (it
+// pushed or received a handoff for them) may withdraw. Then, in ONE store
+// transaction (Store::withdraw_consent):
+//   - the consent is revoked (no later release applies it);
+//   - every outbox row whose release relied on it (the consent ids of the
+//     release are recorded per row at push time) is found:
+//       not yet sent (pending, dead letter)  -> cancelled, never delivered:
+//         the copy carries data only the withdrawn permit allowed, and no
+//         copy is better than one the patient revoked (the clinic keeps
+//         the right to pull the summary, released afresh without it);
+//       delivered, in flight, or sent without an answer -> the clinic is
+//         told: ONE notice per clinic, naming every affected copy by its
+//         Bundle.identifier, as the clinic's registration says
+//         ("withdrawal_notice": "task" -> a Task POSTed to <endpoint>/Task,
+//         "message" -> a message Bundle POSTed to <endpoint>/$process-message);
+//   - the notices are outbox rows like handoffs: durable, retried,
+//     dead-lettered, replayable;
+//   - audit records: the withdrawal, each notice, each cancelled copy.
+// A second withdrawal of the same consent changes nothing and answers 200.
+//
+// Delivery formats. A registration with "delivery_format": "mhd" receives
+// an IHE MHD ITI-65 Provide Document Bundle (transaction: SubmissionSet
+// List, DocumentReference, Binary holding the redacted HandoffDocument)
+// instead of the bare document. It is built at push time, so the outbox
+// holds exactly what is sent; the document's Bundle.identifier (the
+// DocumentReference's masterIdentifier) stays the delivery identity.
+//
 // Patient identity. The gateway keys each patient by a pseudonymous id (a
 // random UUID). A sender's record numbers (Patient.identifier of type MR,
 // PI, PT or without a type) link to it, so the next push from the same
@@ -80,9 +111,11 @@ inline constexpr std::string_view kPatientKeySystem = "http://fhir.migrant-care.
 /// Identifier system naming a registered organisation by its id (the MHD
 /// intendedRecipient Organization, Consent actors).
 inline constexpr std::string_view kRecipientIdSystem = "http://fhir.migrant-care.example.org/sid/recipient-id";
-/// The IHE MHD intended-recipient extension on a SubmissionSet List.
+/// The IHE MHD intended-recipient extension on a SubmissionSet List (its
+/// canonical URL is https; pushes that spell it http:// are read too, as
+/// some MHD 4.0 implementations do).
 inline constexpr std::string_view kIntendedRecipientExtension =
-    "http://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-intendedRecipient";
+    "https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-intendedRecipient";
 
 /// An HTTP-free answer: status, FHIR JSON body, extra headers (Location
 /// relative to the FHIR base, ETag, Retry-After), and the time the
@@ -125,6 +158,9 @@ struct Deps {
   /// deployments without the migrant-care package).
   std::string handoff_profile = "http://fhir.migrant-care.example.org/StructureDefinition/HandoffDocument";
   std::string gateway_name = "Migrant-care FHIR gateway";
+  /// The gateway's own FHIR base, as notices name their source
+  /// (MessageHeader.source.endpoint, MHD sourceId).
+  std::string gateway_endpoint = "https://gateway.migrant-care.example.org/fhir";
 };
 
 class Exchange {
@@ -149,6 +185,14 @@ class Exchange {
   /// DocumentReference per handoff held for the patient (no content; the
   /// attachment URL points at Bundle/{id}).
   Reply document_references(const Caller& caller, const PatientRef& patient) const;
+
+  /// `PUT Consent/{id}`: a Consent update. Only a withdrawal is accepted
+  /// (status inactive or rejected; see "Consent withdrawal" above): new
+  /// consents arrive inside pushed bundles. Answers 200 with the Consent as
+  /// stored; 400 unreadable body or id mismatch; 403 the caller is not
+  /// linked to the patient (audited); 404 unknown consent; 422 not a valid
+  /// Consent, or a status other than inactive/rejected; 503 store failure.
+  Reply update_consent(const Caller& caller, std::string_view consent_id, std::string body) const;
 
   ~Exchange();
   Exchange(const Exchange&) = delete;

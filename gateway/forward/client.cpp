@@ -187,9 +187,9 @@ net::awaitable<PostResult> Connection::open() {
 
 template <class Stream>
 net::awaitable<PostResult> Connection::exchange(Stream& stream, const std::string& body,
-                                                const std::string& request_id) {
+                                                const std::string& request_id, const std::string& target) {
   beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
-  bhttp::request<bhttp::string_body> req{bhttp::verb::post, url_.target, 11};
+  bhttp::request<bhttp::string_body> req{bhttp::verb::post, target, 11};
   const bool default_port = url_.port == (url_.tls ? 443 : 80);
   const std::string host = url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host;
   req.set(bhttp::field::host, default_port ? host : host + ":" + std::to_string(url_.port));
@@ -229,12 +229,21 @@ net::awaitable<PostResult> Connection::exchange(Stream& stream, const std::strin
   auto& res = parser.get();
   r.status = static_cast<int>(res.result_int());
   r.content_type = std::string(res[bhttp::field::content_type]);
+  r.retry_after = std::string(res[bhttp::field::retry_after]);
   r.keep_alive = res.keep_alive();
   r.body = std::move(res.body());
   co_return r;
 }
 
-net::awaitable<PostResult> Connection::post(const std::string& body, const std::string& request_id) {
+net::awaitable<PostResult> Connection::post(const std::string& body, const std::string& request_id,
+                                            const std::string& path) {
+  std::string target = url_.target;
+  if (!path.empty()) {
+    const std::size_t q = target.find('?');
+    std::string base = target.substr(0, q);
+    if (!base.ends_with('/')) base += '/';
+    target = base + path + (q == std::string::npos ? std::string() : target.substr(q));
+  }
   for (int round = 0; round < 2; ++round) {
     const bool reused = is_open();
     if (!reused) {
@@ -247,9 +256,9 @@ net::awaitable<PostResult> Connection::post(const std::string& body, const std::
     // (if/else, not ?: — g++ 12 mishandles co_await inside a conditional)
     PostResult r;
     if (tls_) {
-      r = co_await exchange(*tls_, body, request_id);
+      r = co_await exchange(*tls_, body, request_id, target);
     } else {
-      r = co_await exchange(*plain_, body, request_id);
+      r = co_await exchange(*plain_, body, request_id, target);
     }
     if (r.ec || !r.keep_alive) close();
     const bool silent = r.phase == "write" || r.phase == "read-nothing";

@@ -51,6 +51,7 @@ constexpr auto kIdle = std::chrono::seconds(30);
 constexpr std::pair<std::string_view, SimMode> kModes[] = {
     {"ok", SimMode::kOk},     {"fail", SimMode::kFail}, {"flaky", SimMode::kFlaky},
     {"hang", SimMode::kHang}, {"down", SimMode::kDown}, {"reject", SimMode::kReject},
+    {"busy", SimMode::kBusy}, {"throttle", SimMode::kThrottle},
 };
 
 Result<tcp::endpoint> parse_listen(std::string_view s) {
@@ -93,14 +94,28 @@ std::string outcome_json(std::string_view id, std::string_view severity, std::st
   return std::move(w).take();
 }
 
-// "system|value" of Bundle.identifier, or "" when the body has none.
-std::string bundle_identifier(const json::Document& doc) {
-  json::Value id = doc.root().find("identifier");
+std::string system_value(json::Value id) {
   if (!id.is_object()) return {};
   std::string out(id.find("system").str());
   out += '|';
   out += id.find("value").str();
   return out;
+}
+
+// The delivery's identity (SimReceived::identifier): Bundle.identifier; a
+// Task's first identifier; for an MHD ITI-65 transaction, the document's
+// identifier as the DocumentReference's masterIdentifier carries it.
+std::string delivery_identifier(const json::Document& doc) {
+  json::Value root = doc.root();
+  const std::string_view type = root.find("resourceType").str();
+  if (type == "Task") return system_value(root.find("identifier")[0]);
+  if (type == "Bundle" && root.find("type").str() == "transaction") {
+    for (json::Value e : root.find("entry").items()) {
+      json::Value r = e.find("resource");
+      if (r.find("resourceType").str() == "DocumentReference") return system_value(r.find("masterIdentifier"));
+    }
+  }
+  return system_value(root.find("identifier"));
 }
 
 class Sim final : public ClinicSim {
@@ -177,6 +192,10 @@ class Sim final : public ClinicSim {
   std::vector<SimReceived> received() const override {
     std::lock_guard lock(mutex_);
     return received_;
+  }
+  std::vector<std::string> accepted_bodies() const override {
+    std::lock_guard lock(mutex_);
+    return bodies_;
   }
   std::uint64_t accepted_count(std::string_view identifier) const override {
     std::lock_guard lock(mutex_);
@@ -332,7 +351,7 @@ class Sim final : public ClinicSim {
       if (query.rfind("mode=", 0) == 0) m = parse_sim_mode(query.substr(5));
       if (!m) {
         res.result(bhttp::status::bad_request);
-        res.body() = R"({"error":"mode must be ok|fail|flaky|hang|down|reject"})";
+        res.body() = R"({"error":"mode must be ok|fail|flaky|hang|down|reject|busy|throttle"})";
         return true;
       }
       const SimMode before = mode_.exchange(*m);
@@ -344,21 +363,30 @@ class Sim final : public ClinicSim {
       res.body() = received_json();
       return true;
     }
-    if (control_only || path != options_.path || req.method() != bhttp::verb::post) {
+    // Deliveries go to the endpoint itself or under it (notices: /Task,
+    // /$process-message).
+    const bool under = path.size() > options_.path.size() && path.starts_with(options_.path) &&
+                       path[options_.path.size()] == '/';
+    if (control_only || (path != options_.path && !under) || req.method() != bhttp::verb::post) {
       res.result(bhttp::status::not_found);
       res.body() = R"({"error":"not found"})";
       return true;
     }
-    return deliver(req, res);
+    return deliver(req, res, path);
   }
 
-  bool deliver(const bhttp::request<bhttp::string_body>& req, bhttp::response<bhttp::string_body>& res) {
+  bool deliver(const bhttp::request<bhttp::string_body>& req, bhttp::response<bhttp::string_body>& res,
+               std::string_view path) {
     res.set(bhttp::field::content_type, "application/fhir+json");
     SimReceived entry;
     entry.bytes = req.body().size();
     entry.request_id = std::string(req["X-Request-Id"]);
+    entry.path = std::string(path);
     auto doc = json::Document::parse(req.body());
-    if (doc) entry.identifier = bundle_identifier(*doc);
+    if (doc) {
+      entry.identifier = delivery_identifier(*doc);
+      entry.resource_type = std::string(doc->root().find("resourceType").str());
+    }
 
     std::unique_lock lock(mutex_);
     const std::uint64_t seq = ++counts_.requests;
@@ -379,14 +407,21 @@ class Sim final : public ClinicSim {
         res.result(bhttp::status::unprocessable_entity);
         res.body() = outcome_json(rid, "error", "processing", "simulated refusal");
         break;
+      case SimMode::kBusy:
+      case SimMode::kThrottle:
+        res.result(m == SimMode::kBusy ? bhttp::status::service_unavailable : bhttp::status::too_many_requests);
+        res.set(bhttp::field::retry_after, options_.retry_after);
+        res.body() = outcome_json(rid, "error", "transient", "simulated: come back later");
+        break;
       case SimMode::kOk:
       case SimMode::kFlaky:
-        if (!doc || doc->root().find("resourceType").str() != "Bundle") {
+        if (!doc || (entry.resource_type != "Bundle" && entry.resource_type != "Task")) {
           res.result(bhttp::status::bad_request);
-          res.body() = outcome_json(rid, "error", "structure", "body is not a FHIR Bundle");
+          res.body() = outcome_json(rid, "error", "structure", "body is not a FHIR Bundle or Task");
           break;
         }
         ++counts_.accepted;
+        bodies_.push_back(req.body());
         if (++accepted_by_id_[entry.identifier] == 1) {
           ++counts_.unique;
         } else {
@@ -417,6 +452,10 @@ class Sim final : public ClinicSim {
     w.begin_object();
     w.key("identifier");
     w.string(e.identifier);
+    w.key("resourceType");
+    w.string(e.resource_type);
+    w.key("path");
+    w.string(e.path);
     w.key("requestId");
     w.string(e.request_id);
     w.key("status");
@@ -460,6 +499,7 @@ class Sim final : public ClinicSim {
   SimCounts counts_;
   std::uint64_t flaky_ = 0;
   std::vector<SimReceived> received_;
+  std::vector<std::string> bodies_;
   std::map<std::string, std::uint64_t> accepted_by_id_;
   std::thread thread_;
   // Declared last so that stop() can destroy it (and the coroutine frames it
@@ -498,7 +538,7 @@ int run_clinic_sim_command(std::span<const std::string_view> args, std::ostream&
   auto usage = [&](std::string_view why) {
     err << "clinic-sim: " << why << "\n"
         << "usage: fhir-gateway clinic-sim --listen HOST:PORT [--control HOST:PORT]\n"
-        << "         [--tls CERT KEY [CA]] [--mode ok|fail|flaky|hang|down|reject]\n"
+        << "         [--tls CERT KEY [CA]] [--mode ok|fail|flaky|hang|down|reject|busy|throttle]\n"
         << "         [--path /fhir] [--record DIR]\n";
     return 2;
   };

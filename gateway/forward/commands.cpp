@@ -128,11 +128,11 @@ int run_outbox_command(std::span<const std::string_view> args, std::ostream& out
       err << "outbox: " << (!stats ? stats.error() : dead.error()).to_string() << "\n";
       return 2;
     }
-    out << "recipient\tpending\tin_flight\tdead\tdelivered\toldest_pending\n";
+    out << "recipient\tpending\tin_flight\tdead\tdelivered\toldest_pending\tcancelled\n";
     for (const store::QueueStats& q : *stats) {
       if (!recipient.empty() && q.recipient != recipient) continue;
       out << q.recipient << "\t" << q.pending << "\t" << q.in_flight << "\t" << q.dead << "\t" << q.delivered << "\t"
-          << (q.oldest_pending ? detail::iso_time(*q.oldest_pending) : "-") << "\n";
+          << (q.oldest_pending ? detail::iso_time(*q.oldest_pending) : "-") << "\t" << q.cancelled << "\n";
     }
     out << "\ndead letters: " << dead->size() << "\n";
     for (const store::Delivery& d : *dead) {

@@ -202,6 +202,19 @@ std::shared_ptr<Random> make_system_random();
 /// `random`. Pure apart from `random`; never overflows for large attempts.
 Millis backoff_delay(const RetryPolicy& policy, std::uint32_t attempts, Random& random);
 
+/// A clinic's Retry-After header value (RFC 9110 section 10.2.3): either
+/// delay-seconds ("120") or an HTTP-date in the IMF-fixdate form ("Sun, 06
+/// Nov 1994 08:49:37 GMT"), as a delay from `now` (a date in the past is
+/// 0). nullopt when the value is neither (then it is ignored). Pure.
+std::optional<Millis> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now);
+
+/// The delay before the next attempt after `attempts` failed ones: the
+/// backoff (backoff_delay), but never earlier than the clinic asked
+/// (`retry_after`, from a 429 or 503), and the clinic's wish is bounded by
+/// `policy.cap`: a clinic cannot park a delivery for a day.
+Millis retry_delay(const RetryPolicy& policy, std::uint32_t attempts, Random& random,
+                   std::optional<Millis> retry_after);
+
 /// What one attempt's outcome means for the row.
 enum class Verdict : std::uint8_t {
   kDelivered,   ///< 2xx
@@ -290,6 +303,8 @@ enum class SimMode : std::uint8_t {
   kHang,   ///< reads the request, never answers (until stop or client close)
   kDown,   ///< the delivery port is closed (control port stays up)
   kReject, ///< 422 with an OperationOutcome (a permanent refusal)
+  kBusy,   ///< 503 with `Retry-After: SimOptions::retry_after` (a clinic asking for time)
+  kThrottle, ///< 429 with `Retry-After: SimOptions::retry_after`
 };
 std::string_view to_string(SimMode m) noexcept;
 std::optional<SimMode> parse_sim_mode(std::string_view s) noexcept;
@@ -304,12 +319,20 @@ struct SimOptions {
   std::string path = "/fhir";   ///< where deliveries are POSTed
   std::string record_dir;       ///< when set: received.jsonl + one file per document
   std::size_t body_limit = 64 << 20;
+  /// Retry-After header value in modes busy and throttle (seconds or an
+  /// HTTP-date, sent as written).
+  std::string retry_after = "120";
 };
 
 /// What the simulator received, in arrival order, one entry per delivery
 /// it accepted (answered 2xx) or refused.
 struct SimReceived {
-  std::string identifier;  ///< "system|value" of Bundle.identifier ("" if none)
+  /// "system|value" of Bundle.identifier, of Task.identifier[0] for a
+  /// Task, and of the DocumentReference's masterIdentifier for an MHD
+  /// ITI-65 transaction ("" if none).
+  std::string identifier;
+  std::string resource_type;  ///< resourceType of the body ("" if not JSON)
+  std::string path;           ///< request path (the endpoint's, or under it: ".../Task")
   std::string request_id;  ///< X-Request-Id header
   int status = 0;          ///< what the simulator answered
   std::size_t bytes = 0;
@@ -327,7 +350,7 @@ struct SimCounts {
 
 /// A fake clinic on 127.0.0.1 for tests, the demo and the conformance kit.
 /// Runs its own io_context on one thread. Control over HTTP:
-///   POST /control?mode=ok|fail|flaky|hang|down|reject   switch mode
+///   POST /control?mode=ok|fail|flaky|hang|down|reject|busy|throttle   switch mode
 ///   GET  /received                                     counts + entries (JSON)
 /// Thread-safety: all methods may be called from any thread.
 class ClinicSim {
@@ -345,6 +368,9 @@ class ClinicSim {
   virtual std::vector<SimReceived> received() const = 0;
   /// Accepted deliveries of one identifier.
   virtual std::uint64_t accepted_count(std::string_view identifier) const = 0;
+  /// Bodies of the accepted deliveries, in arrival order (tests inspect
+  /// what a clinic got: notices, MHD transactions).
+  virtual std::vector<std::string> accepted_bodies() const = 0;
   /// Closes everything and joins the thread (also done by the destructor).
   virtual void stop() = 0;
 };

@@ -319,12 +319,24 @@ class Impl final : public Forwarder {
         co_await idle(w, wait);
         continue;
       }
+      bool first = true;
       for (store::Delivery& d : *batch) {
         // A stop lets the worker finish the rows it claimed (they would
         // otherwise sit leased until the lease expires) until the drain
         // time is over; rows left then keep their lease and are retried by
         // the next run after it expires: late, never lost.
         if (drained_) break;
+        // One lease covers the whole batch, but the rows go out one after
+        // the other: behind a few slow deliveries (a hanging clinic costs
+        // the full deadlines each) the last rows' lease could run out
+        // mid-delivery, another worker or node could claim them, and both
+        // would send. A later row is only started while its lease still
+        // covers a whole attempt; the rest are left to expire and be claimed
+        // again (late, never twice at once). The first row always goes (the
+        // config requires lease > the sum of the deadlines), so a worker
+        // always makes progress.
+        if (!first && clock_->now() + attempt_budget_ > d.lease_until) break;
+        first = false;
         co_await deliver(w, r, d);
       }
     }
@@ -335,7 +347,7 @@ class Impl final : public Forwarder {
     r.counters.attempts.fetch_add(1);
     // Stable for the row across attempts: the receiver's duplicate key.
     const std::string request_id = "outbox-" + std::to_string(d.id);
-    detail::PostResult res = co_await w.connection.post(d.payload, request_id);
+    detail::PostResult res = co_await w.connection.post(d.payload, request_id, d.path);
     const Verdict verdict = classify(res.status);
     const auto now = clock_->now();
     if (verdict == Verdict::kDelivered) {
@@ -362,7 +374,13 @@ class Impl final : public Forwarder {
     // A permanent refusal dies now: max_attempts equal to this attempt.
     f.max_attempts = verdict == Verdict::kDeadLetter ? static_cast<int>(attempts)
                                                      : static_cast<int>(config_.retry.max_attempts);
-    f.retry_at = now + backoff_delay(config_.retry, attempts, *random_);
+    // A clinic that says when to come back (429/503 + Retry-After) is not
+    // asked again before then, within the retry cap.
+    std::optional<Millis> asked;
+    if ((res.status == 429 || res.status == 503) && !res.retry_after.empty()) {
+      asked = parse_retry_after(res.retry_after, now);
+    }
+    f.retry_at = now + retry_delay(config_.retry, attempts, *random_, asked);
     std::vector<std::string> audit;
     if (dead) audit.push_back(detail::delivery_audit("4", f.error, "dead-letter", r.config.id, d, now));
     auto mark = [this, &d, &f, &audit] { return store_.mark_failed(d.id, d.lease, std::move(f), std::move(audit)); };
@@ -371,7 +389,7 @@ class Impl final : public Forwarder {
       r.counters.store_errors.fetch_add(1);
     } else if (*state == store::DeliveryState::kDead) {
       r.counters.dead.fetch_add(1);
-    } else {
+    } else if (*state == store::DeliveryState::kPending) {
       r.counters.retried.fetch_add(1);
     }
   }
@@ -386,6 +404,9 @@ class Impl final : public Forwarder {
   net::thread_pool store_pool_{kStoreThreads};
   Strand control_;  // serializes the drain timer
   net::steady_timer drain_timer_;
+  // Longest one delivery attempt can take (the sum of the phase deadlines).
+  const Millis attempt_budget_ = config_.deadlines.connect + config_.deadlines.handshake + config_.deadlines.write +
+                                 config_.deadlines.read;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> drained_{false};  // the drain time after stop() is over
   bool started_ = false;

@@ -590,6 +590,11 @@ class Builder {
         warn("incomplete", std::move(where),
              ok ? c.message
                 : "check on " + c.type + " could not be evaluated: " + ok.error().message());
+        // Only a check that ran and said "missing" states the gap; one
+        // that could not run must not make the data look known-absent.
+        if (ok) {
+          for (const detail::Absent& a : c.absent) absent_[order_[k]].push_back(&a);
+        }
       }
     }
   }
@@ -895,6 +900,9 @@ class Builder {
       w.end_object();
     }
     narrative(w, detail::div_paragraph(summary(r)));
+    static const std::vector<const detail::Absent*> kNoGaps;
+    auto gaps_it = absent_.find(r);
+    const std::vector<const detail::Absent*>& gaps = gaps_it == absent_.end() ? kNoGaps : gaps_it->second;
     std::string path(en.type);
     for (std::size_t i = 0; i < res.size(); ++i) {
       std::string_view k = res.key(i);
@@ -904,9 +912,95 @@ class Builder {
       path += k;
       if (!mapping_->omit.count(path)) {
         w.key(k);
-        GW_CHECK_OK(copy(w, res[i], r, 1, &path));
+        if (targets(gaps, k)) {
+          GW_CHECK_OK(copy_stating_gaps(w, res[i], r, gaps, k, path));
+        } else {
+          GW_CHECK_OK(copy(w, res[i], r, 1, &path));
+        }
       }
       path.resize(len);
+    }
+    // Gaps in members the input does not have at all: appends create their
+    // array (each array once), sets write their member.
+    std::set<std::string_view> created;
+    for (const detail::Absent* a : gaps) {
+      if (a->kind == detail::Absent::Kind::kSet) {
+        if (!has_member(res, a->target)) {
+          w.key(a->target);
+          w.value(a->value->root());
+        }
+        continue;
+      }
+      if (a->kind != detail::Absent::Kind::kAppend || res.find(a->target) || !created.insert(a->target).second) {
+        continue;
+      }
+      w.key(a->target);
+      w.begin_array();
+      for (const detail::Absent* b : gaps) {
+        if (b->kind == detail::Absent::Kind::kAppend && b->target == a->target) w.value(b->value->root());
+      }
+      w.end_array();
+    }
+    w.end_object();
+    return {};
+  }
+
+  // True when `object` has `name` or its primitive twin (`_name` / `name`).
+  static bool has_member(json::Value object, std::string_view name) {
+    if (object.find(name)) return true;
+    return name.starts_with('_') ? bool(object.find(name.substr(1))) : bool(object.find("_" + std::string(name)));
+  }
+
+  static bool targets(const std::vector<const detail::Absent*>& gaps, std::string_view member) {
+    return std::any_of(gaps.begin(), gaps.end(), [&](const detail::Absent* a) {
+      return a->target == member && a->kind != detail::Absent::Kind::kSet;
+    });
+  }
+
+  // A top-level member of resource r with the mapping's stated gaps: an
+  // object (or each object item of an array) lacking a `fill` member gets
+  // its template; `append` templates follow an array's own items.
+  Status copy_stating_gaps(json::Writer& w, json::Value v, std::uint32_t r,
+                           const std::vector<const detail::Absent*>& gaps, std::string_view member,
+                           std::string& path) {
+    if (!v.is_array()) return copy_filling(w, v, r, gaps, member, path);
+    w.begin_array();
+    for (json::Value item : v.items()) GW_CHECK_OK(copy_filling(w, item, r, gaps, member, path));
+    for (const detail::Absent* a : gaps) {
+      if (a->kind == detail::Absent::Kind::kAppend && a->target == member) w.value(a->value->root());
+    }
+    w.end_array();
+    return {};
+  }
+
+  Status copy_filling(json::Writer& w, json::Value item, std::uint32_t r,
+                      const std::vector<const detail::Absent*>& gaps, std::string_view member,
+                      std::string& path) {
+    std::vector<const detail::Absent*> fills;
+    for (const detail::Absent* a : gaps) {
+      if (a->kind == detail::Absent::Kind::kFill && a->target == member && item.is_object() &&
+          !has_member(item, a->member)) {
+        fills.push_back(a);
+      }
+    }
+    if (fills.empty()) return copy(w, item, r, 2, &path);
+    // Member by member (references rewritten as usual), then the gaps.
+    w.begin_object();
+    for (std::size_t i = 0; i < item.size(); ++i) {
+      std::string_view k = item.key(i);
+      if (k == "text" && is_narrative(item[i])) continue;
+      std::size_t len = path.size();
+      path += '.';
+      path += k;
+      if (!mapping_->omit.count(path)) {
+        w.key(k);
+        GW_CHECK_OK(copy(w, item[i], r, 3, &path));
+      }
+      path.resize(len);
+    }
+    for (const detail::Absent* a : fills) {
+      w.key(a->member);
+      w.value(a->value->root());
     }
     w.end_object();
     return {};
@@ -1032,6 +1126,8 @@ class Builder {
   std::vector<std::uint32_t> order_;  // included survivors in entry order of the output
   std::unordered_map<std::uint32_t, std::size_t> section_of_;  // survivor -> mapping section
   std::unordered_map<std::uint32_t, std::string> uuid_;
+  // Survivor -> the gaps its failed checks state (pointers into mapping_).
+  std::unordered_map<std::uint32_t, std::vector<const detail::Absent*>> absent_;
   std::string now_;
   Handoff out_;
 };

@@ -242,6 +242,17 @@ class Loader {
           GW_TRY(check.location, string(f, "location"));
         } else if (k == "message") {
           GW_TRY(check.message, string(f, "message"));
+        } else if (k == "absent") {
+          // One operation, or a list of them.
+          if (f.is_array()) {
+            for (json::Value op : f.items()) {
+              GW_TRY(auto a, absent(op));
+              check.absent.push_back(std::move(a));
+            }
+          } else {
+            GW_TRY(auto a, absent(f));
+            check.absent.push_back(std::move(a));
+          }
         } else {
           return at(f, ErrorCode::kInvalidArgument,
                     "unknown key '" + std::string(k) + "' in a check");
@@ -257,6 +268,48 @@ class Loader {
       m.checks.push_back(std::move(check));
     }
     return {};
+  }
+
+  // {"append": ARRAY, "value": {...}}, {"fill": MEMBER, "member": NAME,
+  // "value": ...} or {"set": NAME, "value": ...}: see detail::Absent. The
+  // value is kept as its own small document, written verbatim into each
+  // output resource that needs it.
+  Result<detail::Absent> absent(json::Value v) {
+    if (!v.is_object()) return at(v, ErrorCode::kInvalidArgument, "'absent' must be an object or a list of them");
+    detail::Absent a;
+    json::Value value;
+    int ops = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      std::string_view k = v.key(i);
+      json::Value f = v[i];
+      if (k == "append" || k == "fill" || k == "set") {
+        GW_TRY(a.target, string(f, k));
+        a.kind = k == "append" ? detail::Absent::Kind::kAppend
+                 : k == "fill" ? detail::Absent::Kind::kFill
+                               : detail::Absent::Kind::kSet;
+        ++ops;
+      } else if (k == "member") {
+        GW_TRY(a.member, string(f, "member"));
+      } else if (k == "value") {
+        value = f;
+      } else {
+        return at(f, ErrorCode::kInvalidArgument, "unknown key '" + std::string(k) + "' in 'absent'");
+      }
+    }
+    if (ops != 1) return at(v, ErrorCode::kInvalidArgument, "'absent' needs one of 'append', 'fill' or 'set'");
+    if (!value) return at(v, ErrorCode::kInvalidArgument, "'absent' needs a 'value'");
+    const bool fill = a.kind == detail::Absent::Kind::kFill;
+    if (fill && a.member.empty()) return at(v, ErrorCode::kInvalidArgument, "'absent' with 'fill' needs a 'member'");
+    if (!fill && !a.member.empty()) return at(v, ErrorCode::kInvalidArgument, "'member' goes with 'fill' only");
+    if (a.kind == detail::Absent::Kind::kAppend && !value.is_object()) {
+      return at(value, ErrorCode::kInvalidArgument, "an appended 'value' must be an object (an array item)");
+    }
+    json::Writer w;
+    w.value(value);
+    auto doc = json::Document::parse(std::move(w).take());
+    if (!doc) return at(value, ErrorCode::kInvalidArgument, "'absent' value cannot be re-read");
+    a.value = std::make_shared<const json::Document>(std::move(*doc));
+    return a;
   }
 
   Status omit(json::Value v, Mapping& m) {

@@ -185,14 +185,20 @@ std::vector<std::string> care_needs(json::Value patient) {
     bool preferred = c.find("preferred").boolean();
     out.push_back("Language: " + lang + (preferred ? " (preferred)" : ""));
   }
+  // A clinic reading only the narrative must see that these are unknown,
+  // as the structured data states with data-absent-reason.
+  if (out.empty()) out.emplace_back("Language: unknown (not stated by the sender)");
+  bool interpreter = false;
   for (json::Value e : patient.find("extension").items()) {
     if (e.find("url").str() ==
             "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired" &&
         e.find("valueBoolean").is_bool()) {
       out.push_back(std::string("Interpreter required: ") +
                     (e.find("valueBoolean").boolean() ? "yes" : "no"));
+      interpreter = true;
     }
   }
+  if (!interpreter) out.emplace_back("Interpreter required: unknown (not stated by the sender)");
   return out;
 }
 

@@ -84,6 +84,20 @@ Status add_exchange_routes(Router& router, std::shared_ptr<const exchange::Excha
   });
   GW_CHECK_OK(router.add(std::move(push)));
 
+  // A consent withdrawal: the FHIR update of the Consent with status
+  // inactive (or rejected). exchange.hpp, "Consent withdrawal".
+  Route withdraw;
+  withdraw.method = "PUT";
+  withdraw.path_template = "/fhir/Consent/{id}";
+  withdraw.execution = Execution::kCpuPool;
+  withdraw.fhir_body = true;
+  withdraw.capability = {"Consent", "update", "", ""};
+  withdraw.scope = {"Consent", 'u'};  // SMART: system/Consent.u or .write
+  withdraw.handler = SyncHandler([exchange](const Request& req) {
+    return to_response(req, exchange->update_consent(caller_of(req), req.path_param("id"), req.body));
+  });
+  GW_CHECK_OK(router.add(std::move(withdraw)));
+
   // Pulls read Bundles: $summary answers with a document Bundle, so it
   // needs the same read scope as Bundle/{id}; the listing is a search.
   auto add_get = [&](std::string path, CapabilityInfo cap, SyncHandler h) {

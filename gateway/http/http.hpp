@@ -899,6 +899,10 @@ ValidateFn parse_gate_validator();
 ///   GET  /fhir/Patient/$summary?identifier=system|value   pull by the caller's own identifier
 ///   GET  /fhir/Bundle/{id}               one handoff document
 ///   GET  /fhir/DocumentReference?patient=ID | patient.identifier=system|value
+///   PUT  /fhir/Consent/{id}              withdraw a consent (the Consent with
+///                                        status inactive or rejected): revokes
+///                                        it, cancels unsent copies that relied
+///                                        on it, queues a notice per clinic
 /// SMART scopes: the push needs Bundle create (`system/Bundle.c` or
 /// `.write`), $summary and Bundle/{id} Bundle read (`.r`/`.read`), the
 /// DocumentReference search DocumentReference search (`.s`/`.read`).

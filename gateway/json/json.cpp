@@ -3,6 +3,13 @@
 // every value (for OperationOutcome locations), duplicate-key detection, a
 // depth limit, and a layout whose handles are two pointers.
 //
+// The reader runs in situ on a private copy of the source (`work`): strings
+// are decoded in place, so a decoded string starts one byte after its
+// opening quote and its start offset is known from the pointer RapidJSON
+// hands over, and no string is copied anywhere else. In-situ streams also
+// let RapidJSON keep its read position in a register (StreamTraits
+// copyOptimization). The untouched bytes stay in `source`.
+//
 // Layout: the children of each container are stored contiguously, so
 // `operator[]` is O(1). SAX delivers values in pre-order, where siblings are
 // interleaved with their descendants; a scratch stack collects each open
@@ -24,23 +31,30 @@
 namespace gw::json {
 namespace detail {
 
+// 24 bytes: every string a node names (its member key, its text) lives in
+// Storage::work and is kept as offset and length. Small nodes matter for
+// large Bundles, whose node array is far larger than the caches.
 struct Node {
-  std::string_view key;   // member key when the parent is an object
-  std::string_view text;  // string content / number literal
-  std::uint32_t offset = 0;
-  std::uint32_t first = 0;  // index of the first child in Storage::nodes
-  std::uint32_t count = 0;  // number of children
+  std::uint32_t key_at = 0;   // member key when the parent is an object
+  std::uint32_t key_len = 0;
+  std::uint32_t a = 0;        // containers: index of the first child; strings, numbers: text offset
+  std::uint32_t b = 0;        // containers: number of children; strings, numbers: text length
+  std::uint32_t offset = 0;   // where the value starts in the source
   Kind kind = Kind::kNull;
 };
+static_assert(sizeof(Node) == 24);
 
 struct Storage {
   std::string source;
-  // Decoded strings that differ from their raw text (escapes). Reserved to
-  // the source size before parsing so it never reallocates: string_views
-  // into it stay valid.
-  std::string arena;
+  // The in-situ parse buffer: a copy of the source in which RapidJSON
+  // decodes each string over its own raw text (never longer). Keys, strings
+  // and number literals (never rewritten) are read from here.
+  std::string work;
   std::vector<Node> nodes;
   std::vector<std::uint32_t> line_starts;  // offset of the first byte of each line
+
+  std::string_view text(std::uint32_t at, std::uint32_t len) const { return {work.data() + at, len}; }
+  std::string_view key(const Node& n) const { return text(n.key_at, n.key_len); }
 };
 
 }  // namespace detail
@@ -64,35 +78,71 @@ std::string location_of(const Storage& s, std::uint32_t offset) {
   return "line " + std::to_string(p.line) + ", column " + std::to_string(p.column);
 }
 
-// RapidJSON copies a StringStream into a local while it reads a token and
-// writes the position back only afterwards, so Tell() inside a handler
-// callback would be stale. This stream has the default StreamTraits
-// (copyOptimization = 0), which makes the reader use it by reference.
-struct TrackingStream {
-  using Ch = char;
-  explicit TrackingStream(const char* src) : src_(src), head_(src) {}
-  Ch Peek() const { return *src_; }
-  Ch Take() { return *src_++; }
-  std::size_t Tell() const { return static_cast<std::size_t>(src_ - head_); }
-  Ch* PutBegin() { GW_ASSERT(false, "read-only stream"); return nullptr; }
-  void Put(Ch) { GW_ASSERT(false, "read-only stream"); }
-  void Flush() { GW_ASSERT(false, "read-only stream"); }
-  std::size_t PutEnd(Ch*) { GW_ASSERT(false, "read-only stream"); return 0; }
-  const Ch* src_;
-  const Ch* head_;
-};
+using InStream = rapidjson::InsituStringStream;
+
+// Strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
+// U+10FFFF), ASCII in 32- and 8-byte steps. Accepts exactly the byte
+// sequences RapidJSON's UTF8::Validate accepts.
+bool is_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const unsigned char* end = p + s.size();
+  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+  while (p < end) {
+    // ASCII runs: 32 bytes per step, then 8.
+    while (end - p >= 32) {
+      std::uint64_t w[4];
+      std::memcpy(w, p, 32);
+      if (((w[0] | w[1] | w[2] | w[3]) & kHigh) != 0) break;
+      p += 32;
+    }
+    if (end - p >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      if ((w & kHigh) == 0) {
+        p += 8;
+        continue;
+      }
+    }
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    std::size_t n;
+    unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (static_cast<std::size_t>(end - p) < n) return false;
+    if (p[1] < lo || p[1] > hi) return false;
+    for (std::size_t k = 2; k < n; ++k) {
+      if (p[k] < 0x80 || p[k] > 0xBF) return false;
+    }
+    p += n;
+  }
+  return true;
+}
 
 // SAX handler building the node array. Returns false from a callback to stop
 // the parse; `error_` then says why.
 class Builder {
  public:
-  Builder(Storage& s, const TrackingStream& in, const ParseOptions& opt)
-      : s_(s), in_(in), opt_(opt) {}
+  Builder(Storage& s, const InStream& in, const ParseOptions& opt)
+      : s_(s), in_(in), work_(s.work.data()), opt_(opt) {}
 
-  bool Null() { return scalar(Kind::kNull, kLiteralText[0], token_start(4)); }
+  bool Null() { return scalar(Kind::kNull, 0, 0, token_start(4)); }
   bool Bool(bool b) {
-    return b ? scalar(Kind::kTrue, kLiteralText[2], token_start(4))
-             : scalar(Kind::kFalse, kLiteralText[1], token_start(5));
+    return b ? scalar(Kind::kTrue, 0, 0, token_start(4)) : scalar(Kind::kFalse, 0, 0, token_start(5));
   }
   // With kParseNumbersAsStringsFlag only RawNumber is called; the typed
   // callbacks exist to satisfy the handler concept.
@@ -101,17 +151,19 @@ class Builder {
   bool Int64(std::int64_t) { return false; }
   bool Uint64(std::uint64_t) { return false; }
   bool Double(double) { return false; }
-  bool RawNumber(const char*, rapidjson::SizeType len, bool) {
-    auto start = static_cast<std::uint32_t>(in_.Tell() - len);
-    // The raw text of a number is identical in the source: point at it there.
-    return scalar(Kind::kNumber, std::string_view(s_.source).substr(start, len), start);
+  // In situ, `str` points into the work buffer: at the number itself, or
+  // just past the opening quote of a string (decoded in place).
+  bool RawNumber(const char* str, rapidjson::SizeType len, bool) {
+    auto start = static_cast<std::uint32_t>(str - work_);
+    return scalar(Kind::kNumber, start, len, start);
   }
   bool String(const char* str, rapidjson::SizeType len, bool) {
-    std::uint32_t start = string_start();
-    return scalar(Kind::kString, keep(start, str, len), start);
+    auto start = static_cast<std::uint32_t>(str - work_);
+    return scalar(Kind::kString, start, len, start - 1);
   }
   bool Key(const char* str, rapidjson::SizeType len, bool) {
-    pending_key_ = keep(string_start(), str, len);
+    pending_key_at_ = static_cast<std::uint32_t>(str - work_);
+    pending_key_len_ = len;
     return true;
   }
   bool StartObject() { return open(Kind::kObject); }
@@ -128,48 +180,28 @@ class Builder {
   };
 
   std::uint32_t token_start(std::size_t len) const {
-    return static_cast<std::uint32_t>(in_.Tell() - len);
+    return static_cast<std::uint32_t>(in_.src_ - in_.head_ - static_cast<std::ptrdiff_t>(len));
   }
 
-  // Tell() is just past the closing quote; walk back to the opening quote.
-  // Inside a JSON string a raw '"' is always escaped, so the first quote
-  // preceded by an even number of backslashes is the opening one.
-  std::uint32_t string_start() const {
-    std::size_t p = in_.Tell() - 1;  // closing quote
-    const std::string& src = s_.source;
-    while (p > 0) {
-      --p;
-      if (src[p] != '"') continue;
-      std::size_t bs = 0;
-      while (p > bs && src[p - 1 - bs] == '\\') ++bs;
-      if (bs % 2 == 0) break;
-    }
-    return static_cast<std::uint32_t>(p);
-  }
-
-  // Strings without escapes read the same in the source: view them there.
-  // Escaped ones are copied (decoded) into the arena.
-  std::string_view keep(std::uint32_t start, const char* str, std::size_t len) {
-    std::size_t raw_len = in_.Tell() - start - 2;
-    if (raw_len == len) return std::string_view(s_.source).substr(start + 1, len);
-    std::size_t at = s_.arena.size();
-    GW_ASSERT(at + len <= s_.arena.capacity(), "arena reserved to source size");
-    s_.arena.append(str, len);
-    return std::string_view(s_.arena).substr(at, len);
-  }
-
-  bool scalar(Kind kind, std::string_view text, std::uint32_t offset) {
+  // Literals (null, true, false) have no text: Value::str() names them.
+  bool scalar(Kind kind, std::uint32_t text_at, std::uint32_t text_len, std::uint32_t offset) {
     Node n;
     n.kind = kind;
-    n.text = text;
+    n.a = text_at;
+    n.b = text_len;
     n.offset = offset;
     return push(n);
   }
 
-  bool push(Node n) {
+  void take_key(Node& n) const {
     if (!stack_.empty() && stack_.back().node.kind == Kind::kObject) {
-      n.key = pending_key_;
+      n.key_at = pending_key_at_;
+      n.key_len = pending_key_len_;
     }
+  }
+
+  bool push(Node n) {
+    take_key(n);
     if (stack_.empty()) {
       root_ = n;
       return true;
@@ -190,7 +222,7 @@ class Builder {
     // The iterative parser calls StartObject/StartArray before it takes the
     // bracket, so Tell() is the bracket itself.
     o.node.offset = token_start(0);
-    if (!stack_.empty() && stack_.back().node.kind == Kind::kObject) o.node.key = pending_key_;
+    take_key(o.node);
     o.scratch_start = scratch_.size();
     stack_.push_back(o);
     return true;
@@ -200,8 +232,8 @@ class Builder {
     Open o = stack_.back();
     stack_.pop_back();
     std::size_t n = scratch_.size() - o.scratch_start;
-    o.node.first = static_cast<std::uint32_t>(s_.nodes.size());
-    o.node.count = static_cast<std::uint32_t>(n);
+    o.node.a = static_cast<std::uint32_t>(s_.nodes.size());
+    o.node.b = static_cast<std::uint32_t>(n);
     s_.nodes.insert(s_.nodes.end(), scratch_.begin() + static_cast<std::ptrdiff_t>(o.scratch_start),
                     scratch_.end());
     scratch_.resize(o.scratch_start);
@@ -217,12 +249,14 @@ class Builder {
   }
 
   bool check_keys(const Node& obj) {
-    const Node* first = s_.nodes.data() + obj.first;
+    const Node* first = s_.nodes.data() + obj.a;
+    const std::uint32_t count = obj.b;
+    const Storage& st = s_;
     const Node* dup = nullptr;
-    if (obj.count <= 16) {
-      for (std::uint32_t i = 1; i < obj.count && !dup; ++i) {
+    if (count <= 16) {
+      for (std::uint32_t i = 1; i < count && !dup; ++i) {
         for (std::uint32_t j = 0; j < i; ++j) {
-          if (first[i].key == first[j].key) {
+          if (st.key(first[i]) == st.key(first[j])) {
             dup = &first[i];
             break;
           }
@@ -230,12 +264,12 @@ class Builder {
       }
     } else {
       std::vector<const Node*> order;
-      order.reserve(obj.count);
-      for (std::uint32_t i = 0; i < obj.count; ++i) order.push_back(first + i);
+      order.reserve(count);
+      for (std::uint32_t i = 0; i < count; ++i) order.push_back(first + i);
       std::stable_sort(order.begin(), order.end(),
-                       [](const Node* a, const Node* b) { return a->key < b->key; });
+                       [&](const Node* a, const Node* b) { return st.key(*a) < st.key(*b); });
       for (std::size_t i = 1; i < order.size(); ++i) {
-        if (order[i]->key == order[i - 1]->key) {
+        if (st.key(*order[i]) == st.key(*order[i - 1])) {
           const Node* later = std::max(order[i], order[i - 1]);
           if (!dup || later < dup) dup = later;
         }
@@ -243,7 +277,7 @@ class Builder {
     }
     if (!dup) return true;
     // Keys are structure (element names), not data; cap the length anyway.
-    std::string key(dup->key.substr(0, 64));
+    std::string key(st.key(*dup).substr(0, 64));
     error_ = Error(ErrorCode::kParse, "duplicate key '" + key + "' in object",
                    location_of(s_, dup->offset));
     return false;
@@ -254,13 +288,27 @@ class Builder {
 
  private:
   Storage& s_;
-  const TrackingStream& in_;
+  const InStream& in_;
+  const char* work_;
   const ParseOptions& opt_;
   std::vector<Open> stack_;
   std::vector<Node> scratch_;
-  std::string_view pending_key_;
+  std::uint32_t pending_key_at_ = 0;
+  std::uint32_t pending_key_len_ = 0;
   std::optional<Error> error_;
 };
+
+// The reader's flags (STYLE.md §9): iterative (no recursion on hostile
+// nesting), numbers as their literal text; in situ on the work buffer;
+// encoding validation per call site (see Document::parse).
+template <unsigned kExtraFlags>
+rapidjson::ParseResult run_reader(InStream& in, Builder& builder) {
+  rapidjson::Reader reader;
+  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag |
+                              rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseStopWhenDoneFlag |
+                              kExtraFlags;
+  return reader.Parse<kFlags>(in, builder);
+}
 
 }  // namespace
 
@@ -275,32 +323,32 @@ std::string_view Value::str() const noexcept {
     case Kind::kFalse: return kLiteralText[1];
     case Kind::kTrue: return kLiteralText[2];
     case Kind::kNumber:
-    case Kind::kString: return node_->text;
+    case Kind::kString: return doc_->text(node_->a, node_->b);
     default: return {};
   }
 }
 
 std::size_t Value::size() const noexcept {
-  return node_ && node_->kind >= Kind::kArray ? node_->count : 0;
+  return node_ && node_->kind >= Kind::kArray ? node_->b : 0;
 }
 
 Value Value::operator[](std::size_t i) const noexcept {
   if (i >= size()) return {};
-  return Value(doc_, doc_->nodes.data() + node_->first + i);
+  return Value(doc_, doc_->nodes.data() + node_->a + i);
 }
 
 std::string_view Value::key(std::size_t i) const noexcept {
-  if (!is_object() || i >= node_->count) return {};
-  return doc_->nodes[node_->first + i].key;
+  if (!is_object() || i >= node_->b) return {};
+  return doc_->key(doc_->nodes[node_->a + i]);
 }
 
-std::string_view Value::key() const noexcept { return node_ ? node_->key : std::string_view{}; }
+std::string_view Value::key() const noexcept { return node_ ? doc_->key(*node_) : std::string_view{}; }
 
 Value Value::find(std::string_view k) const noexcept {
   if (!is_object()) return {};
-  const Node* first = doc_->nodes.data() + node_->first;
-  for (std::uint32_t i = 0; i < node_->count; ++i) {
-    if (first[i].key == k) return Value(doc_, first + i);
+  const Node* first = doc_->nodes.data() + node_->a;
+  for (std::uint32_t i = 0; i < node_->b; ++i) {
+    if (first[i].key_len == k.size() && doc_->key(first[i]) == k) return Value(doc_, first + i);
   }
   return {};
 }
@@ -313,7 +361,7 @@ Position Value::position() const noexcept {
 
 Value::Items Value::items() const noexcept {
   if (size() == 0) return Items{doc_, nullptr, 0};
-  return Items{doc_, doc_->nodes.data() + node_->first, node_->count};
+  return Items{doc_, doc_->nodes.data() + node_->a, node_->b};
 }
 
 Value::Iterator Value::Items::begin() const noexcept { return Iterator(doc, first); }
@@ -339,7 +387,7 @@ Result<Document> Document::parse(std::string bytes, const ParseOptions& options)
   if (s.source.size() >= 0xFFFFFFF0u) {
     return fail(ErrorCode::kLimit, "JSON text larger than 4 GiB");
   }
-  s.arena.reserve(s.source.size());
+  s.work = s.source;
   s.line_starts.push_back(0);
   for (const char* p = s.source.data(), *end = p + s.source.size();
        (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))));) {
@@ -349,14 +397,17 @@ Result<Document> Document::parse(std::string bytes, const ParseOptions& options)
   // A rough guess that avoids most regrowth: one value per ~12 bytes.
   s.nodes.reserve(s.source.size() / 12 + 1);
 
-  TrackingStream in(s.source.c_str());
+  InStream in(s.work.data());
   Builder builder(s, in, options);
-  rapidjson::Reader reader;
-  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag |
-                              rapidjson::kParseValidateEncodingFlag |
-                              rapidjson::kParseNumbersAsStringsFlag |
-                              rapidjson::kParseStopWhenDoneFlag;
-  rapidjson::ParseResult ok = reader.Parse<kFlags>(in, builder);
+  // Encoding validation inside RapidJSON costs a third of the parse, byte
+  // by byte in every string. Valid UTF-8 everywhere implies valid UTF-8 in
+  // every string, and that is checked eight ASCII bytes at a time; only a
+  // text that fails it (and so fails to parse: non-ASCII bytes outside
+  // strings are never JSON) goes through the validating reader, which
+  // reports the same error at the same offset as it always did.
+  rapidjson::ParseResult ok = is_utf8(s.source)
+                                  ? run_reader<0>(in, builder)
+                                  : run_reader<rapidjson::kParseValidateEncodingFlag>(in, builder);
   if (!ok) {
     if (builder.error()) return *builder.error();
     return fail(ErrorCode::kParse, rapidjson::GetParseError_En(ok.Code()),

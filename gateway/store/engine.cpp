@@ -35,6 +35,7 @@ DeliveryState parse_state(const std::optional<std::string>& s) {
   if (s == "in_flight") return DeliveryState::kInFlight;
   if (s == "delivered") return DeliveryState::kDelivered;
   if (s == "dead") return DeliveryState::kDead;
+  if (s == "cancelled") return DeliveryState::kCancelled;
   return DeliveryState::kPending;
 }
 
@@ -43,7 +44,7 @@ std::string text(std::optional<std::string>& s) { return s ? std::move(*s) : std
 // Column order of kDeliveryColumns.
 constexpr std::string_view kDeliveryColumns =
     "id, recipient, handoff_id, bundle_identifier, payload, attempts, state, next_attempt_at, "
-    "lease_until, lease, last_error";
+    "lease_until, lease, last_error, path";
 
 Delivery to_delivery(Row& r) {
   Delivery d;
@@ -58,6 +59,7 @@ Delivery to_delivery(Row& r) {
   d.lease_until = from_ms(to_int(r[8]));
   d.lease = to_int(r[9]);
   d.last_error = text(r[10]);
+  d.path = text(r[11]);
   return d;
 }
 
@@ -365,12 +367,7 @@ void Engine::commit_push(PushRecord rec, std::function<void(Result<PushResult>)>
         return fail(ErrorCode::kInvalidArgument, "push: a patient link already maps to another patient key");
       }
     }
-    for (const OutboxItem& o : r.deliveries) {
-      GW_CHECK_OK(c.query("INSERT INTO outbox (recipient, handoff_id, bundle_identifier, payload, state, "
-                          "next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5)",
-                          {o.recipient, r.handoff_id, o.bundle_identifier, o.payload, now}));
-      GW_CHECK_OK(wake(c, b, o.recipient));
-    }
+    for (const OutboxItem& o : r.deliveries) GW_CHECK_OK(insert_outbox(c, b, r.handoff_id, o, now));
     GW_CHECK_OK(append_events(c, *job->events));
     job->out = PushResult{false, r.handoff_id, r.response_status, r.response_body};
     return {};
@@ -390,6 +387,21 @@ void Engine::commit_push(PushRecord rec, std::function<void(Result<PushResult>)>
 
 // ---- outbox ------------------------------------------------------------------
 
+Status Engine::insert_outbox(Connection& c, Batch& b, const std::string& handoff_id, const OutboxItem& o,
+                             std::int64_t now) {
+  GW_TRY(auto id, c.query("INSERT INTO outbox (recipient, handoff_id, bundle_identifier, payload, state, "
+                          "next_attempt_at, created_at, updated_at, path) "
+                          "VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5, ?6) RETURNING id",
+                          {o.recipient, handoff_id, o.bundle_identifier, o.payload, now, o.path}));
+  if (id.empty()) return fail(ErrorCode::kInternal, "outbox: insert returned no id");
+  const std::int64_t outbox_id = to_int(id[0][0]);
+  for (const std::string& consent_id : o.consent_ids) {
+    GW_CHECK_OK(c.query("INSERT INTO outbox_consent (consent_id, outbox_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                        {consent_id, outbox_id}));
+  }
+  return wake(c, b, o.recipient);
+}
+
 Result<std::vector<Delivery>> Engine::claim(std::string_view recipient, std::size_t max,
                                             std::chrono::seconds lease) {
   if (max == 0) return std::vector<Delivery>{};
@@ -398,16 +410,35 @@ Result<std::vector<Delivery>> Engine::claim(std::string_view recipient, std::siz
   return write_sync<std::vector<Delivery>>(false, [this, who, max, lease_ms](Connection& c, Batch&)
                                                -> Result<std::vector<Delivery>> {
     const std::int64_t now = now_ms();
+    // Two statements, each a bounded walk of outbox_by_recipient
+    // (recipient, state, next_attempt_at[, rowid]): first rows whose lease
+    // expired (a crashed or cut-off claimer's; few), then due pending rows
+    // in due order. One statement with `(pending AND due) OR (in_flight AND
+    // expired) ORDER BY id` could only use the recipient prefix of the
+    // index: it read and sorted EVERY row of the recipient, delivered ones
+    // included, on each claim, so claims slowed down with the history and
+    // a large backlog drained in quadratic time.
     // SKIP LOCKED: rows another node is claiming right now are passed over,
     // not waited for, so two claimers never block each other or share a row.
-    std::string sql = "UPDATE outbox SET state = 'in_flight', lease_until = ?3, lease = lease + 1, updated_at = ?2 "
-                      "WHERE id IN (SELECT id FROM outbox WHERE recipient = ?1 AND "
-                      "((state = 'pending' AND next_attempt_at <= ?2) OR (state = 'in_flight' AND lease_until <= ?2)) "
-                      "ORDER BY id LIMIT ?4";
-    sql += pg() ? " FOR UPDATE SKIP LOCKED) RETURNING " : ") RETURNING ";
-    sql += kDeliveryColumns;
-    GW_TRY(auto rows, c.query(sql, {who, now, now + lease_ms, static_cast<std::int64_t>(max)}));
-    return to_deliveries(rows);
+    const std::string lock = pg() ? " FOR UPDATE SKIP LOCKED" : "";
+    const std::string set = "UPDATE outbox SET state = 'in_flight', lease_until = ?3, lease = lease + 1, updated_at = ?2 "
+                            "WHERE id IN (SELECT id FROM outbox WHERE recipient = ?1 AND ";
+    const std::string returning = ") RETURNING " + std::string(kDeliveryColumns);
+    GW_TRY(auto expired, c.query(set + "state = 'in_flight' AND lease_until <= ?2 ORDER BY id LIMIT ?4" + lock + returning,
+                                 {who, now, now + lease_ms, static_cast<std::int64_t>(max)}));
+    std::vector<Delivery> out = to_deliveries(expired);
+    if (out.size() < max) {
+      GW_TRY(auto due, c.query(set + "state = 'pending' AND next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?4" +
+                                   lock + returning,
+                               {who, now, now + lease_ms, static_cast<std::int64_t>(max - out.size())}));
+      std::vector<Delivery> more = to_deliveries(due);
+      // Oldest due first (RETURNING promises no order).
+      std::sort(more.begin(), more.end(), [](const Delivery& a, const Delivery& b) {
+        return a.next_attempt_at != b.next_attempt_at ? a.next_attempt_at < b.next_attempt_at : a.id < b.id;
+      });
+      for (Delivery& d : more) out.push_back(std::move(d));
+    }
+    return out;
   });
 }
 
@@ -524,7 +555,8 @@ Result<std::vector<QueueStats>> Engine::queue_stats() {
                                "SUM(CASE WHEN state = 'in_flight' THEN 1 ELSE 0 END), "
                                "SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), "
                                "SUM(CASE WHEN state = 'delivered' THEN 1 ELSE 0 END), "
-                               "MIN(CASE WHEN state = 'pending' THEN created_at END) "
+                               "MIN(CASE WHEN state = 'pending' THEN created_at END), "
+                               "SUM(CASE WHEN state = 'cancelled' THEN 1 ELSE 0 END) "
                                "FROM outbox GROUP BY recipient ORDER BY recipient",
                                {}));
   std::vector<QueueStats> out;
@@ -536,6 +568,7 @@ Result<std::vector<QueueStats>> Engine::queue_stats() {
     q.dead = to_int(row[3]);
     q.delivered = to_int(row[4]);
     if (row[5]) q.oldest_pending = from_ms(to_int(row[5]));
+    q.cancelled = to_int(row[6]);
     out.push_back(std::move(q));
   }
   return out;
@@ -579,6 +612,40 @@ Result<std::optional<std::string>> Engine::find_patient(const PatientLink& link)
                                {link.clinic, link.system, link.value}));
   if (rows.empty()) return std::optional<std::string>();
   return std::optional<std::string>(text(rows[0][0]));
+}
+
+Result<std::string> Engine::link_patient(std::vector<PatientLink> links, std::string proposed_key) {
+  if (links.empty() || proposed_key.empty()) {
+    return fail(ErrorCode::kInvalidArgument, "link patient: links and a proposed key are required");
+  }
+  return write_sync<std::string>(false, [this, links = std::move(links), proposed = std::move(proposed_key)](
+                                            Connection& c, Batch&) -> Result<std::string> {
+    auto key_of = [&c](const PatientLink& l) -> Result<std::optional<std::string>> {
+      GW_TRY(auto rows, c.query("SELECT patient_key FROM patient_link WHERE clinic = ?1 AND system = ?2 AND value = ?3",
+                                {l.clinic, l.system, l.value}));
+      if (rows.empty()) return std::optional<std::string>();
+      return std::optional<std::string>(text(rows[0][0]));
+    };
+    std::string key = proposed;
+    for (const PatientLink& l : links) {
+      GW_TRY(auto k, key_of(l));
+      if (k) {
+        key = std::move(*k);
+        break;
+      }
+    }
+    const std::int64_t now = now_ms();
+    for (const PatientLink& l : links) {
+      // DO NOTHING: on PostgreSQL a concurrent node's insert of the same
+      // link waits for that node's commit and then yields to it.
+      GW_CHECK_OK(c.query("INSERT INTO patient_link (clinic, system, value, patient_key, created_at) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                          {l.clinic, l.system, l.value, key, now}));
+    }
+    GW_TRY(auto first, key_of(links.front()));
+    if (!first) return fail(ErrorCode::kInternal, "link patient: the link vanished");
+    return std::move(*first);
+  });
 }
 
 // ---- consents ----------------------------------------------------------------
@@ -638,6 +705,89 @@ Status Engine::revoke_consent(std::string_view consent_id, std::vector<std::stri
   });
   if (!r) return r.error();
   return {};
+}
+
+Result<std::optional<StoredConsent>> Engine::consent(std::string_view consent_id) {
+  GW_TRY(auto r, reader());
+  GW_TRY(auto rows, (*r).query("SELECT consent_id, patient_key, consent, revoked, recorded_at, revoked_at "
+                               "FROM consent WHERE consent_id = ?1",
+                               {consent_id}));
+  if (rows.empty()) return std::optional<StoredConsent>();
+  Row& row = rows[0];
+  StoredConsent s;
+  s.consent_id = text(row[0]);
+  s.patient_key = text(row[1]);
+  s.consent = text(row[2]);
+  s.revoked = to_int(row[3]) != 0;
+  s.recorded_at = from_ms(to_int(row[4]));
+  if (row[5]) s.revoked_at = from_ms(to_int(row[5]));
+  return std::optional<StoredConsent>(std::move(s));
+}
+
+// The withdrawal is one task on the writer thread, so "which rows relied
+// on the consent, in which state" and "cancel / queue the notices" see the
+// same database: a worker cannot deliver a row between the two (its
+// mark_delivered is a later task, or an earlier one whose result we read).
+Result<WithdrawalResult> Engine::withdraw_consent(Withdrawal w) {
+  if (w.consent_id.empty()) return fail(ErrorCode::kInvalidArgument, "consent: consent id is required");
+  GW_TRY(auto events, canonicalize(w.audit_events));
+  auto shared = std::make_shared<Withdrawal>(std::move(w));
+  return write_sync<WithdrawalResult>(true, [this, shared, events = std::move(events)](
+                                                Connection& c, Batch& b) -> Result<WithdrawalResult> {
+    const Withdrawal& wd = *shared;
+    const std::int64_t now = now_ms();
+    WithdrawalResult out;
+    GW_TRY(auto found, c.query(pg() ? "SELECT revoked FROM consent WHERE consent_id = ?1 FOR UPDATE"
+                                    : "SELECT revoked FROM consent WHERE consent_id = ?1",
+                               {wd.consent_id}));
+    if (found.empty()) return fail(ErrorCode::kNotFound, "consent: no such consent");
+    if (to_int(found[0][0]) != 0) {
+      out.already_revoked = true;
+      return out;
+    }
+    GW_CHECK_OK(c.query("UPDATE consent SET revoked = 1, revoked_at = ?2 WHERE consent_id = ?1", {wd.consent_id, now}));
+    if (!wd.consent_json.empty()) {
+      GW_CHECK_OK(c.query("UPDATE consent SET consent = ?2 WHERE consent_id = ?1", {wd.consent_id, wd.consent_json}));
+    }
+    GW_TRY(auto rows, c.query(std::string("SELECT o.id, o.recipient, o.handoff_id, o.bundle_identifier, o.state, "
+                                          "o.attempts, o.last_error FROM outbox o JOIN outbox_consent oc ON "
+                                          "oc.outbox_id = o.id WHERE oc.consent_id = ?1 ORDER BY o.id") +
+                                  (pg() ? " FOR UPDATE OF o" : ""),
+                              {wd.consent_id}));
+    for (Row& row : rows) {
+      AffectedDelivery a;
+      a.id = to_int(row[0]);
+      a.recipient = text(row[1]);
+      a.handoff_id = text(row[2]);
+      a.bundle_identifier = text(row[3]);
+      a.state = parse_state(row[4]);
+      a.attempts = static_cast<int>(to_int(row[5]));
+      const std::string last_error = text(row[6]);
+      // A failure with an HTTP answer means the clinic did not take the
+      // copy; one without (timeout after the write) may have reached it.
+      const bool unanswered_attempt = a.attempts > 0 && !last_error.starts_with("HTTP ");
+      a.maybe_received = a.state == DeliveryState::kDelivered || a.state == DeliveryState::kInFlight ||
+                         ((a.state == DeliveryState::kPending || a.state == DeliveryState::kDead) && unanswered_attempt);
+      if (a.state == DeliveryState::kPending || a.state == DeliveryState::kDead) {
+        GW_CHECK_OK(c.query("UPDATE outbox SET state = 'cancelled', lease_until = 0, "
+                            "last_error = 'cancelled: consent withdrawn', updated_at = ?2 WHERE id = ?1",
+                            {a.id, now}));
+        a.cancelled = true;
+      }
+      out.affected.push_back(std::move(a));
+    }
+    WithdrawalNotices notices;
+    if (wd.notices) notices = wd.notices(out.affected);
+    for (const OutboxItem& o : notices.notices) {
+      if (o.handoff_id.empty()) return fail(ErrorCode::kInvalidArgument, "withdrawal: a notice names no handoff");
+      GW_CHECK_OK(insert_outbox(c, b, o.handoff_id, o, now));
+    }
+    out.notices = notices.notices.size();
+    GW_CHECK_OK(append_events(c, events));
+    GW_TRY(auto notice_events, canonicalize(notices.audit_events));
+    GW_CHECK_OK(append_events(c, notice_events));
+    return out;
+  });
 }
 
 // ---- audit reads ---------------------------------------------------------------

@@ -165,8 +165,61 @@ INSERT INTO audit_head VALUES (1, 0, '000000000000000000000000000000000000000000
 // (recipients_with_due_work, dead letters of all recipients).
 constexpr std::string_view kV2 = "CREATE INDEX outbox_by_state ON outbox (state, next_attempt_at);";
 
-constexpr std::array<std::string_view, 2> kSqlite = {kSqliteV1, kV2};
-constexpr std::array<std::string_view, 2> kPostgres = {kPostgresV1, kV2};
+// Version 3 (issue #8, consent withdrawal): a 'cancelled' outbox state
+// (a release whose consent was withdrawn before delivery), a per-row path
+// under the recipient's endpoint (notices go to Task / $process-message),
+// and which consents each row's release relied on. SQLite cannot change a
+// CHECK in place: the table is rebuilt (ids kept, so outbox_consent and
+// X-Request-Id stay valid). Written to tolerate a database whose version
+// row was set back (the store test does that): IF NOT EXISTS, and the copy
+// names the version-1 columns only.
+constexpr std::string_view kSqliteV3 = R"sql(
+CREATE TABLE outbox_v3 (
+  id INTEGER PRIMARY KEY,
+  recipient TEXT NOT NULL,
+  handoff_id TEXT NOT NULL REFERENCES handoff (handoff_id),
+  bundle_identifier TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'delivered', 'dead', 'cancelled')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  lease_until INTEGER NOT NULL DEFAULT 0,
+  lease INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  receipt TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  path TEXT NOT NULL DEFAULT ''
+) STRICT;
+INSERT INTO outbox_v3 (id, recipient, handoff_id, bundle_identifier, payload, state, attempts, next_attempt_at,
+                       lease_until, lease, last_error, receipt, created_at, updated_at)
+  SELECT id, recipient, handoff_id, bundle_identifier, payload, state, attempts, next_attempt_at,
+         lease_until, lease, last_error, receipt, created_at, updated_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v3 RENAME TO outbox;
+CREATE INDEX outbox_by_recipient ON outbox (recipient, state, next_attempt_at);
+CREATE INDEX outbox_by_state ON outbox (state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS outbox_consent (
+  consent_id TEXT NOT NULL,
+  outbox_id INTEGER NOT NULL,
+  PRIMARY KEY (consent_id, outbox_id)
+) STRICT;
+)sql";
+
+constexpr std::string_view kPostgresV3 = R"sql(
+ALTER TABLE outbox DROP CONSTRAINT IF EXISTS outbox_state_check;
+ALTER TABLE outbox ADD CONSTRAINT outbox_state_check
+  CHECK (state IN ('pending', 'in_flight', 'delivered', 'dead', 'cancelled'));
+ALTER TABLE outbox ADD COLUMN IF NOT EXISTS path TEXT NOT NULL DEFAULT '';
+CREATE TABLE IF NOT EXISTS outbox_consent (
+  consent_id TEXT NOT NULL,
+  outbox_id BIGINT NOT NULL,
+  PRIMARY KEY (consent_id, outbox_id)
+);
+)sql";
+
+constexpr std::array<std::string_view, 3> kSqlite = {kSqliteV1, kV2, kSqliteV3};
+constexpr std::array<std::string_view, 3> kPostgres = {kPostgresV1, kV2, kPostgresV3};
 static_assert(kSqlite.size() == kPostgres.size());
 
 }  // namespace

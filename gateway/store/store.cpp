@@ -12,8 +12,17 @@ std::string_view to_string(DeliveryState s) noexcept {
     case DeliveryState::kInFlight: return "in_flight";
     case DeliveryState::kDelivered: return "delivered";
     case DeliveryState::kDead: return "dead";
+    case DeliveryState::kCancelled: return "cancelled";
   }
   return "pending";
+}
+
+Result<std::optional<StoredConsent>> Store::consent(std::string_view) {
+  return fail(ErrorCode::kUnsupported, "store: consent lookup is not implemented by this store");
+}
+
+Result<WithdrawalResult> Store::withdraw_consent(Withdrawal) {
+  return fail(ErrorCode::kUnsupported, "store: consent withdrawal is not implemented by this store");
 }
 
 int schema_version() noexcept { return detail::latest_schema_version(); }

@@ -100,6 +100,16 @@ struct OutboxItem {
   std::string recipient;          ///< recipient id (registration)
   std::string bundle_identifier;  ///< Bundle.identifier the receiver sees (dedup on its side)
   std::string payload;            ///< JSON text to POST
+  /// Consent ids whose permits the release of this copy relied on
+  /// (consent::AuditRecord::consent_ids). A withdrawal of any of them finds
+  /// the row (withdraw_consent).
+  std::vector<std::string> consent_ids;
+  /// Appended to the recipient's endpoint ("" = the endpoint itself;
+  /// "Task", "$process-message" for withdrawal notices).
+  std::string path;
+  /// Only for withdraw_consent's notices: the handoff the notice is about
+  /// (a push's rows always belong to the pushed handoff).
+  std::string handoff_id;
   friend bool operator==(const OutboxItem&, const OutboxItem&) = default;
 };
 
@@ -137,13 +147,15 @@ struct PushResult {
 ///                      │   └──mark_failed──┘  └──mark_failed (attempts >= max)──> kDead
 ///                      │   (lease expiry: an expired kInFlight row is claimable again)
 ///                      └────────────── replay_dead_letter(s) ─────────────────────┘
+///   kPending, kDead ──withdraw_consent (the release relied on it)──> kCancelled (terminal)
 ///
-/// Invariants: (1) a kDelivered row is never returned by claim again;
-/// (2) at any moment at most one unexpired lease exists per row; (3) every
-/// transition is durable before the method returns.
-enum class DeliveryState : std::uint8_t { kPending, kInFlight, kDelivered, kDead };
+/// Invariants: (1) a kDelivered or kCancelled row is never returned by
+/// claim again; (2) at any moment at most one unexpired lease exists per
+/// row; (3) every transition is durable before the method returns.
+enum class DeliveryState : std::uint8_t { kPending, kInFlight, kDelivered, kDead, kCancelled };
 
-/// "pending", "in_flight", "delivered", "dead" (the database spelling too).
+/// "pending", "in_flight", "delivered", "dead", "cancelled" (the database
+/// spelling too).
 std::string_view to_string(DeliveryState s) noexcept;
 
 /// One outbox row, as claim / dead_letters return it.
@@ -159,6 +171,7 @@ struct Delivery {
   TimePoint lease_until{};       ///< lease end (kInFlight)
   std::int64_t lease = 0;        ///< claim token of the current lease
   std::string last_error;        ///< shape of the last failure ("timeout", "HTTP 503")
+  std::string path;              ///< appended to the recipient's endpoint (OutboxItem::path)
   friend bool operator==(const Delivery&, const Delivery&) = default;
 };
 
@@ -177,6 +190,7 @@ struct QueueStats {
   std::int64_t dead = 0;
   std::int64_t delivered = 0;
   std::optional<TimePoint> oldest_pending;  ///< created_at of the oldest kPending row
+  std::int64_t cancelled = 0;  ///< rows cancelled by a consent withdrawal
   friend bool operator==(const QueueStats&, const QueueStats&) = default;
 };
 
@@ -207,6 +221,50 @@ struct StoredConsent {
   TimePoint recorded_at{};
   std::optional<TimePoint> revoked_at;
   friend bool operator==(const StoredConsent&, const StoredConsent&) = default;
+};
+
+/// An outbox row whose release relied on a withdrawn consent, as
+/// withdraw_consent found it (before it changed anything).
+struct AffectedDelivery {
+  std::int64_t id = 0;
+  std::string recipient;
+  std::string handoff_id;
+  std::string bundle_identifier;  ///< the copy's identity at the receiver
+  DeliveryState state = DeliveryState::kPending;
+  int attempts = 0;
+  /// The receiver has (kDelivered), may have (kInFlight, or an earlier
+  /// attempt that failed without an HTTP answer, e.g. a read timeout) or
+  /// is about to get a copy (kInFlight): it must be told.
+  bool maybe_received = false;
+  /// The row was kPending or kDead and is now kCancelled: never sent again.
+  bool cancelled = false;
+  friend bool operator==(const AffectedDelivery&, const AffectedDelivery&) = default;
+};
+
+/// What the caller adds to a withdrawal once it knows the affected rows:
+/// the notices to queue (one per clinic, OutboxItem::handoff_id set) and
+/// their audit records.
+struct WithdrawalNotices {
+  std::vector<OutboxItem> notices;
+  std::vector<std::string> audit_events;
+};
+
+/// One consent withdrawal, committed atomically by withdraw_consent.
+struct Withdrawal {
+  std::string consent_id;
+  std::string consent_json;  ///< the Consent as withdrawn (status inactive/rejected); replaces the stored one
+  std::vector<std::string> audit_events;  ///< the withdrawal itself
+  /// Builds the notices from the affected rows. Runs ON THE WRITER THREAD
+  /// inside the transaction (so no delivery can change state between
+  /// "who got a copy" and "queue the notice"): pure CPU, no Store calls.
+  std::function<WithdrawalNotices(const std::vector<AffectedDelivery>&)> notices;
+};
+
+struct WithdrawalResult {
+  bool already_revoked = false;  ///< it was revoked before: nothing was changed or queued
+  std::vector<AffectedDelivery> affected;
+  std::size_t notices = 0;       ///< outbox rows queued for notices
+  friend bool operator==(const WithdrawalResult&, const WithdrawalResult&) = default;
 };
 
 /// Result of verify_audit. The chain is: hash[n] = SHA-256(hash[n-1] "\n"
@@ -251,10 +309,12 @@ class Store {
 
   // ---- outbox (forward module) -----------------------------------------
 
-  /// Claims up to `max` due deliveries of `recipient`, oldest first: rows in
-  /// kPending with next_attempt_at <= now, and kInFlight rows whose lease
-  /// expired. They become kInFlight with lease_until = now + lease and a new
-  /// lease token. On PostgreSQL `FOR UPDATE SKIP LOCKED`, so two nodes never
+  /// Claims up to `max` due deliveries of `recipient`: kInFlight rows whose
+  /// lease expired first (by id), then kPending rows with next_attempt_at <=
+  /// now, earliest due first (ties by id, so first-time rows go oldest
+  /// first). They become kInFlight with lease_until = now + lease and a new
+  /// lease token. Cost: bounded by `max` and the in-flight rows, not by the
+  /// recipient's history or backlog. On PostgreSQL `FOR UPDATE SKIP LOCKED`, so two nodes never
   /// get the same row. Blocking; durable on return.
   virtual Result<std::vector<Delivery>> claim(std::string_view recipient, std::size_t max,
                                               std::chrono::seconds lease) = 0;
@@ -313,6 +373,17 @@ class Store {
   virtual Result<std::optional<StoredHandoff>> handoff(std::string_view handoff_id) = 0;
   /// The patient key linked to (clinic, system, value); nullopt when none.
   virtual Result<std::optional<std::string>> find_patient(const PatientLink& link) = 0;
+  /// Resolves the patient key for a set of links in one durable step: the
+  /// key the first already-linked one maps to (in `links` order), else
+  /// `proposed_key`; every link not yet linked is then linked to that key.
+  /// Returns the key the first link maps to afterwards. This is what makes
+  /// two concurrent first pushes for one new patient (on one node or on
+  /// several sharing PostgreSQL) agree on one key instead of one of them
+  /// failing: the loser of the insert race reads the winner's key.
+  /// A link already mapped to another key is left as it is (the push's
+  /// commit then refuses the conflict). Blocking. Errors: kInvalidArgument
+  /// (no links, empty key), store errors.
+  virtual Result<std::string> link_patient(std::vector<PatientLink> links, std::string proposed_key) = 0;
 
   // ---- consents --------------------------------------------------------
 
@@ -323,6 +394,20 @@ class Store {
   virtual Result<std::vector<StoredConsent>> consents(std::string_view patient_key) = 0;
   /// Marks a consent revoked. Errors: kNotFound.
   virtual Status revoke_consent(std::string_view consent_id, std::vector<std::string> audit_events) = 0;
+  /// One consent by id (revoked or not); nullopt when absent. Not pure so
+  /// that test doubles need not implement it (kUnsupported).
+  virtual Result<std::optional<StoredConsent>> consent(std::string_view consent_id);
+  /// Withdraws a consent in ONE durable transaction: marks it revoked
+  /// (storing `w.consent_json`), finds every outbox row whose release
+  /// relied on it (OutboxItem::consent_ids), cancels those not yet
+  /// delivered (kPending, and kDead: a dead letter must not be replayed
+  /// with data the patient withdrew; kInFlight rows are being sent and are
+  /// left to finish, their receiver is told), calls `w.notices` with
+  /// all of them, queues the notices it returns, and appends both audit
+  /// lists. A consent already revoked changes nothing (already_revoked).
+  /// Blocking. Errors: kNotFound (no such consent), kIo; kUnsupported from
+  /// test doubles.
+  virtual Result<WithdrawalResult> withdraw_consent(Withdrawal w);
 
   // ---- audit -----------------------------------------------------------
 

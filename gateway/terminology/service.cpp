@@ -47,6 +47,8 @@ std::string quoted(std::string_view s) {
 
 // One sentence per reason. Names conformance URLs only, never the code.
 std::string message_for(Reason reason, std::string_view value_set, std::string_view system) {
+  // Most calls are for codes that were found: no message, no allocation.
+  if (reason == Reason::kNone) return {};
   std::string vs = quoted(value_set);
   std::string sys = system.empty() ? std::string("(no system)") : quoted(system);
   switch (reason) {
@@ -509,12 +511,13 @@ LookupResult Engine::lookup(std::string_view system_version, std::string_view co
   auto finish = [&](CodeStatus status, Reason reason) {
     r.status = status;
     r.reason = reason;
-    r.message = message_for(reason, {}, system);
     if (reason == Reason::kExternalSystem || reason == Reason::kSystemNotFound ||
         reason == Reason::kSystemIncomplete || reason == Reason::kSystemVersionNotFound) {
       r.message = "The code system " + quoted(system) +
                   (reason == Reason::kSystemVersionNotFound ? " (requested version)" : "") +
                   " cannot be checked locally (" + std::string(to_string(reason)) + ")";
+    } else {
+      r.message = message_for(reason, {}, system);
     }
     return r;
   };

@@ -228,7 +228,7 @@ std::string Walker::location_of(const Resolved& r) const {
     out = r.bundle->path;
     out += ".entry[" + std::to_string(r.entry) + "].resource";
   } else if (r.container) {
-    out = path_.substr(0, std::min(r.container->path_len, path_.size()));
+    out = std::string(path_.view().substr(0, std::min(r.container->path_len, path_.size())));
     out += ".contained[" + std::to_string(r.contained_index) + "]";
   }
   return out;
@@ -264,7 +264,7 @@ bool Walker::conforms(json::Value resource, const StructurePlan& plan) {
 bool Walker::conforms_resolved(const Resolved& r, const StructurePlan& plan) {
   if (!r || !r.type || !r.type->is_a(plan.type)) return false;
   if (plan.is_base) return true;
-  std::string saved_path = path_;
+  std::string saved_path = path_.str();
   ResourceFrame f;
   f.obj = r.resource;
   f.type = r.type;
@@ -277,12 +277,12 @@ bool Walker::conforms_resolved(const Resolved& r, const StructurePlan& plan) {
     f.bundle = r.container->bundle;
     f.full_url = r.container->full_url;
   }
-  if (!r.self) path_ = location_of(r);
+  if (!r.self) path_.assign(location_of(r));
   f.path_len = path_.size();
   frames_.push_back(&f);
   bool ok = conforms(r.resource, plan);
   frames_.pop_back();
-  path_ = std::move(saved_path);
+  path_.assign(saved_path);
   return ok;
 }
 

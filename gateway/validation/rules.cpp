@@ -363,12 +363,13 @@ void Walker::check_binding(const ElementPlan& node, const Item& item) {
   } else {
     return;
   }
-  const std::string vs(node.value_set);
-  const std::string vs_shown = vs.substr(0, vs.find('|'));
+  const std::string_view vs(node.value_set);
+  // Only issues need the value set's name as text.
+  auto vs_shown = [&] { return std::string(vs.substr(0, vs.find('|'))); };
   if (concept_without_codes) {
     if (required && item.value.find("text")) {
       error("code-invalid", item.anchor(),
-            "no code provided, and a code is required from the value set " + vs_shown);
+            "no code provided, and a code is required from the value set " + vs_shown());
     }
     return;
   }
@@ -414,7 +415,7 @@ void Walker::check_binding(const ElementPlan& node, const Item& item) {
   }
   if (any_member) return;
   if (value_set_missing) {
-    warning("not-found", item.anchor(), "value set " + vs_shown + " is not available offline; the " +
+    warning("not-found", item.anchor(), "value set " + vs_shown() + " is not available offline; the " +
                                             (required ? "required" : "extensible") + " binding was not checked");
     return;
   }
@@ -422,17 +423,17 @@ void Walker::check_binding(const ElementPlan& node, const Item& item) {
     std::string sys = open_system.empty() ? std::string("its code system")
                                           : std::string(open_system.substr(0, 128));
     warning("not-supported", item.anchor(),
-            "codes from " + sys + " cannot be checked offline against the value set " + vs_shown + " (" +
+            "codes from " + sys + " cannot be checked offline against the value set " + vs_shown() + " (" +
                 std::string(terminology::to_string(open_reason)) + ")");
     return;
   }
   if (!any_not_member) return;
   std::string what = n == 1 ? "code " + shown_code(codes[0].code) : std::string("none of the codes");
   if (required) {
-    error("code-invalid", item.anchor(), what + " is not in the value set " + vs_shown + " (required binding)");
+    error("code-invalid", item.anchor(), what + " is not in the value set " + vs_shown() + " (required binding)");
   } else {
     warning("code-invalid", item.anchor(),
-            what + " is not in the value set " + vs_shown + " (extensible binding)");
+            what + " is not in the value set " + vs_shown() + " (extensible binding)");
   }
 }
 

@@ -51,14 +51,13 @@ const fhir::TypeDef* Walker::model_type(const ElementPlan* child, const fhir::El
 }
 
 Walker::Walker(const Validator::Impl& v, std::vector<Issue>& out) : v_(v), out_(&out) {
-  path_.reserve(256);
   elem_path_.reserve(256);
 }
 
 std::size_t Walker::push_key(std::string_view key) {
   std::size_t len = path_.size();
-  if (!path_.empty()) path_ += '.';
-  path_ += key;
+  if (len != 0) path_.push('.');
+  path_.append(key);
   return len;
 }
 
@@ -67,9 +66,9 @@ std::size_t Walker::push_index(std::int32_t index) {
   char buf[16];
   auto [p, ec] = std::to_chars(buf, buf + sizeof buf, index);
   (void)ec;
-  path_ += '[';
-  path_.append(buf, p);
-  path_ += ']';
+  path_.push('[');
+  path_.append(std::string_view(buf, static_cast<std::size_t>(p - buf)));
+  path_.push(']');
   return len;
 }
 
@@ -77,7 +76,7 @@ void Walker::report(Issue::Severity sev, std::string_view code, json::Value at, 
   Issue i;
   i.severity = sev;
   i.code = std::string(code);
-  i.expression = path_;
+  i.expression = path_.str();
   if (at) i.position = at.position();
   i.diagnostics = std::move(message);
   out_->push_back(std::move(i));
@@ -113,7 +112,7 @@ void Walker::walk_resource(json::Value obj, ResourceFrame f,
     error("structure", rt, "resourceType '" + type->name + "' is abstract and cannot be instantiated");
     return;
   }
-  if (path_.empty()) path_ = type->name;
+  if (path_.empty()) path_.assign(type->name);
   f.obj = obj;
   f.type = type;
   f.path_len = path_.size();
@@ -126,7 +125,7 @@ void Walker::walk_resource(json::Value obj, ResourceFrame f,
   if (type == v_.t_bundle) {
     bundle_storage_.push_back(std::make_unique<BundleScope>());
     scope = bundle_storage_.back().get();
-    scope->path = path_;
+    scope->path = path_.str();
     scope->parent = bundles_.empty() ? nullptr : bundles_.back();
     index_bundle(obj, *scope);
     bundles_.push_back(scope);

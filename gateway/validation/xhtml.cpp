@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstring>
 
 namespace gw::validation::detail {
 namespace {
@@ -30,13 +31,25 @@ constexpr std::array<std::string_view, 22> kAttributes{
     "span", "width", "align", "valign", "char", "charoff", "abbr", "axis", "headers",
     "scope", "rowspan", "colspan", "xmlns"};
 
-constexpr std::array<std::string_view, 35> kElementAttributes{
-    "a.href", "a.name", "img.src", "img.border", "div.xmlns", "blockquote.cite", "q.cite",
-    "a.charset", "a.type", "a.hreflang", "a.rel", "a.rev", "a.shape", "a.coords",
-    "img.alt", "img.longdesc", "img.height", "img.width", "img.usemap", "img.ismap",
-    "map.name", "area.shape", "area.coords", "area.href", "area.nohref", "area.alt",
-    "table.summary", "table.width", "table.border", "table.frame", "table.rules",
-    "table.cellspacing", "table.cellpadding", "pre.space", "td.nowrap"};
+struct ElementAttribute {
+  std::string_view element;
+  std::string_view attribute;
+};
+constexpr std::array<ElementAttribute, 35> kElementAttributes{{
+    {"a", "href"}, {"a", "name"}, {"img", "src"}, {"img", "border"}, {"div", "xmlns"},
+    {"blockquote", "cite"}, {"q", "cite"}, {"a", "charset"}, {"a", "type"}, {"a", "hreflang"},
+    {"a", "rel"}, {"a", "rev"}, {"a", "shape"}, {"a", "coords"}, {"img", "alt"}, {"img", "longdesc"},
+    {"img", "height"}, {"img", "width"}, {"img", "usemap"}, {"img", "ismap"}, {"map", "name"},
+    {"area", "shape"}, {"area", "coords"}, {"area", "href"}, {"area", "nohref"}, {"area", "alt"},
+    {"table", "summary"}, {"table", "width"}, {"table", "border"}, {"table", "frame"},
+    {"table", "rules"}, {"table", "cellspacing"}, {"table", "cellpadding"}, {"pre", "space"},
+    {"td", "nowrap"}}};
+
+// Name comparison that rejects on length and first byte before memcmp:
+// the lists are searched for every tag and attribute of every narrative.
+bool same_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && !a.empty() && a[0] == b[0] && a == b;
+}
 
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -52,16 +65,17 @@ bool is_name_char(char c) {
 std::string shown(std::string_view name) { return std::string(name.substr(0, 40)); }
 
 bool element_allowed(std::string_view name) {
-  return name == kArea || std::find(kElements.begin(), kElements.end(), name) != kElements.end();
+  return name == kArea ||
+         std::any_of(kElements.begin(), kElements.end(), [&](std::string_view e) { return same_name(e, name); });
 }
 
 bool attribute_allowed(std::string_view element, std::string_view attr) {
-  if (std::find(kAttributes.begin(), kAttributes.end(), attr) != kAttributes.end()) return true;
-  for (std::string_view ea : kElementAttributes) {
-    auto dot = ea.find('.');
-    if (ea.substr(0, dot) == element && ea.substr(dot + 1) == attr) return true;
+  if (std::any_of(kAttributes.begin(), kAttributes.end(), [&](std::string_view a) { return same_name(a, attr); })) {
+    return true;
   }
-  return false;
+  return std::any_of(kElementAttributes.begin(), kElementAttributes.end(), [&](const ElementAttribute& ea) {
+    return same_name(ea.attribute, attr) && ea.element == element;
+  });
 }
 
 bool lower_starts_with(std::string_view s, std::string_view prefix) {
@@ -168,15 +182,21 @@ class Scanner {
   }
 
   // Character data up to the next '<': entities must be well formed.
+  // Narratives are mostly text: both searches are memchr.
   bool text() {
     std::size_t start = i_;
-    while (i_ < s_.size() && s_[i_] != '<') {
-      if (s_[i_] == '&') {
-        if (!entity()) return false;
-        has_content_ = true;
-        continue;
+    std::size_t lt = s_.find('<', i_);
+    if (lt == std::string_view::npos) lt = s_.size();
+    while (i_ < lt) {
+      const void* amp = std::memchr(s_.data() + i_, '&', lt - i_);
+      if (!amp) {
+        i_ = lt;
+        break;
       }
-      ++i_;
+      i_ = static_cast<std::size_t>(static_cast<const char*>(amp) - s_.data());
+      // An entity ends at its ';' and holds no '<', so it stays before lt.
+      if (!entity()) return false;
+      has_content_ = true;
     }
     note_text(s_.substr(start, i_ - start));
     return true;

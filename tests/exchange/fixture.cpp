@@ -17,6 +17,9 @@ struct Shared {
   std::shared_ptr<const validation::Validator> validator;
   std::shared_ptr<const handoff::MappingSet> mappings;
   std::shared_ptr<const consent::Engine> consent;
+  std::shared_ptr<const consent::Policy> policy;
+  std::shared_ptr<const fhir::Model> model;
+  std::vector<consent::Recipient> recipients;
   bool handoff_profile = false;
   std::string error;
 };
@@ -56,6 +59,9 @@ const Shared& shared() {
       return out;
     }
     out.consent = std::make_shared<const consent::Engine>(*policy, core->model, config->recipients);
+    out.policy = *policy;
+    out.model = core->model;
+    out.recipients = config->recipients;
     return out;
   }();
   return s;
@@ -63,7 +69,8 @@ const Shared& shared() {
 
 }  // namespace
 
-World make_world(const std::string& dir, std::shared_ptr<const Clock> clock) {
+World make_world(const std::string& dir, std::shared_ptr<const Clock> clock,
+                 std::function<void(std::vector<consent::Recipient>&)> registrations) {
   World w;
   const Shared& s = shared();
   if (!s.error.empty()) {
@@ -84,6 +91,12 @@ World make_world(const std::string& dir, std::shared_ptr<const Clock> clock) {
   d.validator = s.validator;
   d.mappings = s.mappings;
   d.consent = s.consent;
+  if (registrations) {
+    std::vector<consent::Recipient> r = s.recipients;
+    registrations(r);
+    d.consent = std::make_shared<const consent::Engine>(s.policy, s.model, std::move(r));
+  }
+  w.validator = s.validator;
   d.store = w.store;
   d.clock = std::move(clock);
   d.ids = std::make_shared<handoff::SequentialIdGenerator>();
@@ -98,6 +111,25 @@ World make_world(const std::string& dir, std::shared_ptr<const Clock> clock) {
 
 std::string demo_bundle() {
   return gw::testing::read_file(gw::testing::source_dir() + "/config/demo/discharge-summary.json");
+}
+
+std::string location_consent(const std::vector<std::string>& actors, std::string_view status) {
+  std::string actor_list;
+  for (const auto& a : actors) {
+    if (!actor_list.empty()) actor_list += ",";
+    actor_list += R"({"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", )"
+                  R"("code": "IRCP"}]}, "reference": {"reference": "Organization/)" + a + R"("}})";
+  }
+  return R"({"resourceType": "Consent", "id": "permit-home-visits", "status": ")" + std::string(status) +
+         R"(", "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", )"
+         R"("code": "patient-privacy"}]}, "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],)"
+         R"( "patient": {"reference": "Patient/demo-patient-1"}, "dateTime": "2024-02-01",)"
+         R"( "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentpolicycodes", "code": "cric"}]},)"
+         R"( "provision": {"type": "deny", "provision": [{"type": "permit",)"
+         R"( "period": {"start": "2024-02-01", "end": "2030-12-31"}, "actor": [)" + actor_list +
+         R"(], "action": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "disclose"}]}],)"
+         R"( "purpose": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "TREAT"}],)"
+         R"( "securityLabel": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "LOCIS"}]}]}})";
 }
 
 std::string bundle_with_sensitive_data() {

@@ -7,8 +7,17 @@
 #include "gateway/exchange/exchange.hpp"
 #include "gateway/store/store.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
+
+namespace gw::consent {
+struct Recipient;
+}
+namespace gw::validation {
+class Validator;
+}
 
 namespace gw::exchange::testing {
 
@@ -23,12 +32,20 @@ class FixedClock final : public Clock {
 struct World {
   std::shared_ptr<store::Store> store;
   std::shared_ptr<const Exchange> exchange;
+  std::shared_ptr<const validation::Validator> validator;  ///< R4 + IPS + migrant-care
   std::string error;  ///< set when the world could not be built
 };
 
 /// Builds a world whose store lives in `dir` (created). Definitions are
 /// loaded once per process.
-World make_world(const std::string& dir, std::shared_ptr<const Clock> clock);
+/// `registrations` (optional) edits the demo registrations first (e.g. a
+/// recipient's delivery_format or withdrawal_notice).
+World make_world(const std::string& dir, std::shared_ptr<const Clock> clock,
+                 std::function<void(std::vector<consent::Recipient>&)> registrations = {});
+
+/// A Consent (id "permit-home-visits", active, patient-privacy) permitting
+/// location data (LOCIS) for treatment to each of `actors` (registration ids).
+std::string location_consent(const std::vector<std::string>& actors, std::string_view status = "active");
 
 /// The demo discharge summary (config/demo/discharge-summary.json).
 std::string demo_bundle();

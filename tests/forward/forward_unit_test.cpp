@@ -154,6 +154,37 @@ TEST(Backoff, SystemRandomSpreadsDelays) {
   EXPECT_GT(seen.size(), 8u);
 }
 
+TEST(RetryAfter, SecondsAndHttpDatesBecomeDelaysAndJunkIsIgnored) {
+  // 1994-11-06T08:49:37Z, the RFC's example date.
+  const auto when = std::chrono::system_clock::time_point(std::chrono::seconds(784111777));
+  EXPECT_EQ(parse_retry_after("120", when), Millis(120000));
+  EXPECT_EQ(parse_retry_after(" 0 ", when), Millis(0));
+  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", when - 90s), Millis(90000));
+  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", when + 5s), Millis(0));  // past: now
+  EXPECT_EQ(parse_retry_after("Thu, 01 Jan 1970 00:00:10 GMT", std::chrono::system_clock::time_point()), 10000ms);
+  EXPECT_EQ(parse_retry_after("Tue, 29 Feb 2028 00:00:00 GMT", std::chrono::system_clock::time_point()),
+            Millis(std::int64_t{1835395200} * 1000));
+  EXPECT_FALSE(parse_retry_after("", when));
+  EXPECT_FALSE(parse_retry_after("-5", when));
+  EXPECT_FALSE(parse_retry_after("1.5", when));
+  EXPECT_FALSE(parse_retry_after("soon", when));
+  EXPECT_FALSE(parse_retry_after("Sun, 06 Nov 1994 08:49:37 UTC", when));
+  EXPECT_FALSE(parse_retry_after("Sun, 06 Foo 1994 08:49:37 GMT", when));
+  EXPECT_FALSE(parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", when));  // obsolete RFC 850 form
+}
+
+TEST(RetryAfter, TheClinicsWishDefersTheRetryWithinTheCap) {
+  const RetryPolicy p{100ms, 60000ms, 10};
+  ScriptedRandom zero({0});
+  EXPECT_EQ(retry_delay(p, 1, zero, std::nullopt), 0ms);   // plain backoff
+  EXPECT_EQ(retry_delay(p, 1, zero, 30000ms), 30000ms);    // not before the clinic asked
+  EXPECT_EQ(retry_delay(p, 1, zero, 3600000ms), 60000ms);  // bounded by the cap
+  ScriptedRandom top({~0ULL});
+  const Millis backoff = backoff_delay(p, 3, top);
+  ScriptedRandom top2({~0ULL});
+  EXPECT_EQ(retry_delay(p, 3, top2, 1ms), std::max(backoff, 1ms));  // a short wish keeps the backoff
+}
+
 TEST(Classify, TwoHundredsDeliverServerErrorsRetryRefusalsDie) {
   EXPECT_EQ(classify(200), Verdict::kDelivered);
   EXPECT_EQ(classify(201), Verdict::kDelivered);
@@ -169,7 +200,8 @@ TEST(Classify, TwoHundredsDeliverServerErrorsRetryRefusalsDie) {
 }
 
 TEST(SimMode, NamesRoundTrip) {
-  for (SimMode m : {SimMode::kOk, SimMode::kFail, SimMode::kFlaky, SimMode::kHang, SimMode::kDown, SimMode::kReject}) {
+  for (SimMode m : {SimMode::kOk, SimMode::kFail, SimMode::kFlaky, SimMode::kHang, SimMode::kDown, SimMode::kReject,
+                    SimMode::kBusy, SimMode::kThrottle}) {
     EXPECT_EQ(parse_sim_mode(to_string(m)), m);
   }
   EXPECT_FALSE(parse_sim_mode("sometimes"));

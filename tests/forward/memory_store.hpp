@@ -30,6 +30,7 @@ class MemoryStore final : public store::Store {
         row.d.handoff_id = rec.handoff_id;
         row.d.bundle_identifier = item.bundle_identifier;
         row.d.payload = std::move(item.payload);
+        row.d.path = item.path;
         row.d.next_attempt_at = clock_->now();
         woken.push_back(item.recipient);
         rows_.emplace(row.d.id, std::move(row));
@@ -166,6 +167,7 @@ class MemoryStore final : public store::Store {
         case store::DeliveryState::kInFlight: ++q.in_flight; break;
         case store::DeliveryState::kDelivered: ++q.delivered; break;
         case store::DeliveryState::kDead: ++q.dead; break;
+        case store::DeliveryState::kCancelled: ++q.cancelled; break;
       }
     }
     std::vector<store::QueueStats> out;
@@ -181,6 +183,7 @@ class MemoryStore final : public store::Store {
   Result<std::vector<store::HandoffSummary>> handoffs_for_patient(std::string_view) override { return unsupported(); }
   Result<std::optional<store::StoredHandoff>> handoff(std::string_view) override { return unsupported(); }
   Result<std::optional<std::string>> find_patient(const store::PatientLink&) override { return unsupported(); }
+  Result<std::string> link_patient(std::vector<store::PatientLink>, std::string) override { return unsupported(); }
   Status put_consent(std::string_view, std::string_view, std::string, std::vector<std::string>) override {
     return unsupported();
   }

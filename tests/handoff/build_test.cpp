@@ -156,8 +156,38 @@ TEST(HandoffBuild, MissingLanguageAndInterpreterAreWarningsNotInventions) {
                             return w.find("followup-organization") != std::string::npos;
                           }),
             1);
-  EXPECT_EQ(h->json.find("communication"), std::string::npos);
-  EXPECT_EQ(h->json.find("interpreterRequired"), std::string::npos);
+  // The gaps are stated, not filled with guesses: the patient's language,
+  // its preference and the interpreter flag carry data-absent-reason
+  // "unknown" and no value, so the patient conforms to mc-patient.
+  json::Document out = parse(h->json);
+  json::Value patient = out.root().find("entry")[1].find("resource");
+  ASSERT_EQ(patient.find("resourceType").str(), "Patient");
+  json::Value comm = patient.find("communication");
+  ASSERT_EQ(comm.size(), 1u);
+  const std::string dar = "http://hl7.org/fhir/StructureDefinition/data-absent-reason";
+  EXPECT_FALSE(comm[0].find("language").find("coding"));
+  EXPECT_EQ(comm[0].find("language").find("extension")[0].find("url").str(), dar);
+  EXPECT_EQ(comm[0].find("language").find("extension")[0].find("valueCode").str(), "unknown");
+  EXPECT_FALSE(comm[0].find("preferred"));
+  EXPECT_EQ(comm[0].find("_preferred").find("extension")[0].find("url").str(), dar);
+  json::Value interpreter;
+  for (json::Value e : patient.find("extension").items()) {
+    if (e.find("url").str() == "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired") interpreter = e;
+  }
+  ASSERT_TRUE(interpreter);
+  EXPECT_FALSE(interpreter.find("valueBoolean"));
+  EXPECT_EQ(interpreter.find("_valueBoolean").find("extension")[0].find("valueCode").str(), "unknown");
+  // (This input also lacks a birth date, which stays an error: only the
+  // language and interpreter gaps have a stated form.)
+  std::vector<fhir::Issue> patient_errors;
+  for (const fhir::Issue& i : validation_errors(out)) {
+    bool about_language = i.expression.find("communication") != std::string::npos ||
+                          i.expression.find("extension") != std::string::npos ||
+                          i.diagnostics.find("mc-pat-1") != std::string::npos ||
+                          i.diagnostics.find("interpreterRequired") != std::string::npos;
+    if (i.expression.rfind("Bundle.entry[1].", 0) == 0 && about_language) patient_errors.push_back(i);
+  }
+  EXPECT_TRUE(patient_errors.empty()) << first(patient_errors);
 
   // The demo patient states both: no warnings, and both reach the output
   // and the care-needs narrative.
@@ -247,8 +277,18 @@ TEST(HandoffBuild, SectionsProfilesAndAuthor) {
      "resource": {"resourceType": "Patient", "id": "p"}, "request": {"method": "POST", "url": "Patient"}}]})");
   auto b = build_with(bare.root());
   ASSERT_TRUE(b) << b.error().to_string();
-  ASSERT_EQ(b->sections.size(), 3u);
-  for (const SectionSummary& s : b->sections) EXPECT_TRUE(s.empty_reason) << s.code;
+  // The three required sections, empty, and care needs stating that the
+  // language and interpreter need are unknown.
+  ASSERT_EQ(b->sections.size(), 4u);
+  for (const SectionSummary& s : b->sections) {
+    if (s.code == "29762-2") {
+      EXPECT_FALSE(s.empty_reason);
+    } else {
+      EXPECT_TRUE(s.empty_reason) << s.code;
+    }
+  }
+  EXPECT_NE(b->json.find("Language: unknown (not stated by the sender)"), std::string::npos);
+  EXPECT_NE(b->json.find("Interpreter required: unknown (not stated by the sender)"), std::string::npos);
   json::Document bout = parse(b->json);
   EXPECT_NE(b->json.find("\"code\":\"unavailable\""), std::string::npos);
   EXPECT_NE(b->json.find("Migrant-care FHIR gateway"), std::string::npos);

@@ -157,9 +157,13 @@ inline std::vector<fhir::Issue> validation_errors(const json::Document& doc) {
   return out;
 }
 
+/// The issues for a failure message, one per line (the first 10).
 inline std::string first(const std::vector<fhir::Issue>& issues) {
-  return issues.empty() ? std::string()
-                        : issues.front().expression + ": " + issues.front().diagnostics;
+  std::string out;
+  for (std::size_t n = 0; n < issues.size() && n < 10; ++n) {
+    out += "\n  " + issues[n].expression + ": " + issues[n].diagnostics;
+  }
+  return out;
 }
 
 inline void references(json::Value v, std::vector<std::string>& out);

@@ -132,6 +132,35 @@ TEST(MappingLoad, ChecksCompileAgainstTheirResourceType) {
   EXPECT_NE(omit.error().message().find("ResourceType.element"), std::string::npos);
 }
 
+TEST(MappingLoad, AbsentTemplatesAreChecked) {
+  auto check = [](const std::string& absent) {
+    return load_text(mapping_text(
+        "  \"checks\": [{\"resource\": \"Patient\", \"expression\": \"birthDate.exists()\", "
+        "\"message\": \"m\", \"absent\": " + absent + "}],\n"));
+  };
+  auto ok = check(R"J({"append": "extension", "value": {"url": "http://example.org/x"}})J");
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  auto fill = check(R"J({"fill": "communication", "member": "_preferred", "value": {"extension": []}})J");
+  ASSERT_TRUE(fill) << fill.error().to_string();
+  auto list = check(R"J([{"fill": "period", "member": "_start", "value": {}}, {"set": "period", "value": {}}])J");
+  ASSERT_TRUE(list) << list.error().to_string();
+  const std::pair<std::string, std::string> bad[] = {
+      {R"J({"append": "extension", "fill": "communication", "member": "m", "value": {}})J", "one of 'append', 'fill' or 'set'"},
+      {R"J({"append": "extension"})J", "needs a 'value'"},
+      {R"J({"fill": "communication", "value": {}})J", "needs a 'member'"},
+      {R"J({"append": "extension", "member": "m", "value": {}})J", "'member' goes with 'fill' only"},
+      {R"J({"append": "extension", "value": "text"})J", "must be an object"},
+      {R"J([{"set": "period", "value": {}}, 7])J", "an object or a list of them"},
+      {R"J({"append": "extension", "value": {}, "when": "x"})J", "unknown key 'when' in 'absent'"},
+  };
+  for (const auto& [text, message] : bad) {
+    auto r = check(text);
+    ASSERT_FALSE(r) << text;
+    EXPECT_NE(r.error().message().find(message), std::string::npos) << r.error().message();
+    EXPECT_NE(r.error().location().find("test.json: line 5"), std::string::npos) << r.error().location();
+  }
+}
+
 TEST(MappingLoad, DirectoryErrors) {
   auto missing = MappingSet::load(gw::testing::source_dir() + "/no-such-dir", model());
   ASSERT_FALSE(missing);

@@ -5,15 +5,23 @@
 #include "gateway/http/http.hpp"
 
 #include "gateway/http/detail/smart.hpp"
+#include "gateway/consent/consent.hpp"
+#include "gateway/forward/forward.hpp"
+#include "gateway/json/json.hpp"
+#include "gateway/validation/validation.hpp"
 #include "tests/exchange/fixture.hpp"
 #include "tests/http/jose_test_keys.hpp"
 #include "tests/http/test_client.hpp"
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <unistd.h>
 
@@ -50,7 +58,13 @@ class ExchangeRoutes : public ::testing::Test {
     data_ = std::filesystem::path(cert_dir()).parent_path() /
             ("data-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     std::filesystem::remove_all(data_);
-    world_ = exchange::testing::make_world(data_.string(), std::make_shared<exchange::testing::FixedClock>());
+    // demo-ngo takes MHD ITI-65 transactions (the others bare documents).
+    world_ = exchange::testing::make_world(data_.string(), std::make_shared<exchange::testing::FixedClock>(),
+                                           [](std::vector<consent::Recipient>& rs) {
+                                             for (auto& r : rs) {
+                                               if (r.id == "demo-ngo") r.delivery_format = "mhd";
+                                             }
+                                           });
     ASSERT_TRUE(world_.error.empty()) << world_.error;
     ServerConfig c;
     c.listen = "127.0.0.1:0";
@@ -398,6 +412,87 @@ TEST_F(SmartRoutes, BadAssertionsAndTokensGetOAuthErrorsThatEchoNothing) {
   ASSERT_TRUE(other_key);
   EXPECT_TRUE(invalid_token((*other_key)->mint_access_token("demo-hospital", "system/Bundle.rs",
                                                             std::chrono::system_clock::now() + std::chrono::seconds(60))));
+}
+
+// Polls `pred` until it holds; the bound only turns a hang into a failure.
+template <class Pred>
+bool eventually(Pred pred) {
+  for (int i = 0; i < 3000; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
+
+// The whole way over the wire: pushes over mTLS, the Forwarder delivering
+// to a clinic simulator (bare document to demo-clinic, an MHD ITI-65
+// transaction to demo-ngo), then `PUT Consent/{id}` withdrawing the consent
+// the releases relied on, and the Task reaching the clinic.
+TEST_F(ExchangeRoutes, AWithdrawalOverHttpReachesTheClinicsThatGotCopies) {
+  auto sim = forward::ClinicSim::start(forward::SimOptions{});
+  ASSERT_TRUE(sim) << sim.error().to_string();
+  auto first = call("demo-hospital", "POST", "/fhir?recipient=demo-clinic", exchange::testing::demo_bundle());
+  ASSERT_EQ(first.status, 201) << first.body;
+  const std::string key = patient_key_of(first);
+  ASSERT_TRUE(world_.store->put_consent(key, "permit-home-visits",
+                                        exchange::testing::location_consent({"demo-clinic", "demo-ngo"}), {}));
+  std::string second_bundle = exchange::testing::bundle_with_sensitive_data();
+  second_bundle.replace(second_bundle.find("0000000000ff"), 12, "0000000000fe");
+  auto second = call("demo-hospital", "POST", "/fhir?recipient=demo-clinic,demo-ngo", second_bundle);
+  ASSERT_EQ(second.status, 201) << second.body;
+
+  boost::asio::io_context ioc;
+  auto guard = boost::asio::make_work_guard(ioc);
+  forward::ForwardConfig fc;
+  fc.retry = forward::RetryPolicy{std::chrono::milliseconds(2), std::chrono::milliseconds(20), 100};
+  fc.poll = std::chrono::milliseconds(20);
+  fc.drain = std::chrono::milliseconds(1000);
+  const std::string endpoint = "http://127.0.0.1:" + std::to_string((*sim)->port()) + "/fhir";
+  fc.recipients = {{"demo-clinic", endpoint, true, 1}, {"demo-ngo", endpoint, true, 1}};
+  auto fwd = forward::Forwarder::create(ioc, *world_.store, fc);
+  ASSERT_TRUE(fwd) << fwd.error().to_string();
+  (*fwd)->start();
+  std::thread runner([&ioc] { ioc.run(); });
+  struct Stop {
+    forward::Forwarder& f;
+    decltype(guard)& g;
+    std::thread& t;
+    ~Stop() {
+      f.stop();
+      f.wait_stopped();
+      g.reset();
+      t.join();
+    }
+  } stop{**fwd, guard, runner};
+
+  ASSERT_TRUE(eventually([&] { return (*sim)->counts().accepted == 3; }));
+  // The MHD recipient got a valid ITI-65 transaction.
+  bool checked_mhd = false;
+  for (const std::string& body : (*sim)->accepted_bodies()) {
+    auto doc = json::Document::parse(body);
+    ASSERT_TRUE(doc);
+    if (doc->root().find("type").str() != "transaction") continue;
+    auto issues = world_.validator->validate(doc->root());
+    ASSERT_TRUE(issues);
+    EXPECT_FALSE(validation::has_errors(*issues)) << fhir::operation_outcome_json(*issues);
+    checked_mhd = true;
+  }
+  EXPECT_TRUE(checked_mhd);
+
+  const std::string withdrawn = exchange::testing::location_consent({"demo-clinic", "demo-ngo"}, "inactive");
+  EXPECT_EQ(call("stranger", "PUT", "/fhir/Consent/permit-home-visits", withdrawn).status, 403);
+  auto w = call("demo-hospital", "PUT", "/fhir/Consent/permit-home-visits", withdrawn);
+  ASSERT_EQ(w.status, 200) << w.body;
+  EXPECT_NE(w.body.find("inactive"), std::string::npos);
+  ASSERT_TRUE(eventually([&] { return (*sim)->counts().accepted == 5; }));
+  int tasks = 0;
+  for (const auto& r : (*sim)->received()) {
+    if (r.resource_type != "Task") continue;
+    ++tasks;
+    EXPECT_EQ(r.path, "/fhir/Task");
+    EXPECT_EQ(r.status, 200);
+  }
+  EXPECT_EQ(tasks, 2);  // one per clinic that got a copy relying on the consent
 }
 
 }  // namespace

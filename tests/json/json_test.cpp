@@ -57,6 +57,37 @@ TEST(JsonParse, PositionsPointAtValueStart) {
   EXPECT_EQ(root.find("b")[1].find("c").position(), (Position{4, 15}));
 }
 
+// Strings are decoded in place in a private copy: the source stays as it
+// came, and values after escaped strings keep their offsets.
+TEST(JsonParse, InSituDecodingKeepsSourceAndOffsets) {
+  const std::string text = "{\"a\\u0062\": \"x\\n\\u00e9y\", \"n\": -1.50e3, \"s\": \"caf\xC3\xA9 \xF0\x9F\x98\x80\"}";
+  Document doc = must_parse(text);
+  EXPECT_EQ(doc.source(), text);
+  Value root = doc.root();
+  EXPECT_EQ(root.key(0), "ab");
+  EXPECT_EQ(root.find("ab").str(), "x\n\xC3\xA9y");
+  EXPECT_EQ(root.find("ab").offset(), text.find("\"x"));
+  EXPECT_EQ(root.find("n").str(), "-1.50e3");
+  EXPECT_EQ(root.find("n").offset(), text.find("-1.50e3"));
+  EXPECT_EQ(root.find("s").str(), "caf\xC3\xA9 \xF0\x9F\x98\x80");
+  EXPECT_EQ(root.find("s").offset(), text.find("\"caf"));
+}
+
+// Overlong forms, surrogates, bytes above U+10FFFF and truncated sequences
+// are refused wherever they are (inside or outside strings).
+TEST(JsonParse, StrictUtf8) {
+  for (const char* bad : {"\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xE0\x80\x80",
+                          "\xC3", "\xE2\x82", "\x80"}) {
+    auto in_string = Document::parse(std::string("{\"a\": \"x") + bad + "y\"}");
+    EXPECT_FALSE(in_string);
+    auto outside = Document::parse(std::string("{\"a\": 1") + bad + "}");
+    EXPECT_FALSE(outside);
+  }
+  for (const char* good : {"\xC2\x80", "\xED\x9F\xBF", "\xEE\x80\x80", "\xF0\x90\x80\x80", "\xF4\x8F\xBF\xBF"}) {
+    EXPECT_TRUE(Document::parse(std::string("{\"a\": \"") + good + "\"}")) << "sequence accepted by RFC 3629";
+  }
+}
+
 TEST(JsonParse, MalformedInputReportsLineAndColumn) {
   auto doc = Document::parse("{\n  \"a\": 1,\n  \"b\": tru\n}");
   ASSERT_FALSE(doc);

@@ -1,12 +1,12 @@
 // The Store contract, run against BOTH back ends (typed tests): SQLite on a
 // temporary file, PostgreSQL on a real server this process starts on
-// 127.0.0.1 (tests/store/pg_server.hpp). Time is a manual clock; nothing
+// 127.0.0.1 (tests/support/pg_server.hpp). Time is a manual clock; nothing
 // here sleeps or times anything (the only waits are bounded safety nets on
 // callbacks that must fire).
 #include "gateway/store/store.hpp"
 
 #include "gateway/json/json.hpp"
-#include "tests/store/pg_server.hpp"
+#include "tests/support/pg_server.hpp"
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
@@ -301,6 +301,48 @@ TYPED_TEST(StoreTest, ConcurrentPushesAllCommitAndAllCallbacksFire) {
   EXPECT_EQ(v->records, kThreads * kPerThread);
 }
 
+// Two gateway nodes (two Store instances on one database) race to create
+// the key of one new patient: every caller gets the same key, and a known
+// record number wins over a new one.
+TYPED_TEST(StoreTest, ConcurrentFirstLinksAgreeOnOnePatientKey) {
+  auto second = this->backend_.open(this->clock_);
+  ASSERT_TRUE(second) << second.error().to_string();
+  std::vector<std::shared_ptr<Store>> nodes = {this->store_, *second};
+  const std::vector<PatientLink> links = {{"hospital-a", "urn:oid:1.2.3", "mrn-9"},
+                                          {"hospital-a", "urn:oid:1.2.4", "case-9"}};
+  constexpr int kThreads = 6;
+  std::vector<std::string> keys(kThreads);
+  std::vector<std::string> errors(kThreads);
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (ready.load() < kThreads) std::this_thread::yield();
+      auto k = nodes[t % 2]->link_patient(links, "proposed-" + std::to_string(t));
+      if (k) keys[t] = *k;
+      else errors[t] = k.error().to_string();
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_TRUE(errors[t].empty()) << errors[t];
+    EXPECT_EQ(keys[t], keys[0]);
+  }
+  EXPECT_EQ(keys[0].rfind("proposed-", 0), 0u);
+  EXPECT_EQ(this->count("patient_link", "patient_key = '" + keys[0] + "'"), 2);
+
+  // A bundle with a new number and a known one: the known key wins and the
+  // new number is linked to it.
+  auto k = this->store_->link_patient({{"hospital-a", "urn:oid:9.9", "new-1"}, links[1]}, "other");
+  ASSERT_TRUE(k) << k.error().to_string();
+  EXPECT_EQ(*k, keys[0]);
+  auto found = this->store_->find_patient({"hospital-a", "urn:oid:9.9", "new-1"});
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ(**found, keys[0]);
+  EXPECT_FALSE(this->store_->link_patient({}, "x"));
+}
+
 TYPED_TEST(StoreTest, BadPushIsRolledBackAloneAndLinksResolve) {
   PushRecord first = make_push("l1", {"clinic-a"});
   first.links.push_back(PatientLink{"hospital-a", "urn:oid:1.2.3", "mrn-7"});
@@ -528,6 +570,87 @@ TYPED_TEST(StoreTest, ConsentsAreStoredListedAndRevoked) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(this->count("audit"), 1);
+}
+
+// A withdrawal in one transaction: the copy that reached its clinic is
+// reported (notice queued, with its path), the copy not yet sent is
+// cancelled and never claimed, rows of other consents are untouched, and a
+// second withdrawal changes nothing.
+TYPED_TEST(StoreTest, WithdrawingAConsentCancelsUnsentCopiesAndQueuesNotices) {
+  ASSERT_TRUE(this->store_->put_consent("pk-w1", "c-1", R"({"resourceType":"Consent","id":"c-1"})", {}));
+  PushRecord rec = make_push("w1", {"clinic-a", "clinic-b", "clinic-c"});
+  rec.deliveries[0].consent_ids = {"c-1"};
+  rec.deliveries[1].consent_ids = {"c-1", "c-other"};
+  rec.deliveries[2].consent_ids = {"c-other"};
+  ASSERT_TRUE(this->push(rec));
+  auto sent = this->store_->claim("clinic-a", 10, 60s);
+  ASSERT_TRUE(sent);
+  ASSERT_EQ(sent->size(), 1u);
+  ASSERT_TRUE(this->store_->mark_delivered((*sent)[0].id, "{}", {}));
+
+  std::vector<AffectedDelivery> seen;
+  Withdrawal w;
+  w.consent_id = "c-1";
+  w.consent_json = R"({"resourceType":"Consent","id":"c-1","status":"inactive"})";
+  w.audit_events = {audit_event("U", 1)};
+  w.notices = [&seen](const std::vector<AffectedDelivery>& affected) {
+    seen = affected;
+    WithdrawalNotices n;
+    for (const auto& a : affected) {
+      if (!a.maybe_received) continue;
+      OutboxItem item{a.recipient, "urn:uuid:notice-" + a.recipient, R"({"resourceType":"Task"})"};
+      item.path = "Task";
+      item.handoff_id = a.handoff_id;
+      n.notices.push_back(std::move(item));
+      n.audit_events.push_back(audit_event("C", 2));
+    }
+    return n;
+  };
+  auto r = this->store_->withdraw_consent(w);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_FALSE(r->already_revoked);
+  EXPECT_EQ(r->notices, 1u);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].recipient, "clinic-a");
+  EXPECT_TRUE(seen[0].maybe_received);
+  EXPECT_FALSE(seen[0].cancelled);
+  EXPECT_EQ(seen[0].bundle_identifier, "urn:uuid:w1");
+  EXPECT_EQ(seen[1].recipient, "clinic-b");
+  EXPECT_FALSE(seen[1].maybe_received);
+  EXPECT_TRUE(seen[1].cancelled);
+
+  auto stored = this->store_->consent("c-1");
+  ASSERT_TRUE(stored);
+  ASSERT_TRUE(stored->has_value());
+  EXPECT_TRUE((*stored)->revoked);
+  EXPECT_NE((*stored)->consent.find("inactive"), std::string::npos);
+
+  auto notice = this->store_->claim("clinic-a", 10, 60s);  // the notice, not the delivered copy
+  ASSERT_TRUE(notice);
+  ASSERT_EQ(notice->size(), 1u);
+  EXPECT_EQ((*notice)[0].path, "Task");
+  EXPECT_EQ((*notice)[0].bundle_identifier, "urn:uuid:notice-clinic-a");
+  EXPECT_EQ((*notice)[0].handoff_id, "h-w1");
+  auto cancelled = this->store_->claim("clinic-b", 10, 60s);
+  ASSERT_TRUE(cancelled);
+  EXPECT_TRUE(cancelled->empty());
+  auto other = this->store_->claim("clinic-c", 10, 60s);
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->size(), 1u);
+  auto stats = this->store_->queue_stats();
+  ASSERT_TRUE(stats);
+  ASSERT_EQ(stats->size(), 3u);
+  EXPECT_EQ((*stats)[1].cancelled, 1);
+  EXPECT_EQ(this->count("audit"), 1 + 1 + 1);  // push, withdrawal, notice
+
+  auto again = this->store_->withdraw_consent(w);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->already_revoked);
+  EXPECT_EQ(this->count("outbox"), 4);
+  w.consent_id = "c-404";
+  auto missing = this->store_->withdraw_consent(w);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
 }
 
 // ---- audit -------------------------------------------------------------------

@@ -69,10 +69,10 @@ bool permits_actor(const consent::Provision& provision, std::string_view caller)
 
 /// What an audit record says; never a clinical value.
 struct AuditFacts {
-  std::string action;       ///< push | summary | read | search | consent
+  std::string action;       ///< push | summary | read | search | consent | withdraw | notify | cancel
   std::string caller;       ///< registration id
   std::string patient_key;  ///< pseudonymous, may be empty
-  std::string entity;       ///< handoff or consent id, may be empty
+  std::string entity;       ///< handoff id, or consent id (consent, withdraw), may be empty
   bool success = true;
 };
 /// An AuditEvent shaped after IHE BALP (RESTful activity): type rest,

@@ -31,6 +31,7 @@ struct PostResult {
   int status = 0;
   std::string body;          ///< at most the configured limit
   std::string content_type;
+  std::string retry_after;   ///< the Retry-After header as sent ("" when none)
   bool keep_alive = false;
 };
 
@@ -46,9 +47,11 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   /// POSTs `body` with the FHIR content type and `request_id` as both
-  /// X-Request-Id and Idempotency-Key. A kept-alive connection that the
-  /// server closed while idle is re-opened once, transparently.
-  boost::asio::awaitable<PostResult> post(const std::string& body, const std::string& request_id);
+  /// X-Request-Id and Idempotency-Key, to the endpoint's path, or to
+  /// `path` under it ("Task" -> /fhir/Task). A kept-alive connection that
+  /// the server closed while idle is re-opened once, transparently.
+  boost::asio::awaitable<PostResult> post(const std::string& body, const std::string& request_id,
+                                          const std::string& path = {});
 
   /// Closes the socket now; a pending operation completes with an error.
   void close() noexcept;
@@ -58,7 +61,7 @@ class Connection {
   boost::asio::awaitable<PostResult> open();
   template <class Stream>
   boost::asio::awaitable<PostResult> exchange(Stream& stream, const std::string& body,
-                                              const std::string& request_id);
+                                              const std::string& request_id, const std::string& target);
 
   boost::asio::any_io_executor ex_;
   std::shared_ptr<boost::asio::ssl::context> ctx_;

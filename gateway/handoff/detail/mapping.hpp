@@ -4,8 +4,10 @@
 
 #include "gateway/fhirpath/fhirpath.hpp"
 #include "gateway/handoff/handoff.hpp"
+#include "gateway/json/json.hpp"
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -45,14 +47,33 @@ struct Section {
   ProfileMap profiles;                         ///< overrides Mapping::profiles in this section
 };
 
+/// What a failed check writes into the output resource: the gap stated
+/// explicitly (a data-absent-reason extension), so that the document still
+/// conforms and a receiving clinic reads "unknown", not "none". Never a
+/// guessed value: the template is fixed in the mapping file.
+struct Absent {
+  enum class Kind : std::uint8_t {
+    kAppend,  ///< append `value` to the resource's top-level array `target` (created if missing)
+    kFill,    ///< in the top-level object `target` (or each object item of that array), set
+              ///< `member` to `value` where neither it nor its `_` twin is present
+    kSet,     ///< set the top-level member `target` to `value` when neither it nor its twin is present
+  };
+  Kind kind = Kind::kAppend;
+  std::string target;
+  std::string member;                           ///< kFill only
+  std::shared_ptr<const json::Document> value;  ///< its root is the template
+};
+
 /// Something the target profiles need that only the input can supply: when
 /// `expression` (on each included resource of `type`) is not true, build()
-/// reports a warning instead of inventing data.
+/// reports a warning instead of inventing data, and writes `absent` when
+/// the mapping gives one.
 struct Check {
   std::string type;
   std::optional<fhirpath::Expression> expression;  ///< always set after load
   std::string location;  ///< element path inside the resource, for the warning
   std::string message;
+  std::vector<Absent> absent;  ///< applied in order when the check fails
 };
 
 struct Mapping {

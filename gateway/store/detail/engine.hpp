@@ -83,10 +83,13 @@ class Engine final : public Store {
   Result<std::vector<HandoffSummary>> handoffs_for_patient(std::string_view patient_key) override;
   Result<std::optional<StoredHandoff>> handoff(std::string_view handoff_id) override;
   Result<std::optional<std::string>> find_patient(const PatientLink& link) override;
+  Result<std::string> link_patient(std::vector<PatientLink> links, std::string proposed_key) override;
   Status put_consent(std::string_view patient_key, std::string_view consent_id, std::string consent_json,
                      std::vector<std::string> audit_events) override;
   Result<std::vector<StoredConsent>> consents(std::string_view patient_key) override;
   Status revoke_consent(std::string_view consent_id, std::vector<std::string> audit_events) override;
+  Result<std::optional<StoredConsent>> consent(std::string_view consent_id) override;
+  Result<WithdrawalResult> withdraw_consent(Withdrawal w) override;
   void append_audit(std::vector<std::string> events, std::function<void(Status)> done) override;
   Result<AuditVerification> verify_audit() override;
   Result<std::string> export_audit(std::int64_t after) override;
@@ -113,6 +116,9 @@ class Engine final : public Store {
 
   Status append_events(Connection& c, const std::vector<std::string>& events);
   Status wake(Connection& c, Batch& b, const std::string& recipient);
+  /// Inserts one outbox row (and its consent links) for `handoff_id`.
+  Status insert_outbox(Connection& c, Batch& b, const std::string& handoff_id, const OutboxItem& o,
+                       std::int64_t now);
 
   std::unique_ptr<Connection> writer_;
   ConnectionFactory open_reader_;

@@ -11,8 +11,9 @@
 //   walk_object    -> the members of one JSON object, grouped by element,
 //                     with cardinality, arrays, `_x` pairing and slicing
 //
-// The current FHIRPath location is one std::string (`path_`) that grows
-// and shrinks with the recursion; it is copied only when an issue is made.
+// The current FHIRPath location is one buffer (`path_`, a PathBuf) that
+// grows and shrinks with the recursion; it is copied only when an issue is
+// made.
 // Scratch vectors are kept per depth and reused, so a warmed-up walker does
 // not allocate per node.
 //
@@ -22,6 +23,8 @@
 #include "gateway/validation/detail/plan.hpp"
 #include "gateway/validation/detail/validator_impl.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <deque>
 #include <span>
 #include <string>
@@ -45,6 +48,42 @@ struct Item {
 };
 
 struct BundleScope;
+
+/// The FHIRPath location under walk. A char buffer that never shrinks:
+/// pushing a member name is a bounds check and a copy, popping is an
+/// assignment. (std::string's append and resize are out-of-line calls, and
+/// this runs for every member of every object.)
+class PathBuf {
+ public:
+  PathBuf() : buf_(256) {}
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  std::string_view view() const { return {buf_.data(), size_}; }
+  std::string str() const { return std::string(view()); }
+  void assign(std::string_view s) {
+    size_ = 0;
+    append(s);
+  }
+  /// Back to an earlier length (n <= size()).
+  void truncate(std::size_t n) { size_ = n; }
+  void push(char c) {
+    grow(1);
+    buf_[size_++] = c;
+  }
+  void append(std::string_view s) {
+    if (s.empty()) return;
+    grow(s.size());
+    std::memcpy(buf_.data() + size_, s.data(), s.size());
+    size_ += s.size();
+  }
+
+ private:
+  void grow(std::size_t more) {
+    if (size_ + more > buf_.size()) buf_.resize(std::max(buf_.size() * 2, size_ + more));
+  }
+  std::vector<char> buf_;
+  std::size_t size_ = 0;
+};
 
 /// The resource being walked and where it sits.
 struct ResourceFrame {
@@ -166,7 +205,7 @@ class Walker final : public fhirpath::Environment {
   // Path helpers: push returns the previous length for pop.
   std::size_t push_key(std::string_view key);
   std::size_t push_index(std::int32_t index);
-  void pop(std::size_t len) { path_.resize(len); }
+  void pop(std::size_t len) { path_.truncate(len); }
 
   const ResourceFrame& frame() const { return *frames_.back(); }
   const fhir::TypeDef* model_type(const ElementPlan* child, const fhir::ElementDef* def,
@@ -174,7 +213,7 @@ class Walker final : public fhirpath::Environment {
 
   const Validator::Impl& v_;
   std::vector<Issue>* out_;
-  std::string path_;
+  PathBuf path_;
   std::string elem_path_;
   std::vector<const ResourceFrame*> frames_;
   std::vector<BundleScope*> bundles_;

@@ -1,4 +1,4 @@
-#include "tests/store/pg_server.hpp"
+#include "tests/support/pg_server.hpp"
 
 #include <libpq-fe.h>
 #include <netinet/in.h>
