@@ -59,7 +59,7 @@ class ExchangeRoutes : public ::testing::Test {
             ("data-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     std::filesystem::remove_all(data_);
     // demo-ngo takes MHD ITI-65 transactions (the others bare documents).
-    world_ = exchange::testing::make_world(data_.string(), std::make_shared<exchange::testing::FixedClock>(),
+    world_ = exchange::testing::make_world(data_.string(), clock_,
                                            [](std::vector<consent::Recipient>& rs) {
                                              for (auto& r : rs) {
                                                if (r.id == "demo-ngo") r.delivery_format = "mhd";
@@ -120,6 +120,9 @@ class ExchangeRoutes : public ::testing::Test {
   }
 
   std::filesystem::path data_;
+  // The store's clock; a Forwarder on that store must share it (leases are
+  // the store's time).
+  std::shared_ptr<const Clock> clock_ = std::make_shared<exchange::testing::FixedClock>();
   exchange::testing::World world_;
   std::shared_ptr<ExchangeMetrics> metrics_;
   std::unique_ptr<Server> server_;
@@ -449,7 +452,7 @@ TEST_F(ExchangeRoutes, AWithdrawalOverHttpReachesTheClinicsThatGotCopies) {
   fc.drain = std::chrono::milliseconds(1000);
   const std::string endpoint = "http://127.0.0.1:" + std::to_string((*sim)->port()) + "/fhir";
   fc.recipients = {{"demo-clinic", endpoint, true, 1}, {"demo-ngo", endpoint, true, 1}};
-  auto fwd = forward::Forwarder::create(ioc, *world_.store, fc);
+  auto fwd = forward::Forwarder::create(ioc, *world_.store, fc, forward::ForwarderDeps{clock_, nullptr});
   ASSERT_TRUE(fwd) << fwd.error().to_string();
   (*fwd)->start();
   std::thread runner([&ioc] { ioc.run(); });
@@ -465,7 +468,16 @@ TEST_F(ExchangeRoutes, AWithdrawalOverHttpReachesTheClinicsThatGotCopies) {
     }
   } stop{**fwd, guard, runner};
 
-  ASSERT_TRUE(eventually([&] { return (*sim)->counts().accepted == 3; }));
+  ASSERT_TRUE(eventually([&] { return (*sim)->counts().accepted == 3; })) << [&] {
+    std::string out = "accepted " + std::to_string((*sim)->counts().accepted) + ", received:";
+    for (const auto& r : (*sim)->received()) out += " " + std::to_string(r.status);
+    for (const auto& st : (*fwd)->stats()) {
+      out += "; " + st.recipient_id + " attempts " + std::to_string(st.attempts) + " delivered " +
+             std::to_string(st.delivered) + " retried " + std::to_string(st.retried) + " dead " +
+             std::to_string(st.dead_lettered) + " store errors " + std::to_string(st.store_errors);
+    }
+    return out;
+  }();
   // The MHD recipient got a valid ITI-65 transaction.
   bool checked_mhd = false;
   for (const std::string& body : (*sim)->accepted_bodies()) {
