@@ -34,8 +34,10 @@ const Command kCommands[] = {
     {"packages", "list, install and build FHIR packages (pinned, checksummed)", detail::run_packages},
     {"redact", "apply consent filters to a bundle for one recipient and purpose", detail::run_redact},
     {"serve", "run the HTTPS FHIR gateway", detail::run_serve},
+    {"sign", "sign a FHIR Bundle (Bundle.signature, detached JWS)", detail::run_sign},
     {"validate", "validate FHIR resources and bundles against R4 and profiles",
      validation::run_validate_command},
+    {"verify", "check the Bundle.signature of a FHIR Bundle", detail::run_verify},
     {"version", "print the version", nullptr},
 };
 

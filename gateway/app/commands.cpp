@@ -11,6 +11,7 @@
 #include "gateway/handoff/handoff.hpp"
 #include "gateway/http/http.hpp"
 #include "gateway/packages/packages.hpp"
+#include "gateway/signing/signing.hpp"
 #include "gateway/store/store.hpp"
 #include "gateway/terminology/terminology.hpp"
 #include "gateway/validation/validation.hpp"
@@ -139,6 +140,7 @@ Result<std::shared_ptr<store::Store>> open_configured_store(const std::string& c
 struct Wiring {
   std::shared_ptr<const exchange::Exchange> exchange;
   std::shared_ptr<store::Store> store;
+  std::shared_ptr<const signing::Signer> signer;  ///< null without a "signing" section
 };
 Result<Wiring> build_exchange(const Definitions& defs, std::shared_ptr<const validation::Validator> validator,
                               const std::string& config_path, std::shared_ptr<const Clock> clock) {
@@ -153,8 +155,15 @@ Result<Wiring> build_exchange(const Definitions& defs, std::shared_ptr<const val
   deps.store = st;
   deps.clock = clock;
   deps.ids = std::make_shared<handoff::RandomIdGenerator>();
+  std::shared_ptr<const signing::Signer> signer;
+  GW_TRY(auto signing_config, signing::load_signing_config(config_path));
+  if (signing_config) {
+    GW_TRY(signer, signing::Signer::create(*signing_config, signing::Organization{deps.gateway_name,
+                                                                                   deps.gateway_endpoint}));
+    deps.signer = std::make_shared<const signing::DocumentSigning>(signer);
+  }
   GW_TRY(auto ex, exchange::Exchange::create(std::move(deps)));
-  return Wiring{std::move(ex), std::move(st)};
+  return Wiring{std::move(ex), std::move(st), std::move(signer)};
 }
 
 // Delivery runs in the serve process on its own io_context thread: the
@@ -233,8 +242,15 @@ int run_serve(std::span<const std::string_view> args, std::ostream& out, std::os
           return out;
         },
         clock));
-    options.add_routes = [ex = wiring->exchange, m = options.exchange_metrics](http::Router& router) {
-      return http::add_exchange_routes(router, ex, m);
+    if (!wiring->signer) {
+      err << "serve: WARNING no \"signing\" configuration: handoff documents are not signed and "
+             "signed pushes are not verified\n";
+    }
+    options.add_routes = [ex = wiring->exchange, m = options.exchange_metrics,
+                          signer = wiring->signer](http::Router& router) -> Status {
+      GW_CHECK_OK(http::add_exchange_routes(router, ex, m));
+      if (signer) GW_CHECK_OK(http::add_jwks_route(router, signer->jwks_json()));
+      return {};
     };
     // The $validate routes: parse gate first (its issues carry line and
     // column), then the full validator. Runs on the server's CPU pool; the
@@ -267,6 +283,14 @@ int run_serve(std::span<const std::string_view> args, std::ostream& out, std::os
     };
   }
   return http::run_serve_command(args, options, out, err);
+}
+
+int run_sign(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  return signing::run_sign_command(args, SystemClock().now(), out, err);
+}
+
+int run_verify(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  return signing::run_verify_command(args, SystemClock().now(), out, err);
 }
 
 int run_audit(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {

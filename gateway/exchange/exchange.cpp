@@ -118,6 +118,19 @@ struct Exchange::Impl {
     return deps.store->find_patient({caller.id, p.system, p.value});
   }
 
+  // A released document, signed when the gateway signs (exchange.hpp,
+  // DocumentSigner).
+  Result<std::string> signed_document(std::string document) const {
+    if (!deps.signer) return document;
+    return deps.signer->sign(document, deps.clock->now());
+  }
+
+  Reply signed_reply(std::string document) const {
+    auto s = signed_document(std::move(document));
+    if (!s) return outcome(500, "exception", "the document could not be signed: " + s.error().message());
+    return Reply{200, std::move(*s), {}};
+  }
+
   // Releases `document` (a HandoffDocument) for the caller of a pull.
   Reply release_for(const Caller& caller, std::string_view purpose, const std::string& patient_key,
                     const std::string& document, std::string_view action) const {
@@ -134,7 +147,7 @@ struct Exchange::Impl {
     deps.store->append_audit(std::move(events), {});
     switch (r->outcome) {
       case consent::Outcome::kReleased:
-        return Reply{200, std::move(r->document), {}};
+        return signed_reply(std::move(r->document));
       case consent::Outcome::kRefused:
         return issues_reply(403, r->issues);
       case consent::Outcome::kWithheld:
@@ -289,6 +302,16 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
                         "Bundle.identifier"));
   }
 
+  // A signed push must verify (and an unsigned one be allowed) before the
+  // costlier validation: a document altered on its way is refused as such.
+  if (m.deps.signer) {
+    SignatureCheck check = m.deps.signer->check_incoming(caller.id, bundle, m.deps.clock->now());
+    if (!check.accepted) {
+      m.audit_async(AuditFacts{"push", caller.id, "", "", false});
+      return done(outcome(422, check.code, std::move(check.diagnostics), check.expression));
+    }
+  }
+
   auto issues = m.deps.validator->validate(bundle);
   if (!issues) return done(outcome(400, "invalid", issues.error().message()));
   if (validation::has_errors(*issues)) return done(issues_reply(422, *issues));
@@ -405,10 +428,16 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
     item.recipient = r;
     item.bundle_identifier = handoff_identifier;
     item.consent_ids = rel->audit.consent_ids;  // what a withdrawal must find
+    // Signed as released, before the commit: the outbox holds exactly the
+    // bytes the clinic receives (inside the MHD Binary too).
+    auto document = m.signed_document(std::move(rel->document));
+    if (!document) {
+      return done(outcome(500, "exception", "the handoff could not be signed: " + document.error().message()));
+    }
     if (m.registered(r)->delivery_format == "mhd") {
-      item.payload = m.mhd_payload(rel->document, handoff_doc->root(), r, patient_key);
+      item.payload = m.mhd_payload(*document, handoff_doc->root(), r, patient_key);
     } else {
-      item.payload = std::move(rel->document);
+      item.payload = std::move(*document);
     }
     rec.deliveries.push_back(std::move(item));
     rec.links.push_back({r, std::string(kPatientKeySystem), patient_key});

@@ -7,12 +7,15 @@
 //   caller may "submit"? ─403─┐
 //   parse (hardened JSON) ─400┤
 //   Bundle of type document | transaction | collection, Bundle.identifier ─422┤
+//   Bundle.signature verified against the sender's certificates; unsigned
+//     only where the sender's registration allows it ─422┤  (DocumentSigner)
 //   validate against the base definitions and the profiles it names ─422┤
 //   recipients (request + MHD intendedRecipient) registered to "receive" ─422┤
 //   build the HandoffDocument (mappings) and validate it against
 //     HandoffDocument ─422┤  (e.g. the patient's language is missing)
 //   pseudonymous patient key from the sender's record numbers
-//   for each recipient: redact + independent verify (consent) ─403/422┤
+//   for each recipient: redact + independent verify (consent) ─403/422┤,
+//     then sign the released document (DocumentSigner) ─500┤
 //   Store::commit_push: original, handoff, outbox rows, patient links,
 //     idempotency key and audit in ONE durable transaction
 //   ─> 201 Created, Location: Bundle/<handoff id>   (only after the commit)
@@ -79,6 +82,7 @@
 #pragma once
 
 #include "gateway/core/core.hpp"
+#include "gateway/json/json.hpp"
 
 #include <chrono>
 #include <functional>
@@ -147,6 +151,42 @@ struct PatientRef {
   std::string value;
 };
 
+/// The verdict on an incoming document's signature (DocumentSigner).
+struct SignatureCheck {
+  bool accepted = true;
+  std::string code = "security";  ///< FHIR IssueType of the refusal
+  std::string diagnostics;        ///< names the rule and key id, never content
+  std::string expression;         ///< e.g. "Bundle.signature.data"
+  friend bool operator==(const SignatureCheck&, const SignatureCheck&) = default;
+};
+
+/// Signed handoff documents (issue #12), seen from the use cases. The
+/// signing itself (canonical JSON, JWS, keys, OpenSSL) is an adapter,
+/// gw::signing, wired by app; exchange owns only this port, so the domain
+/// stays free of crypto libraries. Implementations are immutable and
+/// thread-safe.
+///
+/// Where exchange calls it:
+///   - push: check_incoming() on the pushed Bundle, after the envelope
+///     checks and before validation (a refused signature costs no
+///     validation); sign() on each recipient's released document before the
+///     commit, so the outbox (and an MHD Binary) holds exactly what is sent;
+///   - `$summary` and `Bundle/{id}`: sign() on the document released for the
+///     caller (the stored handoff is unsigned: each release is a different
+///     document, and each is signed as released).
+class DocumentSigner {
+ public:
+  virtual ~DocumentSigner() = default;
+  /// `document` (a Bundle, JSON text) with Bundle.signature made at `when`.
+  /// Errors are operational (an unusable key): the caller answers 5xx.
+  virtual Result<std::string> sign(std::string_view document, std::chrono::system_clock::time_point when) const = 0;
+  /// The Bundle.signature of a push from `sender`, checked at `now`
+  /// against the certificates registered for it, and the sender's rule
+  /// for unsigned documents.
+  virtual SignatureCheck check_incoming(std::string_view sender, json::Value bundle,
+                                        std::chrono::system_clock::time_point now) const = 0;
+};
+
 struct Deps {
   std::shared_ptr<const validation::Validator> validator;
   std::shared_ptr<const handoff::MappingSet> mappings;
@@ -154,6 +194,10 @@ struct Deps {
   std::shared_ptr<store::Store> store;
   std::shared_ptr<const Clock> clock;
   std::shared_ptr<handoff::IdGenerator> ids;
+  /// Signs what the gateway delivers and serves, and checks what it
+  /// receives; null: documents go unsigned and incoming signatures are not
+  /// checked (deployments without a "signing" configuration, unit tests).
+  std::shared_ptr<const DocumentSigner> signer;
   /// Profile every built handoff must conform to ("" skips the check, for
   /// deployments without the migrant-care package).
   std::string handoff_profile = "http://fhir.migrant-care.example.org/StructureDefinition/HandoffDocument";

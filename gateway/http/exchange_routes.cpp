@@ -152,4 +152,18 @@ Status add_exchange_routes(Router& router, std::shared_ptr<const exchange::Excha
   return {};
 }
 
+Status add_jwks_route(Router& router, std::string jwks_json) {
+  Route r;
+  r.method = "GET";
+  r.path_template = "/.well-known/jwks.json";
+  r.require_client = false;
+  r.fhir_api = false;
+  r.handler = SyncHandler([jwks = std::make_shared<const std::string>(std::move(jwks_json))](const Request&) {
+    Response out = Response::text(200, *jwks, "application/jwk-set+json");
+    out.set_header("Cache-Control", "public, max-age=300");
+    return out;
+  });
+  return router.add(std::move(r));
+}
+
 }  // namespace gw::http

@@ -913,6 +913,14 @@ ValidateFn parse_gate_validator();
 Status add_exchange_routes(Router& router, std::shared_ptr<const exchange::Exchange> exchange,
                            std::shared_ptr<ExchangeMetrics> metrics = nullptr);
 
+/// Registers `GET /.well-known/jwks.json`: the gateway's public signing
+/// keys (current and previous, as gw::signing::Signer::jwks_json gives
+/// them), so a receiver can check the Bundle.signature of the documents
+/// it gets. Public like SMART discovery (no client identity needed: a
+/// patient's clinic may have none), rate limited by address, cacheable for
+/// five minutes (a rotation publishes the new key before it signs).
+Status add_jwks_route(Router& router, std::string jwks_json);
+
 /// What `fhir-gateway serve` gets from the app.
 struct ServeOptions {
   /// Validator for the $validate routes; null = parse_gate_validator().

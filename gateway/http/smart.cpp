@@ -31,6 +31,10 @@ constexpr std::size_t kMaxAssertionBytes = 16 * 1024;
 constexpr std::size_t kMaxJtiBytes = 256;
 constexpr std::size_t kMinSecretBytes = 32;
 
+// SMART Backend Services asks servers for RS384 and ES384 (the JOSE code
+// in gw::signing knows the *256 pair as well, for handoff signatures).
+bool smart_alg(JwsAlg a) { return a == JwsAlg::kRs384 || a == JwsAlg::kEs384; }
+
 bool iequals(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
     return (x >= 'A' && x <= 'Z' ? x - 'A' + 'a' : x) == (y >= 'A' && y <= 'Z' ? y - 'A' + 'a' : y);
@@ -178,6 +182,9 @@ Result<std::shared_ptr<const SmartAuth>> SmartAuth::create(const ServerConfig& c
       auto keys = parse_jwks(doc->root());
       if (!keys) return keys.error().with_context(where + "." + std::string(what));
       for (PublicKey& k : *keys) {
+        // SMART uses RS384 and ES384 only; other keys of a set (P-256,
+        // RS256) are skipped as keys of unused types are (RFC 7517 §5).
+        if (!smart_alg(k.alg)) continue;
         for (const PublicKey& seen : client.keys) {
           if (seen.kid == k.kid) return fail(ErrorCode::kInvalidArgument, where + ": a kid is listed twice");
         }
@@ -286,7 +293,7 @@ Response SmartAuth::issue(const Request& req) const {
   const json::Value h = header->root();
   const json::Value c = claims->root();
   const auto alg = parse_jws_alg(h.find("alg").str());
-  if (!alg) return invalid_client("the client assertion must be signed with RS384 or ES384");
+  if (!alg || !smart_alg(*alg)) return invalid_client("the client assertion must be signed with RS384 or ES384");
   if (json::Value typ = h.find("typ"); typ && typ.str() != "JWT") return invalid_client("typ must be JWT");
   const json::Value kid = h.find("kid");
   if (!kid.is_string() || kid.str().empty()) return invalid_client("the client assertion's header needs a kid");

@@ -29,7 +29,10 @@ declare -A allowed=(
   # exchange: the push and pull use cases (validate, map, redact, verify,
   # commit); it wires the domain to the Store port, not to SQL.
   [exchange]="core json packages fhir fhirpath primitives terminology validation consent handoff store"
-  [http]="core json packages fhir fhirpath primitives terminology validation consent handoff store exchange"
+  # signing: an adapter (OpenSSL) implementing exchange's DocumentSigner
+  # port; it sees exchange's public header only (the port), nothing else.
+  [signing]="core json exchange"
+  [http]="core json packages fhir fhirpath primitives terminology validation consent handoff store exchange signing"
 )
 domain="core json primitives packages fhir fhirpath terminology validation consent handoff exchange"
 

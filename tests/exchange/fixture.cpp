@@ -70,7 +70,8 @@ const Shared& shared() {
 }  // namespace
 
 World make_world(const std::string& dir, std::shared_ptr<const Clock> clock,
-                 std::function<void(std::vector<consent::Recipient>&)> registrations) {
+                 std::function<void(std::vector<consent::Recipient>&)> registrations,
+                 std::shared_ptr<const DocumentSigner> signer) {
   World w;
   const Shared& s = shared();
   if (!s.error.empty()) {
@@ -100,6 +101,7 @@ World make_world(const std::string& dir, std::shared_ptr<const Clock> clock,
   d.store = w.store;
   d.clock = std::move(clock);
   d.ids = std::make_shared<handoff::SequentialIdGenerator>();
+  d.signer = std::move(signer);
   auto ex = Exchange::create(std::move(d));
   if (!ex) {
     w.error = ex.error().to_string();

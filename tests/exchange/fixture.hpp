@@ -40,8 +40,10 @@ struct World {
 /// loaded once per process.
 /// `registrations` (optional) edits the demo registrations first (e.g. a
 /// recipient's delivery_format or withdrawal_notice).
+/// `signer` (optional) signs and checks documents (issue #12).
 World make_world(const std::string& dir, std::shared_ptr<const Clock> clock,
-                 std::function<void(std::vector<consent::Recipient>&)> registrations = {});
+                 std::function<void(std::vector<consent::Recipient>&)> registrations = {},
+                 std::shared_ptr<const DocumentSigner> signer = nullptr);
 
 /// A Consent (id "permit-home-visits", active, patient-privacy) permitting
 /// location data (LOCIS) for treatment to each of `actors` (registration ids).

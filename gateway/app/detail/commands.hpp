@@ -26,6 +26,10 @@ int run_redact(std::span<const std::string_view> args, std::ostream& out, std::o
 /// `fhir-gateway serve ...` (http module) with the validator behind $validate.
 int run_serve(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 
+/// `fhir-gateway sign ...` / `verify ...` (signing module) with the system clock.
+int run_sign(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+int run_verify(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+
 /// `fhir-gateway audit verify|export ...` (store module) with the system clock.
 int run_audit(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 

@@ -1,0 +1,23 @@
+// Helpers shared by the signing module's files (not part of its contract).
+#pragma once
+
+#include "gateway/signing/signing.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gw::signing::detail {
+
+/// The public JWK of a trusted key: kty, crv/x/y or n/e, kid, alg, use "sig",
+/// and x5c when it came from a certificate.
+std::string jwk_json(const TrustedKey& key);
+
+/// "YYYY-MM-DDThh:mm:ssZ" (a FHIR instant, UTC, whole seconds).
+std::string format_instant(std::chrono::system_clock::time_point t);
+/// A FHIR instant ("YYYY-MM-DDThh:mm:ss[.fff](Z|+hh:mm|-hh:mm)"); nullopt
+/// for anything else.
+std::optional<std::chrono::system_clock::time_point> parse_instant(std::string_view text);
+
+}  // namespace gw::signing::detail
