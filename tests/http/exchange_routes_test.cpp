@@ -8,6 +8,7 @@
 #include "gateway/consent/consent.hpp"
 #include "gateway/forward/forward.hpp"
 #include "gateway/json/json.hpp"
+#include "gateway/signing/signing.hpp"
 #include "gateway/validation/validation.hpp"
 #include "tests/exchange/fixture.hpp"
 #include "tests/http/jose_test_keys.hpp"
@@ -81,6 +82,7 @@ class ExchangeRoutes : public ::testing::Test {
     ServerDeps deps;
     metrics_ = std::make_shared<ExchangeMetrics>();
     ASSERT_TRUE(add_exchange_routes(router, world_.exchange, metrics_));
+    add_routes(router);
     deps.metric_sources.push_back(metrics_);
     configure(c, deps);
     auto s = Server::create(std::move(c), std::move(router), deps);
@@ -90,6 +92,7 @@ class ExchangeRoutes : public ::testing::Test {
     server_ = std::move(*s);
   }
   virtual void configure(ServerConfig&, ServerDeps&) {}
+  virtual void add_routes(Router&) {}
 
   void TearDown() override {
     server_.reset();
@@ -505,6 +508,42 @@ TEST_F(ExchangeRoutes, AWithdrawalOverHttpReachesTheClinicsThatGotCopies) {
     EXPECT_EQ(r.status, 200);
   }
   EXPECT_EQ(tasks, 2);  // one per clinic that got a copy relying on the consent
+}
+
+// The gateway's public signing keys (issue #12): served to any TLS client,
+// registered or not (a clinic that only holds a patient's copy may check it).
+class SignedRoutes : public ExchangeRoutes {
+ protected:
+  void add_routes(Router& router) override {
+    auto key = signing::load_signing_key(cert_dir() + "/gateway-signing.key", cert_dir() + "/gateway-signing.crt",
+                                         "demo-gateway-signing-1");
+    ASSERT_TRUE(key) << key.error().to_string();
+    std::vector<signing::SigningKey> keys;
+    keys.push_back(std::move(*key));
+    auto s = signing::Signer::create(std::move(keys), 0, signing::Organization{});
+    ASSERT_TRUE(s) << s.error().to_string();
+    signer_ = *s;
+    ASSERT_TRUE(add_jwks_route(router, signer_->jwks_json()));
+  }
+  std::shared_ptr<const signing::Signer> signer_;
+};
+
+TEST_F(SignedRoutes, JwksListsTheGatewaysPublicKeysToAnyTlsClient) {
+  auto r = call("stranger", "GET", "/.well-known/jwks.json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("content-type"), "application/jwk-set+json");
+  EXPECT_EQ(r.body, signer_->jwks_json());
+  auto keys = signing::trusted_keys_from_jwks(r.body);
+  ASSERT_TRUE(keys) << keys.error().to_string();
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ((*keys)[0].key.kid, "demo-gateway-signing-1");
+  EXPECT_EQ(r.body.find(R"("d":)"), std::string::npos);  // never the private part
+  // What it publishes verifies what the gateway signs.
+  auto signed_doc = signer_->sign(exchange::testing::demo_bundle(), clock_->now());
+  ASSERT_TRUE(signed_doc);
+  auto doc = json::Document::parse(*signed_doc);
+  ASSERT_TRUE(doc);
+  EXPECT_EQ(signing::verify_document(doc->root(), *keys, clock_->now()).status, signing::VerifyStatus::kValid);
 }
 
 }  // namespace
