@@ -4,6 +4,8 @@
 #include "gateway/http/http.hpp"
 
 #include "gateway/exchange/exchange.hpp"
+#include "gateway/json/json.hpp"
+#include "gateway/signing/signing.hpp"
 
 namespace gw::http {
 
@@ -42,6 +44,13 @@ Response to_response(const Request& req, exchange::Reply reply) {
 }
 
 exchange::Caller caller_of(const Request& req) { return exchange::Caller{req.client ? req.client->id : ""}; }
+
+// `$patient-copy` answers HTML for `_format=html` (or text/html), or when
+// the client accepts text/html and no _format says otherwise.
+bool wants_html(const Request& req) {
+  if (auto f = req.query_param("_format")) return *f == "html" || *f == "text/html";
+  return req.header("accept").find("text/html") != std::string_view::npos;
+}
 
 }  // namespace
 
@@ -133,6 +142,34 @@ Status add_exchange_routes(Router& router, std::shared_ptr<const exchange::Excha
   GW_CHECK_OK(add_get("/fhir/Bundle/{id}", {"Bundle", "read", "", ""}, [exchange](const Request& req) {
     return to_response(req, exchange->read_bundle(caller_of(req), req.path_param("id"), purpose_of(req)));
   }));
+  // A patient-held copy (issue #12): the signed document as Bundle/{id}
+  // returns it, or one printable HTML page with a QR code of the document
+  // id and its content digest. Not a plain FHIR route: it answers HTML, so
+  // _format and Accept are read here.
+  {
+    Route r;
+    r.method = "GET";
+    r.path_template = "/fhir/Bundle/{id}/$patient-copy";
+    r.scope = ScopeNeed{"Bundle", 'r'};
+    r.execution = Execution::kCpuPool;
+    r.fhir_api = false;
+    r.capability = {"Bundle", "", "patient-copy",
+                    "http://fhir.migrant-care.example.org/OperationDefinition/patient-copy"};
+    r.handler = SyncHandler([exchange](const Request& req) {
+      exchange::Reply reply = exchange->read_bundle(caller_of(req), req.path_param("id"), purpose_of(req));
+      if (reply.status != 200 || !wants_html(req)) return to_response(req, std::move(reply));
+      auto doc = json::Document::parse(std::move(reply.body));
+      auto html = doc ? signing::patient_copy_html(doc->root(), req.path_param("id"))
+                      : Result<std::string>(doc.error());
+      if (!html) {
+        return Response::outcome(500, IssueType::kException, "the patient copy could not be made: " + html.error().message());
+      }
+      Response out = Response::text(200, std::move(*html), "text/html; charset=utf-8");
+      out.set_header("Cache-Control", "no-store");  // patient data: never kept by a shared cache
+      return out;
+    });
+    GW_CHECK_OK(router.add(std::move(r)));
+  }
   GW_CHECK_OK(add_get("/fhir/DocumentReference", {"DocumentReference", "search-type", "", ""},
                       [exchange](const Request& req) {
                         exchange::PatientRef p;

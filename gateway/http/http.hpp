@@ -898,6 +898,10 @@ ValidateFn parse_gate_validator();
 ///   GET  /fhir/Patient/{id}/$summary     pull by the gateway's patient key
 ///   GET  /fhir/Patient/$summary?identifier=system|value   pull by the caller's own identifier
 ///   GET  /fhir/Bundle/{id}               one handoff document
+///   GET  /fhir/Bundle/{id}/$patient-copy the same as a patient-held copy:
+///                                        JSON, or with `_format=html` (or
+///                                        Accept text/html) one printable page
+///                                        with a QR code (gw::signing)
 ///   GET  /fhir/DocumentReference?patient=ID | patient.identifier=system|value
 ///   PUT  /fhir/Consent/{id}              withdraw a consent (the Consent with
 ///                                        status inactive or rejected): revokes

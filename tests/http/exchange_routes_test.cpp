@@ -65,7 +65,8 @@ class ExchangeRoutes : public ::testing::Test {
                                              for (auto& r : rs) {
                                                if (r.id == "demo-ngo") r.delivery_format = "mhd";
                                              }
-                                           });
+                                           },
+                                           document_signer());
     ASSERT_TRUE(world_.error.empty()) << world_.error;
     ServerConfig c;
     c.listen = "127.0.0.1:0";
@@ -93,6 +94,7 @@ class ExchangeRoutes : public ::testing::Test {
   }
   virtual void configure(ServerConfig&, ServerDeps&) {}
   virtual void add_routes(Router&) {}
+  virtual std::shared_ptr<const exchange::DocumentSigner> document_signer() { return nullptr; }
 
   void TearDown() override {
     server_.reset();
@@ -514,15 +516,21 @@ TEST_F(ExchangeRoutes, AWithdrawalOverHttpReachesTheClinicsThatGotCopies) {
 // registered or not (a clinic that only holds a patient's copy may check it).
 class SignedRoutes : public ExchangeRoutes {
  protected:
-  void add_routes(Router& router) override {
+  std::shared_ptr<const exchange::DocumentSigner> document_signer() override {
     auto key = signing::load_signing_key(cert_dir() + "/gateway-signing.key", cert_dir() + "/gateway-signing.crt",
                                          "demo-gateway-signing-1");
-    ASSERT_TRUE(key) << key.error().to_string();
+    EXPECT_TRUE(key) << key.error().to_string();
+    if (!key) return nullptr;
     std::vector<signing::SigningKey> keys;
     keys.push_back(std::move(*key));
     auto s = signing::Signer::create(std::move(keys), 0, signing::Organization{});
-    ASSERT_TRUE(s) << s.error().to_string();
+    EXPECT_TRUE(s) << s.error().to_string();
+    if (!s) return nullptr;
     signer_ = *s;
+    return std::make_shared<const signing::DocumentSigning>(signer_);
+  }
+  void add_routes(Router& router) override {
+    ASSERT_TRUE(signer_);
     ASSERT_TRUE(add_jwks_route(router, signer_->jwks_json()));
   }
   std::shared_ptr<const signing::Signer> signer_;
@@ -544,6 +552,41 @@ TEST_F(SignedRoutes, JwksListsTheGatewaysPublicKeysToAnyTlsClient) {
   auto doc = json::Document::parse(*signed_doc);
   ASSERT_TRUE(doc);
   EXPECT_EQ(signing::verify_document(doc->root(), *keys, clock_->now()).status, signing::VerifyStatus::kValid);
+}
+
+TEST_F(SignedRoutes, PatientCopyIsTheSignedDocumentOrOnePrintablePageWithItsQrToken) {
+  auto pushed = call("demo-hospital", "POST", "/fhir?recipient=demo-clinic", exchange::testing::demo_bundle());
+  ASSERT_EQ(pushed.status, 201) << pushed.body;
+  const std::string bundle = pushed.header("location");
+  const std::string id = bundle.substr(std::string("/fhir/Bundle/").size());
+  auto keys = signing::trusted_keys_from_jwks(signer_->jwks_json());
+  ASSERT_TRUE(keys);
+
+  auto copy = call("demo-clinic", "GET", bundle + "/$patient-copy");
+  ASSERT_EQ(copy.status, 200) << copy.body;
+  EXPECT_EQ(copy.header("content-type"), "application/fhir+json");
+  auto doc = json::Document::parse(copy.body);
+  ASSERT_TRUE(doc);
+  EXPECT_EQ(signing::verify_document(doc->root(), *keys, clock_->now()).status, signing::VerifyStatus::kValid);
+  auto token = signing::patient_copy_token(doc->root(), id);
+  ASSERT_TRUE(token);
+
+  auto page = call("demo-clinic", "GET", bundle + "/$patient-copy?_format=html");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_EQ(page.header("cache-control"), "no-store");
+  EXPECT_TRUE(page.body.starts_with("<!DOCTYPE html>"));
+  EXPECT_NE(page.body.find("<svg"), std::string::npos);
+  EXPECT_EQ(page.body.find("<script"), std::string::npos);
+  // The page's token is the content digest of the document a clinic gets
+  // from Bundle/{id}: re-signing on each read does not change it.
+  EXPECT_NE(page.body.find(*token), std::string::npos) << *token;
+  auto read = call("demo-clinic", "GET", bundle);
+  ASSERT_EQ(read.status, 200);
+  EXPECT_EQ(*signing::patient_copy_token(json::Document::parse(read.body)->root(), id), *token);
+
+  // Same access rules as Bundle/{id}: an organisation that may not pull gets nothing.
+  EXPECT_EQ(call("demo-ngo", "GET", bundle + "/$patient-copy?_format=html").status, 403);
 }
 
 }  // namespace
