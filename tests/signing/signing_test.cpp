@@ -20,7 +20,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -544,6 +546,194 @@ TEST_F(Signing, OpensslCommandLineVerifiesAnEs256Signature) {
   auto s = signer({"gw1"});
   ASSERT_TRUE(s);
   check_with_openssl_cli(*s, files().cert("gw1"), true);
+}
+
+// ---- QR code ----------------------------------------------------------------------
+
+// A reader written from ISO/IEC 18004 for the test, sharing no code with
+// the encoder: function modules from the standard's layout (alignment
+// centres from its Annex E table), format and version information checked
+// against BCH and Annex D, codewords read back in placement order,
+// de-interleaved, every block's Reed-Solomon syndromes zero, then the byte
+// segment decoded.
+struct QrDecoded {
+  std::string error;
+  std::string payload;
+  int mask = -1;
+};
+
+std::uint8_t gf_exp(int i) {
+  static const std::array<std::uint8_t, 255> table = [] {
+    std::array<std::uint8_t, 255> t{};
+    int x = 1;
+    for (int k = 0; k < 255; ++k) {
+      t[static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(x);
+      x <<= 1;
+      if (x & 0x100) x ^= 0x11D;
+    }
+    return t;
+  }();
+  return table[static_cast<std::size_t>(((i % 255) + 255) % 255)];
+}
+
+int gf_log(std::uint8_t v) {
+  for (int i = 0; i < 255; ++i) {
+    if (gf_exp(i) == v) return i;
+  }
+  return -1;
+}
+
+QrDecoded qr_read(const QrCode& q) {
+  QrDecoded out;
+  const int v = q.version, n = 17 + 4 * v;
+  if (q.size != n || static_cast<int>(q.modules.size()) != n * n) return {"bad size"};
+  // Annex E: alignment pattern centres, versions 1-10.
+  static const std::vector<std::vector<int>> kAlign = {
+      {}, {}, {6, 18}, {6, 22}, {6, 26}, {6, 30}, {6, 34}, {6, 22, 38}, {6, 24, 42}, {6, 26, 46}, {6, 28, 50}};
+  // Table 9, level M: (blocks, EC codewords per block); Table 1: total codewords.
+  static const std::vector<std::pair<int, int>> kBlocksM = {
+      {0, 0}, {1, 10}, {1, 16}, {1, 26}, {2, 18}, {2, 24}, {4, 16}, {4, 18}, {4, 22}, {5, 22}, {5, 26}};
+  static const std::vector<int> kTotal = {0, 26, 44, 70, 100, 134, 172, 196, 242, 292, 346};
+  // Annex D: version information, versions 7-10.
+  static const std::map<int, int> kVersionInfo = {{7, 0x07C94}, {8, 0x085BC}, {9, 0x09A99}, {10, 0x0A4D3}};
+
+  std::vector<bool> fn(static_cast<std::size_t>(n * n), false);
+  auto mark = [&](int x0, int y0, int w, int h) {
+    for (int y = y0; y < y0 + h; ++y)
+      for (int x = x0; x < x0 + w; ++x) fn[static_cast<std::size_t>(y * n + x)] = true;
+  };
+  mark(0, 0, 9, 9);          // finder, separator, format (top left)
+  mark(n - 8, 0, 8, 9);      // top right + format row
+  mark(0, n - 8, 9, 8);      // bottom left + format column + dark module
+  mark(0, 6, n, 1);          // timing
+  mark(6, 0, 1, n);
+  const auto& al = kAlign[static_cast<std::size_t>(v)];
+  for (int r : al)
+    for (int c : al) {
+      if ((r == 6 && c == 6) || (r == 6 && c == al.back()) || (r == al.back() && c == 6)) continue;
+      mark(c - 2, r - 2, 5, 5);
+    }
+  if (v >= 7) {
+    mark(n - 11, 0, 3, 6);
+    mark(0, n - 11, 6, 3);
+    int bits = 0;
+    for (int i = 0; i < 18; ++i) bits |= (q.dark(n - 11 + i % 3, i / 3) ? 1 : 0) << i;
+    if (bits != kVersionInfo.at(v)) return {"version information is not Annex D's"};
+    int mirror = 0;
+    for (int i = 0; i < 18; ++i) mirror |= (q.dark(i / 3, n - 11 + i % 3) ? 1 : 0) << i;
+    if (mirror != bits) return {"the two version information copies differ"};
+  }
+  // Format information, first copy, and its BCH check.
+  int f = 0;
+  for (int i = 0; i <= 5; ++i) f |= (q.dark(8, i) ? 1 : 0) << i;
+  f |= (q.dark(8, 7) ? 1 : 0) << 6;
+  f |= (q.dark(8, 8) ? 1 : 0) << 7;
+  f |= (q.dark(7, 8) ? 1 : 0) << 8;
+  for (int i = 9; i < 15; ++i) f |= (q.dark(14 - i, 8) ? 1 : 0) << i;
+  f ^= 0x5412;
+  int rem = f >> 10;
+  for (int i = 0; i < 10; ++i) rem = (rem << 1) ^ ((rem >> 9) * 0x537);
+  if ((((f >> 10) << 10) | (rem & 0x3FF)) != f) return {"format information fails its BCH check"};
+  if ((f >> 13) != 0) return {"error correction level is not M"};
+  out.mask = (f >> 10) & 7;
+  if (!q.dark(8, n - 8)) return {"no dark module"};
+  // Finder pattern centres.
+  for (auto [x, y] : {std::pair{3, 3}, std::pair{n - 4, 3}, std::pair{3, n - 4}}) {
+    if (!q.dark(x, y) || q.dark(x + 2, y) || !q.dark(x + 3, y)) return {"finder pattern missing"};
+  }
+  // Data modules, unmasked, in placement order.
+  std::vector<std::uint8_t> cw;
+  int bit = 0, acc = 0, count = 0;
+  for (int right = n - 1; right >= 1; right -= 2) {
+    if (right == 6) right = 5;
+    for (int vert = 0; vert < n; ++vert) {
+      for (int j = 0; j < 2; ++j) {
+        const int x = right - j;
+        const int y = ((right + 1) & 2) == 0 ? n - 1 - vert : vert;
+        if (fn[static_cast<std::size_t>(y * n + x)]) continue;
+        bool m = false;
+        switch (out.mask) {
+          case 0: m = (y + x) % 2 == 0; break;
+          case 1: m = y % 2 == 0; break;
+          case 2: m = x % 3 == 0; break;
+          case 3: m = (y + x) % 3 == 0; break;
+          case 4: m = (y / 2 + x / 3) % 2 == 0; break;
+          case 5: m = (y * x) % 2 + (y * x) % 3 == 0; break;
+          case 6: m = ((y * x) % 2 + (y * x) % 3) % 2 == 0; break;
+          default: m = ((y + x) % 2 + (y * x) % 3) % 2 == 0; break;
+        }
+        acc = (acc << 1) | ((q.dark(x, y) != m) ? 1 : 0);
+        ++count;
+        if (++bit == 8) {
+          cw.push_back(static_cast<std::uint8_t>(acc));
+          bit = 0;
+          acc = 0;
+        }
+      }
+    }
+  }
+  if (static_cast<int>(cw.size()) != kTotal[static_cast<std::size_t>(v)]) return {"wrong number of codewords"};
+  // De-interleave: short blocks first, data then EC.
+  const auto [blocks, ecc] = kBlocksM[static_cast<std::size_t>(v)];
+  const int data_total = kTotal[static_cast<std::size_t>(v)] - blocks * ecc;
+  std::vector<std::vector<std::uint8_t>> blk(static_cast<std::size_t>(blocks));
+  std::vector<int> len(static_cast<std::size_t>(blocks), data_total / blocks);
+  for (int i = 0; i < data_total % blocks; ++i) ++len[static_cast<std::size_t>(blocks - 1 - i)];
+  std::size_t k = 0;
+  for (int i = 0; i < len.back(); ++i)
+    for (int b = 0; b < blocks; ++b)
+      if (i < len[static_cast<std::size_t>(b)]) blk[static_cast<std::size_t>(b)].push_back(cw[k++]);
+  std::string data;
+  for (const auto& b : blk) data.append(b.begin(), b.end());
+  for (int i = 0; i < ecc; ++i)
+    for (int b = 0; b < blocks; ++b) blk[static_cast<std::size_t>(b)].push_back(cw[k++]);
+  for (const auto& b : blk) {
+    for (int j = 0; j < ecc; ++j) {  // S_j = c(a^j) must be 0
+      std::uint8_t s = 0;
+      for (std::size_t i = 0; i < b.size(); ++i) {
+        if (b[i] == 0) continue;
+        s ^= gf_exp(gf_log(b[i]) + j * static_cast<int>(b.size() - 1 - i));
+      }
+      if (s != 0) return {"a Reed-Solomon syndrome is not zero"};
+    }
+  }
+  // The segment: mode 0100, count, bytes.
+  auto bits_at = [&](std::size_t pos, int w) {
+    int r = 0;
+    for (int i = 0; i < w; ++i, ++pos) r = (r << 1) | ((static_cast<std::uint8_t>(data[pos / 8]) >> (7 - pos % 8)) & 1);
+    return r;
+  };
+  if (bits_at(0, 4) != 4) return {"not a byte-mode segment"};
+  const int cbits = v < 10 ? 8 : 16;
+  const int length = bits_at(4, cbits);
+  for (int i = 0; i < length; ++i) out.payload += static_cast<char>(bits_at(4 + cbits + 8 * i, 8));
+  (void)count;
+  return out;
+}
+
+TEST(Qr, EncodesBytesAsTheStandardReadsThem) {
+  const std::vector<std::pair<std::size_t, int>> cases = {
+      {1, 1}, {14, 1}, {15, 2}, {84, 5}, {106, 6}, {107, 7}, {122, 7}, {150, 8}, {180, 9}, {213, 10}};
+  for (auto [length, version] : cases) {
+    std::string payload;
+    for (std::size_t i = 0; i < length; ++i) payload += static_cast<char>("Bundle/#c14n-sha256=0123456789\x00\xff"[i % 32]);
+    auto q = qr_encode(payload);
+    ASSERT_TRUE(q) << length;
+    EXPECT_EQ(q->version, version) << length;
+    QrDecoded d = qr_read(*q);
+    EXPECT_EQ(d.error, "") << length;
+    EXPECT_EQ(d.payload, payload) << length;
+    EXPECT_EQ(d.mask, q->mask);
+  }
+  auto too_long = qr_encode(std::string(214, 'x'));
+  ASSERT_FALSE(too_long);
+  EXPECT_EQ(too_long.error().code(), ErrorCode::kLimit);
+  // Deterministic, and drawn with the quiet zone.
+  const std::string token = "Bundle/9b2f6a1e-0c51-4d0e-9d47-8f7b2a3c4d5e#c14n-sha256=Jx3nT0PKw4vQm8iH2yR5sZ1aB6cD7eF8gH9iJ0kL1mN";
+  EXPECT_EQ(*qr_encode(token), *qr_encode(token));
+  const std::string svg = qr_svg(*qr_encode(token), 3);
+  EXPECT_TRUE(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+  EXPECT_NE(svg.find("viewBox=\"0 0 49 49\""), std::string::npos);  // version 6: 41 + 2 * 4
 }
 
 // ---- the use cases with signing wired in ------------------------------------------
