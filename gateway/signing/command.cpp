@@ -4,10 +4,10 @@
 
 #include "gateway/signing/detail/signing_internal.hpp"
 
-#include <fstream>
-#include <sstream>
 
 namespace gw::signing {
+
+using detail::read_file;
 
 namespace {
 
@@ -34,14 +34,6 @@ constexpr std::string_view kVerifyHelp =
     "--cert is trusted under the kid the signature names.\n"
     "Exit: 0 valid, 1 unsigned / invalid / altered (the reason on stderr), 2 usage error or\n"
     "unreadable key files.\n";
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorCode::kIo, "cannot read the file", path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // FILE and --name value pairs; false (after a message) on a usage error.
 bool parse_args(std::span<const std::string_view> args, std::initializer_list<std::string_view> names,

@@ -21,14 +21,6 @@ namespace {
 
 constexpr int kMinRsaBits = 2048;
 
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorCode::kIo, "cannot read the file", path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::optional<std::chrono::system_clock::time_point> asn1_time(const ASN1_TIME* t) {
   std::tm tm{};
   if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
@@ -98,6 +90,14 @@ Result<bool> optional_bool(json::Value obj, std::string_view key, const std::str
 }  // namespace
 
 namespace detail {
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(ErrorCode::kIo, "cannot read the file", path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 std::string jwk_json(const TrustedKey& k) {
   json::Writer w;

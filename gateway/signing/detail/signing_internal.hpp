@@ -14,6 +14,9 @@ namespace gw::signing::detail {
 /// and x5c when it came from a certificate.
 std::string jwk_json(const TrustedKey& key);
 
+/// The bytes of a file. Errors: kIo with the path as location.
+Result<std::string> read_file(const std::string& path);
+
 /// "YYYY-MM-DDThh:mm:ssZ" (a FHIR instant, UTC, whole seconds).
 std::string format_instant(std::chrono::system_clock::time_point t);
 /// A FHIR instant ("YYYY-MM-DDThh:mm:ss[.fff](Z|+hh:mm|-hh:mm)"); nullopt
