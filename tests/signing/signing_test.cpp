@@ -403,7 +403,8 @@ TEST_F(Signing, PushesAreCheckedAgainstTheSendersRegistration) {
   std::vector<SigningKey> hk;
   hk.push_back(key("hosp", "hosp-1"));
   auto hospital = *Signer::create(std::move(hk), 0, Organization{"Hospital", "https://hosp.test/fhir"});
-  const std::string unsigned_doc = fixture();
+  const std::string unsigned_doc = replaced(fixture(), R"(,
+  "signature" : { "sigFormat" : "application/jose", "data" : "bm90IGEgc2lnbmF0dXJl" })", "");
   const std::string signed_doc = sign(*hospital, unsigned_doc);
   auto check = [&](std::string_view sender, const std::string& text) {
     auto doc = json::Document::parse(text);
@@ -421,7 +422,11 @@ TEST_F(Signing, PushesAreCheckedAgainstTheSendersRegistration) {
   PushCheck unknown = check("unregistered", signed_doc);
   EXPECT_FALSE(unknown.accepted);
   EXPECT_NE(unknown.verification.message.find("no signing certificate is registered"), std::string::npos);
-  EXPECT_FALSE(check("lenient", replaced(signed_doc, R"("active":false)", R"("active":true)")).accepted);
+  EXPECT_FALSE(check("lenient", replaced(signed_doc, R"("active" : false)", R"("active" : true)")).accepted);
+  // The fixture's own "signature" is no JWS: malformed, refused for everyone.
+  PushCheck malformed = check("lenient", fixture());
+  EXPECT_FALSE(malformed.accepted);
+  EXPECT_EQ(malformed.verification.status, VerifyStatus::kMalformed);
 }
 
 // ---- command line ---------------------------------------------------------------
