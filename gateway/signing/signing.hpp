@@ -82,7 +82,7 @@
 //   GW_TRY(auto cfg, gw::signing::load_signing_config("config/demo.json"));   // optional section
 //   GW_TRY(auto signer, gw::signing::Signer::create(std::move(*cfg), {"Gateway", "https://gw/fhir"}));
 //   GW_TRY(std::string signed_doc, signer->sign(document_json, clock.now()));
-//   auto v = gw::signing::verify_document(doc.root(), signer->trusted_keys(), clock.now());
+//   auto v = gw::signing::verify_document(doc.root(), signer->own_keys(), clock.now());
 //   if (v.status != gw::signing::VerifyStatus::kValid) report(v.message);
 #pragma once
 
