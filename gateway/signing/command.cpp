@@ -70,17 +70,6 @@ bool wants_help(std::span<const std::string_view> args) {
          std::find(args.begin(), args.end(), "-h") != args.end();
 }
 
-// The kid a signature's JWS header names ("" when it cannot be read).
-std::string header_kid(json::Value document) {
-  auto compact = base64_decode(document.find("signature").find("data").str());
-  if (!compact) return {};
-  auto jws = split_jws(*compact);
-  if (!jws) return {};
-  auto h = json::Document::parse(jws->header_json);
-  if (!h) return {};
-  return std::string(h->root().find("kid").str());
-}
-
 }  // namespace
 
 int run_sign_command(std::span<const std::string_view> args, std::chrono::system_clock::time_point now,
@@ -160,7 +149,8 @@ int run_verify_command(std::span<const std::string_view> args, std::chrono::syst
   }
   std::vector<TrustedKey> trusted;
   if (o.contains("--cert")) {
-    std::string kid = o.contains("--kid") ? o["--kid"] : header_kid(doc->root());
+    const std::string kid =
+        o.contains("--kid") ? o["--kid"] : detail::signature_kid(doc->root().find("signature"));
     auto cert = load_certificate(o["--cert"], kid);
     if (!cert) {
       err << "verify: " << cert.error().to_string() << "\n";

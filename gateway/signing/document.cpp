@@ -102,6 +102,15 @@ int two(std::string_view s, std::size_t at) {
 
 namespace detail {
 
+std::string signature_kid(json::Value signature) {
+  auto compact = base64_decode(signature.find("data").str());
+  if (!compact) return {};
+  auto jws = split_jws(*compact);
+  if (!jws) return {};
+  auto h = json::Document::parse(jws->header_json);
+  return h ? std::string(h->root().find("kid").str()) : std::string();
+}
+
 std::string format_instant(std::chrono::system_clock::time_point t) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};

@@ -2,6 +2,8 @@
 // token that ties the paper to the document the gateway holds.
 #include "gateway/signing/signing.hpp"
 
+#include "gateway/signing/detail/signing_internal.hpp"
+
 #include <array>
 
 namespace gw::signing {
@@ -116,16 +118,6 @@ std::string patient_name(json::Value patient) {
   return out;
 }
 
-// The kid in the JWS header of Bundle.signature ("" when unreadable).
-std::string signature_kid(json::Value signature) {
-  auto compact = base64_decode(signature.find("data").str());
-  if (!compact) return {};
-  auto jws = split_jws(*compact);
-  if (!jws) return {};
-  auto h = json::Document::parse(jws->header_json);
-  return h ? std::string(h->root().find("kid").str()) : std::string();
-}
-
 }  // namespace
 
 Result<std::string> patient_copy_token(json::Value document, std::string_view document_id) {
@@ -199,7 +191,7 @@ Result<std::string> patient_copy_html(json::Value document, std::string_view doc
     out += "</p><p>";
     escape(out, l.key);
     out += ": ";
-    escape(out, signature_kid(sig));
+    escape(out, detail::signature_kid(sig));
     out += "</p>";
   } else {
     out += "<p>";

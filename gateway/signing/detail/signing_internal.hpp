@@ -14,6 +14,9 @@ namespace gw::signing::detail {
 /// and x5c when it came from a certificate.
 std::string jwk_json(const TrustedKey& key);
 
+/// The kid in the JWS header of a Bundle.signature ("" when unreadable).
+std::string signature_kid(json::Value signature);
+
 /// The bytes of a file. Errors: kIo with the path as location.
 Result<std::string> read_file(const std::string& path);
 
