@@ -741,6 +741,57 @@ TEST(Qr, EncodesBytesAsTheStandardReadsThem) {
   EXPECT_NE(svg.find("viewBox=\"0 0 49 49\""), std::string::npos);  // version 6: 41 + 2 * 4
 }
 
+// ---- the patient-held copy ------------------------------------------------------
+
+std::string copy_document(std::string_view language, std::string_view family) {
+  return R"({"resourceType":"Bundle","id":"doc-1","type":"document",
+    "identifier":{"system":"urn:ietf:rfc:3986","value":"urn:uuid:1"},"timestamp":"2026-09-21T12:00:00Z",
+    "entry":[{"fullUrl":"urn:uuid:c","resource":{"resourceType":"Composition","status":"final",
+      "type":{"coding":[{"system":"http://loinc.org","code":"60591-5"}]},"subject":{"reference":"urn:uuid:p"},
+      "date":"2026-09-21","author":[{"display":"Gateway"}],"title":"Patient summary",
+      "section":[{"title":"Allergies","text":{"status":"generated",
+        "div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>No known allergies</p></div>"}}]}},
+     {"fullUrl":"urn:uuid:p","resource":{"resourceType":"Patient","name":[{"family":")" +
+         std::string(family) + R"(","given":["Ana"]}],"birthDate":"1990-02-03",
+      "communication":[{"language":{"coding":[{"code":"en"}]}},
+                       {"language":{"coding":[{"code":")" + std::string(language) + R"("}]},"preferred":true}]}}]})";
+}
+
+TEST_F(Signing, PatientCopyIsOnePageInThePatientsLanguageWithEveryValueEscaped) {
+  auto s = signer({"gw1"});
+  ASSERT_TRUE(s);
+  const std::string signed_doc = sign(*s, copy_document("es-MX", "Ruiz <script>alert(1)</script>"));
+  auto doc = json::Document::parse(signed_doc);
+  ASSERT_TRUE(doc);
+  auto html = patient_copy_html(doc->root(), "doc-1");
+  ASSERT_TRUE(html) << html.error().to_string();
+  EXPECT_NE(html->find("<html lang=\"es\">"), std::string::npos);
+  EXPECT_NE(html->find("Resumen de salud"), std::string::npos);
+  EXPECT_NE(html->find("Firmado por"), std::string::npos);
+  EXPECT_NE(html->find("1990-02-03"), std::string::npos);
+  EXPECT_NE(html->find("<p>No known allergies</p>"), std::string::npos);  // the gateway's own narrative
+  EXPECT_EQ(html->find("<script>"), std::string::npos);
+  EXPECT_NE(html->find("Ruiz &lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(html->find("gw1"), std::string::npos);  // the signing key
+  auto token = patient_copy_token(doc->root(), "doc-1");
+  ASSERT_TRUE(token);
+  EXPECT_TRUE(token->starts_with("Bundle/doc-1#c14n-sha256="));
+  EXPECT_NE(html->find(*token), std::string::npos);
+  // The QR code on the page carries the token.
+  auto qr = qr_encode(*token);
+  ASSERT_TRUE(qr);
+  EXPECT_NE(html->find(qr_svg(*qr, 3)), std::string::npos);
+
+  // A language the page does not have: English; Arabic is right to left.
+  auto de = json::Document::parse(copy_document("de", "Ruiz"));
+  EXPECT_NE(patient_copy_html(de->root(), "doc-1")->find("<html lang=\"en\">"), std::string::npos);
+  auto ar = json::Document::parse(copy_document("ar", "Ruiz"));
+  const std::string ar_html = *patient_copy_html(ar->root(), "doc-1");
+  EXPECT_NE(ar_html.find("<html lang=\"ar\" dir=\"rtl\">"), std::string::npos);
+  // Not a document: refused.
+  EXPECT_FALSE(patient_copy_html(json::Document::parse(fixture())->root(), "x"));
+}
+
 // ---- the use cases with signing wired in ------------------------------------------
 
 class FixedAt final : public Clock {
