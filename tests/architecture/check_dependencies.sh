@@ -29,9 +29,12 @@ declare -A allowed=(
   # exchange: the push and pull use cases (validate, map, redact, verify,
   # commit); it wires the domain to the Store port, not to SQL.
   [exchange]="core json packages fhir fhirpath primitives terminology validation consent handoff store"
+  # conformance: the TestScript engine; HTTP comes through its Transport
+  # interface (implemented in app), so it stays free of I/O libraries.
+  [conformance]="core json packages fhir fhirpath primitives terminology validation"
   [http]="core json packages fhir fhirpath primitives terminology validation consent handoff store exchange"
 )
-domain="core json primitives packages fhir fhirpath terminology validation consent handoff exchange"
+domain="core json primitives packages fhir fhirpath terminology validation consent handoff exchange conformance"
 
 status=0
 report() { echo "dependency violation: $*"; status=1; }
