@@ -89,6 +89,7 @@ def main():
     write('negative-privacy', 'planted-discharge-summary.json', planted())
     write('validate', 'discharge-summary.json', variant(0x60, 'CONF-VAL-0001'))
     write('validate', 'invalid-birth-date.json', bad_date)
+    write('validate', 'patient.json', resource(variant(0x61, 'CONF-VAL-0002'), 'Patient'))
 
 
 if __name__ == '__main__':

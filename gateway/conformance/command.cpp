@@ -5,6 +5,7 @@
 #include "gateway/json/json.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <ctime>
 #include <filesystem>

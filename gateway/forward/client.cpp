@@ -293,6 +293,9 @@ net::awaitable<PostResult> Connection::send(const RequestSpec& spec, bool all_he
 
 namespace gw::forward {
 
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+
 // A private io_context runs each request to completion on the calling
 // thread: the coroutine client is reused as is, and nothing runs between
 // two requests.

@@ -120,7 +120,7 @@ TEST_F(Engine, OperationsBecomeRequestsWithVariablesOriginsHeadersAndBodies) {
   };
   auto r = run(R"(
     "variable":[{"name":"loc","sourceId":"push","headerField":"Location"},
-                {"name":"key","sourceId":"push","expression":"issue.diagnostics.first().select(substring(indexOf('key is ') + 7))"},
+                {"name":"key","sourceId":"push","expression":"issue.diagnostics.first().select(substring(indexOf('key is ') + 7)) "},
                 {"name":"fallback","defaultValue":"x y"}],
     "setup":{"action":[{"operation":{"type":{"code":"create"},"method":"post","url":"?recipient=demo-clinic",
                         "sourceId":"p","responseId":"push","encodeRequestUrl":true,

@@ -135,24 +135,22 @@ Deployment deploy(const Workspace& ws, const std::string& policy_path, const std
   return d;
 }
 
-struct Run {
+struct CliRun {
   int exit_code = -1;
   std::string console;
 };
 
 // `fhir-gateway conformance ARGS` with the four identities and the
 // simulator's control endpoint as destination 2.
-Run conformance(const Workspace& ws, std::vector<std::string> args, const std::string& log) {
+CliRun conformance(const Workspace& ws, std::vector<std::string> args, const std::string& log) {
   const std::string c = ws.certs;
-  for (std::string extra : {"--ca", c + "/ca.crt", "--suites", kSource + "/conformance/suites"}) {
-    args.push_back(std::move(extra));
-  }
+  args.insert(args.end(), {"--ca", c + "/ca.crt", "--suites", kSource + "/conformance/suites"});
   auto p = ChildProcess::spawn(binary(ws, args, log));
   if (!p) {
     ADD_FAILURE() << p.error().to_string();
     return {};
   }
-  Run r;
+  CliRun r;
   r.exit_code = (*p)->wait();
   r.console = (*p)->output();
   return r;
@@ -182,7 +180,7 @@ TEST(ConformanceKit, EverySuitePassesAgainstTheGatewayAndTheReceiverSuiteAgainst
   for (const auto& s : kGatewaySuites) args.insert(args.end(), {"--suite", s});
   for (auto& a : identities(ws, d)) args.push_back(std::move(a));
   args.insert(args.end(), {"--output", ws.dir + "/reports"});
-  Run run = conformance(ws, args, "run.log");
+  CliRun run = conformance(ws, args, "run.log");
   EXPECT_EQ(run.exit_code, 0) << run.console << read_text(ws.dir + "/run.log");
   EXPECT_NE(run.console.find("8 script(s)"), std::string::npos) << run.console;
   EXPECT_NE(run.console.find("0 failed: OK"), std::string::npos) << run.console;
@@ -198,7 +196,7 @@ TEST(ConformanceKit, EverySuitePassesAgainstTheGatewayAndTheReceiverSuiteAgainst
   // The receiver suite, as a clinic would run it against its own endpoint:
   // here the simulator, with the gateway's client certificate.
   const std::string c = ws.certs;
-  Run receiver = conformance(ws,
+  CliRun receiver = conformance(ws,
                              {"conformance", "receiver", "--target",
                               "https://127.0.0.1:" + std::to_string(d.sim_port) + "/fhir", "--client-cert",
                               c + "/gateway.crt", "--client-key", c + "/gateway.key", "--output", ws.dir + "/receiver"},
@@ -230,7 +228,7 @@ TEST(ConformanceKit, EachNegativePrivacyTestCatchesALeak) {
   std::vector<std::string> args = {"conformance", "run", "--suite", "negative-privacy"};
   for (auto& a : identities(ws, d)) args.push_back(std::move(a));
   args.insert(args.end(), {"--output", ws.dir + "/reports"});
-  Run run = conformance(ws, args, "run.log");
+  CliRun run = conformance(ws, args, "run.log");
   EXPECT_EQ(run.exit_code, 1) << run.console << read_text(ws.dir + "/run.log");
 
   auto doc = json::Document::parse_file(ws.dir + "/reports/negative-privacy.testreport.json");
