@@ -17,7 +17,8 @@ namespace {
 
 class HttpsTransport final : public conformance::Transport {
  public:
-  explicit HttpsTransport(conformance::TransportSettings settings) : settings_(std::move(settings)) {}
+  explicit HttpsTransport(conformance::TransportSettings settings)
+      : settings_(std::move(settings)) {}
 
   Result<conformance::HttpResponse> send(const conformance::HttpRequest& request) override {
     GW_TRY(forward::BlockingClient * client, client_for(request.origin));
@@ -46,8 +47,8 @@ class HttpsTransport final : public conformance::Transport {
       tls.cert_file = id->second.first;
       tls.key_file = id->second.second;
     } else if (origin != 1) {
-      return fail(ErrorCode::kInvalidArgument,
-                  "origin " + std::to_string(origin) + " has no client identity (--origin N=CERT,KEY)");
+      return fail(ErrorCode::kInvalidArgument, "origin " + std::to_string(origin) +
+                                                   " has no client identity (--origin N=CERT,KEY)");
     }
     forward::Deadlines deadlines;  // connect/handshake 5 s, write 10 s, read 30 s
     GW_TRY(slot, forward::BlockingClient::create(tls, deadlines));
@@ -68,7 +69,8 @@ int run_conformance(std::span<const std::string_view> args, std::ostream& out, s
     GW_TRY(auto validator, validation::Validator::create(defs.registry, defs.model, vopt));
     return conformance::Definitions{defs.model, validator};
   };
-  auto transport = [](const conformance::TransportSettings& s) -> Result<std::unique_ptr<conformance::Transport>> {
+  auto transport = [](const conformance::TransportSettings& s)
+      -> Result<std::unique_ptr<conformance::Transport>> {
     return std::unique_ptr<conformance::Transport>(new HttpsTransport(s));
   };
   SystemClock clock;

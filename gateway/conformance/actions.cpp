@@ -23,8 +23,9 @@ namespace {
 // The default HTTP method of each operation type
 // (http://terminology.hl7.org/CodeSystem/testscript-operation-codes).
 std::string_view method_of(std::string_view type) {
-  if (type == "read" || type == "vread" || type == "search" || type == "search-type" || type == "history" ||
-      type == "history-instance" || type == "history-type" || type == "capabilities") {
+  if (type == "read" || type == "vread" || type == "search" || type == "search-type" ||
+      type == "history" || type == "history-instance" || type == "history-type" ||
+      type == "capabilities") {
     return "GET";
   }
   if (type == "create" || type == "transaction" || type == "batch" || type == "validate" ||
@@ -56,7 +57,8 @@ std::string encode_query(std::string_view q) {
     const auto c = static_cast<unsigned char>(q[i]);
     if (is_unreserved(c) || c == '=' || c == '&' || c == '$' || c == ',' || c == ':') {
       out += static_cast<char>(c);
-    } else if (c == '%' && i + 2 < q.size() && std::isxdigit(static_cast<unsigned char>(q[i + 1])) &&
+    } else if (c == '%' && i + 2 < q.size() &&
+               std::isxdigit(static_cast<unsigned char>(q[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(q[i + 2]))) {
       out += static_cast<char>(c);
     } else {
@@ -79,7 +81,8 @@ std::string join_url(const std::string& base, std::string_view path) {
   while (!b.empty() && b.back() == '/') b.pop_back();
   if (path.front() == '/') {
     const std::size_t scheme = b.find("://");
-    const std::size_t slash = scheme == std::string::npos ? std::string::npos : b.find('/', scheme + 3);
+    const std::size_t slash =
+        scheme == std::string::npos ? std::string::npos : b.find('/', scheme + 3);
     return (slash == std::string::npos ? b : b.substr(0, slash)) + std::string(path);
   }
   if (path.front() == '?') return b + std::string(path);
@@ -151,10 +154,9 @@ bool contains_minimum(json::Value have, json::Value want, int depth = 0) {
 
 int status_of_response_code(std::string_view code) {
   static const std::pair<std::string_view, int> kCodes[] = {
-      {"okay", 200},     {"created", 201},           {"noContent", 204}, {"notModified", 304},
-      {"bad", 400},      {"forbidden", 403},         {"notFound", 404},  {"methodNotAllowed", 405},
-      {"conflict", 409}, {"gone", 410},              {"preconditionFailed", 412},
-      {"unprocessable", 422}};
+      {"okay", 200},     {"created", 201},   {"noContent", 204},          {"notModified", 304},
+      {"bad", 400},      {"forbidden", 403}, {"notFound", 404},           {"methodNotAllowed", 405},
+      {"conflict", 409}, {"gone", 410},      {"preconditionFailed", 412}, {"unprocessable", 422}};
   for (const auto& [name, status] : kCodes) {
     if (name == code) return status;
   }
@@ -165,7 +167,8 @@ std::string quote(std::string_view s) { return "'" + std::string(s.substr(0, 120
 
 }  // namespace
 
-Result<std::string> Runner::operation_url(json::Value op, std::string_view type, const std::string& base) {
+Result<std::string> Runner::operation_url(json::Value op, std::string_view type,
+                                          const std::string& base) {
   std::string path;
   if (json::Value url = op.find("url")) {
     path = substitute(url.str());
@@ -176,12 +179,14 @@ Result<std::string> Runner::operation_url(json::Value op, std::string_view type,
     if (resource.empty() && (type == "create" || type == "update" || type == "validate")) {
       std::string source(op.find("sourceId").str());
       if (auto body = source_body(source)) {
-        if (auto doc = json::Document::parse(*body)) resource = std::string(doc->root().find("resourceType").str());
+        if (auto doc = json::Document::parse(*body))
+          resource = std::string(doc->root().find("resourceType").str());
       }
     }
     if (type == "capabilities") {
       path = "metadata";
-    } else if (type == "transaction" || type == "batch" || type == "search-system" || type == "process-message") {
+    } else if (type == "transaction" || type == "batch" || type == "search-system" ||
+               type == "process-message") {
       path = type == "process-message" ? "$process-message" : "";
     } else if (type == "validate") {
       path = (resource.empty() ? "" : resource + "/") + "$validate";
@@ -192,7 +197,9 @@ Result<std::string> Runner::operation_url(json::Value op, std::string_view type,
       path += params.front() == '/' || params.front() == '?' ? params : "/" + params;
     } else if (!target_id.empty()) {
       std::optional<std::string> body = source_body(target_id);
-      if (!body) return fail(ErrorCode::kNotFound, "targetId '" + target_id + "' names no fixture or response");
+      if (!body)
+        return fail(ErrorCode::kNotFound,
+                    "targetId '" + target_id + "' names no fixture or response");
       auto doc = json::Document::parse(*body);
       if (!doc || !doc->root().find("id").is_string()) {
         return fail(ErrorCode::kInvalidArgument, "targetId '" + target_id + "' has no resource id");
@@ -200,7 +207,8 @@ Result<std::string> Runner::operation_url(json::Value op, std::string_view type,
       if (resource.empty()) resource = std::string(doc->root().find("resourceType").str());
       path = resource + "/" + std::string(doc->root().find("id").str());
     } else if (type == "update" || type == "delete" || type == "read" || type == "vread") {
-      return fail(ErrorCode::kInvalidArgument, "a " + std::string(type) + " needs url, params or targetId");
+      return fail(ErrorCode::kInvalidArgument,
+                  "a " + std::string(type) + " needs url, params or targetId");
     }
   }
   std::string url = join_url(base, path);
@@ -215,12 +223,13 @@ Result<std::string> Runner::operation_url(json::Value op, std::string_view type,
 void Runner::run_operation(json::Value op, ActionResult& r) {
   r.is_operation = true;
   check_keys(op, "operation",
-             {"type", "resource", "label", "description", "accept", "contentType", "destination", "encodeRequestUrl",
-              "method", "origin", "params", "requestHeader", "requestId", "responseId", "sourceId", "targetId",
-              "url"});
+             {"type", "resource", "label", "description", "accept", "contentType", "destination",
+              "encodeRequestUrl", "method", "origin", "params", "requestHeader", "requestId",
+              "responseId", "sourceId", "targetId", "url"});
   const std::string type(op.find("type").find("code").str());
   const std::string type_system(op.find("type").find("system").str());
-  if (!type_system.empty() && type_system != "http://terminology.hl7.org/CodeSystem/testscript-operation-codes") {
+  if (!type_system.empty() &&
+      type_system != "http://terminology.hl7.org/CodeSystem/testscript-operation-codes") {
     r.result = Outcome::kError;
     r.message = "operation type system not supported";
     return;
@@ -230,7 +239,8 @@ void Runner::run_operation(json::Value op, ActionResult& r) {
   if (method.empty()) method = std::string(method_of(type));
   if (method.empty()) {
     r.result = Outcome::kError;
-    r.message = type.empty() ? "an operation needs a type or a method" : "operation type '" + type + "' is not supported";
+    r.message = type.empty() ? "an operation needs a type or a method"
+                             : "operation type '" + type + "' is not supported";
     return;
   }
 
@@ -315,13 +325,16 @@ void Runner::run_operation(json::Value op, ActionResult& r) {
   last_ = &last_storage_;
 }
 
-bool Runner::compare(std::string_view op, const std::vector<std::string>& actual, const std::string& expected,
-                     std::string& why) {
-  const std::string got = actual.empty() ? std::string() : actual.size() == 1 ? actual[0] : [&] {
-    std::string j;
-    for (const auto& a : actual) j += (j.empty() ? "" : ",") + a;
-    return j;
-  }();
+bool Runner::compare(std::string_view op, const std::vector<std::string>& actual,
+                     const std::string& expected, std::string& why) {
+  const std::string got = actual.empty()       ? std::string()
+                          : actual.size() == 1 ? actual[0]
+                                               : [&] {
+                                                   std::string j;
+                                                   for (const auto& a : actual)
+                                                     j += (j.empty() ? "" : ",") + a;
+                                                   return j;
+                                                 }();
   const std::string shape = std::to_string(actual.size()) + " item(s)";
   if (op.empty() || op == "equals") {
     why = "expected to equal " + quote(expected) + ", got " + shape + " that do not";
@@ -334,7 +347,8 @@ bool Runner::compare(std::string_view op, const std::vector<std::string>& actual
   if (op == "in" || op == "notIn") {
     const auto list = split_list(expected);
     const bool in = actual.size() == 1 && std::find(list.begin(), list.end(), got) != list.end();
-    why = std::string("expected ") + (op == "in" ? "one of " : "none of ") + quote(expected) + ", got " + shape;
+    why = std::string("expected ") + (op == "in" ? "one of " : "none of ") + quote(expected) +
+          ", got " + shape;
     return op == "in" ? in : !in;
   }
   if (op == "greaterThan" || op == "lessThan") {
@@ -369,16 +383,36 @@ bool Runner::compare(std::string_view op, const std::vector<std::string>& actual
 
 void Runner::run_assert(json::Value as, ActionResult& r) {
   check_keys(as, "assert",
-             {"label", "description", "direction", "compareToSourceId", "compareToSourceExpression",
-              "compareToSourcePath", "contentType", "expression", "headerField", "minimumId", "navigationLinks",
-              "operator", "path", "requestMethod", "requestURL", "resource", "response", "responseCode",
-              "sourceId", "validateProfileId", "value", "warningOnly"});
+             {"label",
+              "description",
+              "direction",
+              "compareToSourceId",
+              "compareToSourceExpression",
+              "compareToSourcePath",
+              "contentType",
+              "expression",
+              "headerField",
+              "minimumId",
+              "navigationLinks",
+              "operator",
+              "path",
+              "requestMethod",
+              "requestURL",
+              "resource",
+              "response",
+              "responseCode",
+              "sourceId",
+              "validateProfileId",
+              "value",
+              "warningOnly"});
   for (std::string_view unsupported : {"path", "compareToSourcePath", "navigationLinks"}) {
-    if (as.find(unsupported)) error("assert." + std::string(unsupported) + " is not supported (use expression)");
+    if (as.find(unsupported))
+      error("assert." + std::string(unsupported) + " is not supported (use expression)");
   }
   const std::string direction(as.find("direction").str());
   const bool on_request = direction == "request";
-  if (!direction.empty() && direction != "request" && direction != "response") error("assert.direction: unknown value");
+  if (!direction.empty() && direction != "request" && direction != "response")
+    error("assert.direction: unknown value");
   const std::string op(as.find("operator").str());
   const bool has_value = static_cast<bool>(as.find("value"));
   const std::string value = substitute(as.find("value").str());
@@ -393,7 +427,8 @@ void Runner::run_assert(json::Value as, ActionResult& r) {
     if (source_is_fixture) {
       error("this assert needs a response; sourceId names a fixture");
     } else {
-      error(source.empty() ? "no operation ran before this assert" : "sourceId '" + source + "' names no response");
+      error(source.empty() ? "no operation ran before this assert"
+                           : "sourceId '" + source + "' names no response");
     }
     return false;
   };
@@ -404,15 +439,16 @@ void Runner::run_assert(json::Value as, ActionResult& r) {
     if (!want) {
       error("assert.response: unknown code");
     } else if (need_exchange() && ex->response.status != want) {
-      failures.push_back("expected HTTP " + std::to_string(want) + " (" + std::string(code.str()) + "), got " +
-                         std::to_string(ex->response.status));
+      failures.push_back("expected HTTP " + std::to_string(want) + " (" + std::string(code.str()) +
+                         "), got " + std::to_string(ex->response.status));
     }
   }
   if (json::Value code = as.find("responseCode")) {
     ++checks;
     if (need_exchange()) {
       std::string why;
-      if (!compare(op.empty() ? "equals" : op, {std::to_string(ex->response.status)}, substitute(code.str()), why)) {
+      if (!compare(op.empty() ? "equals" : op, {std::to_string(ex->response.status)},
+                   substitute(code.str()), why)) {
         failures.push_back("HTTP status " + std::to_string(ex->response.status) + ": " + why);
       }
     }
@@ -420,10 +456,11 @@ void Runner::run_assert(json::Value as, ActionResult& r) {
   if (json::Value ct = as.find("contentType")) {
     ++checks;
     if (need_exchange()) {
-      std::string have = on_request ? ex->request.header("Content-Type") : ex->response.header("Content-Type");
+      std::string have =
+          on_request ? ex->request.header("Content-Type") : ex->response.header("Content-Type");
       have = have.substr(0, have.find(';'));
       const std::string want(ct.str());
-      const bool ok = want == "json" ? have.find("json") != std::string::npos
+      const bool ok = want == "json"  ? have.find("json") != std::string::npos
                       : want == "xml" ? have.find("xml") != std::string::npos
                                       : have == want;
       if (!ok) failures.push_back("expected content type " + quote(want) + ", got " + quote(have));
@@ -431,22 +468,28 @@ void Runner::run_assert(json::Value as, ActionResult& r) {
   }
   if (json::Value res = as.find("resource")) {
     ++checks;
-    std::optional<std::string> body = on_request && ex ? std::optional<std::string>(ex->request.body) : source_body(source);
+    std::optional<std::string> body =
+        on_request && ex ? std::optional<std::string>(ex->request.body) : source_body(source);
     std::string type;
     if (body) {
-      if (auto doc = json::Document::parse(*body)) type = std::string(doc->root().find("resourceType").str());
+      if (auto doc = json::Document::parse(*body))
+        type = std::string(doc->root().find("resourceType").str());
     }
-    if (type != res.str()) failures.push_back("expected a " + std::string(res.str()) + (type.empty() ? ", got no resource" : ", got a " + type));
+    if (type != res.str())
+      failures.push_back("expected a " + std::string(res.str()) +
+                         (type.empty() ? ", got no resource" : ", got a " + type));
   }
   if (json::Value hf = as.find("headerField")) {
     ++checks;
     if (need_exchange()) {
-      const std::string h = on_request ? ex->request.header(hf.str()) : ex->response.header(hf.str());
+      const std::string h =
+          on_request ? ex->request.header(hf.str()) : ex->response.header(hf.str());
       std::string why;
       std::vector<std::string> got;
       if (!h.empty()) got.push_back(h);
       const std::string hop = op.empty() ? (has_value ? "equals" : "notEmpty") : op;
-      if (!compare(hop, got, value, why)) failures.push_back("header " + std::string(hf.str()) + ": " + why);
+      if (!compare(hop, got, value, why))
+        failures.push_back("header " + std::string(hf.str()) + ": " + why);
     }
   }
   if (json::Value m = as.find("requestMethod")) {
@@ -454,7 +497,8 @@ void Runner::run_assert(json::Value as, ActionResult& r) {
     if (need_exchange() && ex->request.method != m.str()) {
       std::string want(m.str());
       for (char& c : want) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      if (ex->request.method != want) failures.push_back("expected request method " + want + ", got " + ex->request.method);
+      if (ex->request.method != want)
+        failures.push_back("expected request method " + want + ", got " + ex->request.method);
     }
   }
   if (json::Value u = as.find("requestURL")) {
@@ -463,7 +507,8 @@ void Runner::run_assert(json::Value as, ActionResult& r) {
       const std::string want = substitute(u.str());
       const std::string& url = ex->request.url;
       const bool ok = url == want || (url.size() > want.size() && url.ends_with(want));
-      if (op == "notEquals" ? ok : !ok) failures.push_back("request URL does not match " + quote(path_only(want)));
+      if (op == "notEquals" ? ok : !ok)
+        failures.push_back("request URL does not match " + quote(path_only(want)));
     }
   }
   if (json::Value min = as.find("minimumId")) {
@@ -478,7 +523,8 @@ void Runner::run_assert(json::Value as, ActionResult& r) {
       auto want = json::Document::parse(substitute(fx->second));
       auto have = json::Document::parse(*body);
       if (!have || !want || !contains_minimum(have->root(), want->root())) {
-        failures.push_back("the response does not contain the minimum content of fixture '" + std::string(min.str()) + "'");
+        failures.push_back("the response does not contain the minimum content of fixture '" +
+                           std::string(min.str()) + "'");
       }
     }
   }
@@ -487,7 +533,8 @@ void Runner::run_assert(json::Value as, ActionResult& r) {
     auto canonical = profiles_.find(std::string(pid.str()));
     std::optional<std::string> body = source_body(source);
     if (canonical == profiles_.end()) {
-      error("assert.validateProfileId '" + std::string(pid.str()) + "' names no TestScript.profile");
+      error("assert.validateProfileId '" + std::string(pid.str()) +
+            "' names no TestScript.profile");
     } else if (!defs_.validator) {
       error("assert.validateProfileId: no validator loaded");
     } else if (!body) {
@@ -503,23 +550,27 @@ void Runner::run_assert(json::Value as, ActionResult& r) {
       } else if (validation::has_errors(*issues)) {
         std::string first;
         for (const auto& i : *issues) {
-          if (i.severity == fhir::Issue::Severity::kError || i.severity == fhir::Issue::Severity::kFatal) {
+          if (i.severity == fhir::Issue::Severity::kError ||
+              i.severity == fhir::Issue::Severity::kFatal) {
             first = i.expression + ": " + i.diagnostics.substr(0, 200);
             break;
           }
         }
         failures.push_back("does not conform to " + canonical->second + " (" +
-                           std::to_string(validation::count_errors(*issues)) + " error(s); first: " + first + ")");
+                           std::to_string(validation::count_errors(*issues)) +
+                           " error(s); first: " + first + ")");
       }
     }
   }
   if (json::Value e = as.find("expression")) {
     ++checks;
     std::optional<std::string> body =
-        on_request ? (ex ? std::optional<std::string>(ex->request.body) : std::nullopt) : source_body(source);
+        on_request ? (ex ? std::optional<std::string>(ex->request.body) : std::nullopt)
+                   : source_body(source);
     const std::string expr = substitute(e.str());
     if (!body) {
-      error(source.empty() ? "assert.expression: no response to evaluate" : "assert.expression: sourceId '" + source + "' names nothing");
+      error(source.empty() ? "assert.expression: no response to evaluate"
+                           : "assert.expression: sourceId '" + source + "' names nothing");
     } else if (auto items = evaluate(*body, expr); !items) {
       error("assert.expression: " + items.error().message());
     } else {
@@ -540,12 +591,14 @@ void Runner::run_assert(json::Value as, ActionResult& r) {
           std::string expected;
           for (const auto& it : *want) expected += (expected.empty() ? "" : ",") + item_text(it);
           if (!compare(op.empty() ? "equals" : op, got, expected, why)) {
-            failures.push_back("compared with " + cmp_source + ": expected the same value, got a different one");
+            failures.push_back("compared with " + cmp_source +
+                               ": expected the same value, got a different one");
           }
         }
       } else if (op == "eval" || (op.empty() && !has_value)) {
         if (got.size() != 1 || got[0] != "true") {
-          failures.push_back("expression " + quote(expr) + " is not true (" + std::to_string(got.size()) + " item(s))");
+          failures.push_back("expression " + quote(expr) + " is not true (" +
+                             std::to_string(got.size()) + " item(s))");
         }
       } else if (!compare(op.empty() ? "equals" : op, got, value, why)) {
         failures.push_back("expression " + quote(expr) + ": " + why);

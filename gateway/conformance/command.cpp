@@ -85,9 +85,10 @@ bool write_file(const fs::path& p, const std::string& text) {
 
 }  // namespace
 
-int run_conformance_command(std::span<const std::string_view> args, const DefinitionsLoader& load_definitions,
-                            const TransportFactory& make_transport, const Clock& clock, std::ostream& out,
-                            std::ostream& err) {
+int run_conformance_command(std::span<const std::string_view> args,
+                            const DefinitionsLoader& load_definitions,
+                            const TransportFactory& make_transport, const Clock& clock,
+                            std::ostream& out, std::ostream& err) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     (args.empty() ? err : out) << kUsage;
     return args.empty() ? kExitUsage : kExitOk;
@@ -176,7 +177,8 @@ int run_conformance_command(std::span<const std::string_view> args, const Defini
       for (const std::string& s : scripts_in(d)) {
         auto doc = json::Document::parse_file(s);
         std::string title(doc ? doc->root().find("title").str() : "");
-        out << "  " << fs::path(s).filename().string() << (title.empty() ? "" : "  " + title) << "\n";
+        out << "  " << fs::path(s).filename().string() << (title.empty() ? "" : "  " + title)
+            << "\n";
       }
     }
     return kExitOk;
@@ -229,7 +231,8 @@ int run_conformance_command(std::span<const std::string_view> args, const Defini
     fs::create_directories(output, ec);
     bool ok = !ec;
     for (const ScriptReport& r : reports) {
-      ok = ok && write_file(fs::path(output) / (file_stem(r) + ".testreport.json"), test_report_json(r));
+      ok = ok &&
+           write_file(fs::path(output) / (file_stem(r) + ".testreport.json"), test_report_json(r));
     }
     ok = ok && write_file(fs::path(output) / "report.html", html_report(reports));
     if (!ok) {
@@ -238,8 +241,9 @@ int run_conformance_command(std::span<const std::string_view> args, const Defini
     }
     out << "reports: " << (fs::path(output) / "report.html").string() << "\n";
   }
-  const bool all_pass =
-      std::all_of(reports.begin(), reports.end(), [](const ScriptReport& r) { return r.result() == Outcome::kPass; });
+  const bool all_pass = std::all_of(reports.begin(), reports.end(), [](const ScriptReport& r) {
+    return r.result() == Outcome::kPass;
+  });
   return all_pass ? kExitOk : kExitFailed;
 }
 

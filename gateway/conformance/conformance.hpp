@@ -53,8 +53,8 @@
 // Example:
 //   conformance::Definitions defs{model, validator};
 //   MyTransport t;
-//   auto report = conformance::run_script("conformance/suites/metadata/metadata.json", t, defs, {});
-//   std::cout << conformance::console_summary({&*report, 1});
+//   auto report = conformance::run_script("conformance/suites/metadata/metadata.json", t, defs,
+//   {}); std::cout << conformance::console_summary({&*report, 1});
 #pragma once
 
 #include "gateway/core/core.hpp"
@@ -83,10 +83,10 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 /// One HTTP request an operation makes.
 struct HttpRequest {
-  int origin = 1;          ///< TestScript origin index: which client identity sends it
-  std::string method;      ///< "GET", "POST", ...
-  std::string url;         ///< absolute (the destination's base URL + the operation's path)
-  Headers headers;         ///< as the script set them (Accept, Content-Type, requestHeader)
+  int origin = 1;      ///< TestScript origin index: which client identity sends it
+  std::string method;  ///< "GET", "POST", ...
+  std::string url;     ///< absolute (the destination's base URL + the operation's path)
+  Headers headers;     ///< as the script set them (Accept, Content-Type, requestHeader)
   std::string body;
   /// Case-insensitive header lookup ("" when absent).
   std::string header(std::string_view name) const;
@@ -139,7 +139,7 @@ std::string_view to_string(Outcome o) noexcept;
 /// One setup, test or teardown action as reported.
 struct ActionResult {
   bool is_operation = false;
-  std::string label;    ///< the action's label, else its description, else its kind
+  std::string label;  ///< the action's label, else its description, else its kind
   Outcome result = Outcome::kPass;
   std::string message;  ///< why it failed or what it did (never request or response bodies)
   friend bool operator==(const ActionResult&, const ActionResult&) = default;
@@ -158,12 +158,12 @@ struct TestResult {
 
 /// The run of one TestScript.
 struct ScriptReport {
-  std::string script_id;     ///< TestScript.id
-  std::string script_url;    ///< TestScript.url (may be empty)
-  std::string name;          ///< TestScript.name (else title, else the file name)
+  std::string script_id;   ///< TestScript.id
+  std::string script_url;  ///< TestScript.url (may be empty)
+  std::string name;        ///< TestScript.name (else title, else the file name)
   std::string title;
-  std::string file;          ///< where it was read from
-  std::string target;        ///< base URL it ran against
+  std::string file;    ///< where it was read from
+  std::string target;  ///< base URL it ran against
   std::string issued;
   /// Problems of the script itself (unsupported elements, bad fixtures):
   /// each fails the run.
@@ -186,8 +186,8 @@ struct ScriptReport {
 /// script's folder. Errors: kIo/kParse only when the file cannot be read or
 /// is not a TestScript at all; everything wrong inside it is reported in
 /// the ScriptReport.
-Result<ScriptReport> run_script(const std::string& path, Transport& transport, const Definitions& defs,
-                                const RunOptions& options);
+Result<ScriptReport> run_script(const std::string& path, Transport& transport,
+                                const Definitions& defs, const RunOptions& options);
 
 /// The same for a script already in memory (`dir` is where its fixtures are).
 Result<ScriptReport> run_script_text(std::string json, const std::string& dir, Transport& transport,
@@ -217,15 +217,17 @@ struct TransportSettings {
   std::string token;  ///< bearer token sent on every request without its own Authorization
 };
 
-using TransportFactory = std::function<Result<std::unique_ptr<Transport>>(const TransportSettings&)>;
+using TransportFactory =
+    std::function<Result<std::unique_ptr<Transport>>(const TransportSettings&)>;
 using DefinitionsLoader = std::function<Result<Definitions>()>;
 
 /// `fhir-gateway conformance list|run|receiver ...`. Exit codes: 0 every
 /// script passed, 1 a failure or error in a run, 2 usage or set-up error.
 /// Suites are folders under `--suites DIR` (default conformance/suites):
 /// each holds TestScript JSON files and a fixtures/ folder.
-int run_conformance_command(std::span<const std::string_view> args, const DefinitionsLoader& load_definitions,
-                            const TransportFactory& make_transport, const Clock& clock, std::ostream& out,
-                            std::ostream& err);
+int run_conformance_command(std::span<const std::string_view> args,
+                            const DefinitionsLoader& load_definitions,
+                            const TransportFactory& make_transport, const Clock& clock,
+                            std::ostream& out, std::ostream& err);
 
 }  // namespace gw::conformance

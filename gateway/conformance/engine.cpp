@@ -9,8 +9,8 @@
 // Messages never quote response bodies (they may hold patient data): an
 // assert says what it expected (the script's own value) and the shape of
 // what it got (a status code, a header, a number of items).
-#include "gateway/conformance/conformance.hpp"
 #include "gateway/conformance/detail/engine.hpp"
+#include "gateway/conformance/conformance.hpp"
 
 #include "gateway/fhir/fhir.hpp"
 #include "gateway/fhirpath/fhirpath.hpp"
@@ -31,7 +31,8 @@ namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -78,7 +79,8 @@ Outcome ScriptReport::result() const {
   Outcome worst = errors.empty() ? Outcome::kPass : Outcome::kError;
   auto merge = [&](Outcome o) {
     if (o == Outcome::kError) worst = Outcome::kError;
-    if ((o == Outcome::kFail || o == Outcome::kSkip) && worst == Outcome::kPass) worst = Outcome::kFail;
+    if ((o == Outcome::kFail || o == Outcome::kSkip) && worst == Outcome::kPass)
+      worst = Outcome::kFail;
   };
   for (const ActionResult& a : setup) merge(a.result);
   for (const TestResult& t : tests) merge(t.result());
@@ -88,7 +90,8 @@ Outcome ScriptReport::result() const {
 
 std::size_t ScriptReport::passed() const {
   return static_cast<std::size_t>(
-      std::count_if(tests.begin(), tests.end(), [](const TestResult& t) { return t.result() == Outcome::kPass; }));
+      std::count_if(tests.begin(), tests.end(),
+                    [](const TestResult& t) { return t.result() == Outcome::kPass; }));
 }
 std::size_t ScriptReport::failed() const { return tests.size() - passed(); }
 
@@ -110,7 +113,8 @@ namespace detail {
 
 // --- script reading ---------------------------------------------------------
 
-void Runner::check_keys(json::Value obj, const std::string& where, std::initializer_list<std::string_view> allowed) {
+void Runner::check_keys(json::Value obj, const std::string& where,
+                        std::initializer_list<std::string_view> allowed) {
   if (!obj.is_object()) {
     error(where + ": expected an object");
     return;
@@ -138,11 +142,13 @@ Status Runner::load(std::string text) {
   if (!root.is_object() || root.find("resourceType").str() != "TestScript") {
     return fail(ErrorCode::kParse, "not a TestScript resource");
   }
-  check_keys(root, "TestScript",
-             {"resourceType", "meta", "implicitRules", "language", "text", "contained", "url", "identifier",
-              "version", "name", "title", "status", "experimental", "date", "publisher", "contact",
-              "description", "useContext", "jurisdiction", "purpose", "copyright", "origin", "destination",
-              "metadata", "fixture", "profile", "variable", "setup", "test", "teardown"});
+  check_keys(
+      root, "TestScript",
+      {"resourceType", "meta",       "implicitRules", "language", "text",        "contained",
+       "url",          "identifier", "version",       "name",     "title",       "status",
+       "experimental", "date",       "publisher",     "contact",  "description", "useContext",
+       "jurisdiction", "purpose",    "copyright",     "origin",   "destination", "metadata",
+       "fixture",      "profile",    "variable",      "setup",    "test",        "teardown"});
   report_.script_id = std::string(root.find("id").str());
   report_.script_url = std::string(root.find("url").str());
   report_.name = std::string(root.find("name").str());
@@ -168,7 +174,8 @@ Status Runner::load(std::string text) {
   for (json::Value f : root.find("fixture").items()) load_fixture(f);
   for (json::Value v : root.find("variable").items()) {
     check_keys(v, "TestScript.variable",
-               {"name", "defaultValue", "description", "expression", "headerField", "hint", "path", "sourceId"});
+               {"name", "defaultValue", "description", "expression", "headerField", "hint", "path",
+                "sourceId"});
     Variable var;
     var.name = std::string(v.find("name").str());
     var.default_value = std::string(v.find("defaultValue").str());
@@ -179,9 +186,12 @@ Status Runner::load(std::string text) {
       error("TestScript.variable: a variable needs a name");
       continue;
     }
-    if (v.find("path")) error("TestScript.variable '" + var.name + "': path (XPath/JSONPath) is not supported; use expression");
+    if (v.find("path"))
+      error("TestScript.variable '" + var.name +
+            "': path (XPath/JSONPath) is not supported; use expression");
     if (!var.expression.empty() && !var.header_field.empty()) {
-      error("TestScript.variable '" + var.name + "': expression and headerField are mutually exclusive");
+      error("TestScript.variable '" + var.name +
+            "': expression and headerField are mutually exclusive");
     }
     variables_.push_back(std::move(var));
   }
@@ -196,7 +206,8 @@ void Runner::load_fixture(json::Value f) {
     return;
   }
   if (f.find("autocreate").boolean() || f.find("autodelete").boolean()) {
-    error("TestScript.fixture '" + id + "': autocreate/autodelete are not supported (use setup and teardown operations)");
+    error("TestScript.fixture '" + id +
+          "': autocreate/autodelete are not supported (use setup and teardown operations)");
   }
   std::string ref(f.find("resource").find("reference").str());
   if (ref.empty()) {
@@ -217,7 +228,8 @@ void Runner::load_fixture(json::Value f) {
       return;
     }
   } else {
-    if (ref.find("://") != std::string::npos || ref.starts_with("/") || ref.find("..") != std::string::npos) {
+    if (ref.find("://") != std::string::npos || ref.starts_with("/") ||
+        ref.find("..") != std::string::npos) {
       error("TestScript.fixture '" + id + "': only files beside the script are supported");
       return;
     }
@@ -270,7 +282,8 @@ std::string Runner::substitute(std::string_view text) {
     if (end == std::string_view::npos) break;
     out.append(text.substr(i, at - i));
     std::string_view name = text.substr(at + 2, end - at - 2);
-    auto v = std::find_if(variables_.begin(), variables_.end(), [&](const Variable& x) { return x.name == name; });
+    auto v = std::find_if(variables_.begin(), variables_.end(),
+                          [&](const Variable& x) { return x.name == name; });
     if (v == variables_.end()) {
       error("unknown variable ${" + std::string(name) + "}");
       out.append(text.substr(at, end + 1 - at));
@@ -300,7 +313,8 @@ std::optional<std::string> Runner::source_body(const std::string& id) {
   return std::nullopt;
 }
 
-Result<fhirpath::Collection> Runner::evaluate(const std::string& body, const std::string& expression) {
+Result<fhirpath::Collection> Runner::evaluate(const std::string& body,
+                                              const std::string& expression) {
   if (!defs_.model) return fail(ErrorCode::kInvalidArgument, "no FHIR model loaded for FHIRPath");
   auto doc = json::Document::parse(body);
   if (!doc) return fail(ErrorCode::kParse, "the source is not JSON");
@@ -309,12 +323,15 @@ Result<fhirpath::Collection> Runner::evaluate(const std::string& body, const std
   fhirpath::CompileOptions copt;
   copt.model = defs_.model;
   auto expr = fhirpath::Expression::compile(expression, copt);
-  if (!expr) return fail(ErrorCode::kInvalidArgument, "expression does not compile: " + expr.error().to_string());
+  if (!expr)
+    return fail(ErrorCode::kInvalidArgument,
+                "expression does not compile: " + expr.error().to_string());
   fhirpath::EvaluationContext ctx;
   ctx.model = defs_.model.get();
   if (node->type && node->type->name == "Bundle") ctx.bundle = *node;
   auto items = expr->evaluate(*node, ctx);
-  if (!items) return fail(ErrorCode::kInvalidArgument, "expression failed: " + items.error().message());
+  if (!items)
+    return fail(ErrorCode::kInvalidArgument, "expression failed: " + items.error().message());
   // The document must outlive nothing: item_text() renders nodes now, so
   // convert node items to their text before the document goes away.
   fhirpath::Collection out;
@@ -378,7 +395,8 @@ void Runner::run() {
       }
       tr.actions.push_back(run_action(a, "TestScript.test.action"));
     }
-    if (tr.actions.empty()) tr.actions.push_back({false, "test", Outcome::kError, "a test needs at least one action"});
+    if (tr.actions.empty())
+      tr.actions.push_back({false, "test", Outcome::kError, "a test needs at least one action"});
     report_.tests.push_back(std::move(tr));
   }
   if (json::Value teardown = root.find("teardown")) {
@@ -444,13 +462,14 @@ Result<ScriptReport> run_script_text(std::string json, const std::string& dir, T
   return runner.take_report();
 }
 
-Result<ScriptReport> run_script(const std::string& path, Transport& transport, const Definitions& defs,
-                                const RunOptions& options) {
+Result<ScriptReport> run_script(const std::string& path, Transport& transport,
+                                const Definitions& defs, const RunOptions& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail(ErrorCode::kIo, "cannot read the TestScript", path);
   std::stringstream ss;
   ss << in.rdbuf();
-  auto r = run_script_text(ss.str(), std::filesystem::path(path).parent_path().string(), transport, defs, options);
+  auto r = run_script_text(ss.str(), std::filesystem::path(path).parent_path().string(), transport,
+                           defs, options);
   if (!r) return r.error().with_context(path);
   r->file = path;
   if (r->name.empty()) r->name = std::filesystem::path(path).stem().string();

@@ -69,9 +69,10 @@ std::string badge(Outcome o) {
 void html_actions(std::string& out, const std::vector<ActionResult>& actions) {
   out += "<ol class=\"actions\">";
   for (const ActionResult& a : actions) {
-    out += "<li>" + badge(a.result) + " <span class=\"kind\">" + (a.is_operation ? "operation" : "assert") +
-           "</span> " + h(a.label);
-    if (!a.message.empty() && a.message != "ok") out += " <span class=\"msg\">" + h(a.message) + "</span>";
+    out += "<li>" + badge(a.result) + " <span class=\"kind\">" +
+           (a.is_operation ? "operation" : "assert") + "</span> " + h(a.label);
+    if (!a.message.empty() && a.message != "ok")
+      out += " <span class=\"msg\">" + h(a.message) + "</span>";
     out += "</li>";
   }
   out += "</ol>";
@@ -123,7 +124,8 @@ std::string test_report_json(const ScriptReport& report) {
     w.begin_object();
     w.key("action");
     w.begin_array();
-    for (const std::string& e : report.errors) action_json(w, {true, "TestScript", Outcome::kError, e});
+    for (const std::string& e : report.errors)
+      action_json(w, {true, "TestScript", Outcome::kError, e});
     for (const ActionResult& a : report.setup) action_json(w, a);
     w.end_array();
     w.end_object();
@@ -169,45 +171,51 @@ std::string html_report(std::span<const ScriptReport> reports) {
   }
   const bool ok = scripts_failed == 0;
   std::string out;
-  out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-         "<title>Conformance report</title><style>"
-         "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}"
-         "h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.5em}"
-         ".b{display:inline-block;min-width:4.5em;text-align:center;border-radius:3px;color:#fff;font-size:.85em}"
-         ".pass{background:#2e7d32}.fail{background:#c62828}.error{background:#6a1b9a}"
-         ".warning{background:#ef6c00}.skip{background:#757575}"
-         ".summary{font-size:1.1em;padding:.5em;border-left:6px solid}"
-         ".summary.ok{border-color:#2e7d32}.summary.bad{border-color:#c62828}"
-         "details{margin:.2em 0}summary{cursor:pointer}.msg{color:#555}.kind{color:#888;font-size:.85em}"
-         "ol.actions{margin:.2em 0 .6em 1.5em;padding:0}"
-         "</style></head><body>\n";
+  out +=
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<title>Conformance report</title><style>"
+      "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}"
+      "h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.5em}"
+      ".b{display:inline-block;min-width:4.5em;text-align:center;border-radius:3px;color:#fff;font-"
+      "size:.85em}"
+      ".pass{background:#2e7d32}.fail{background:#c62828}.error{background:#6a1b9a}"
+      ".warning{background:#ef6c00}.skip{background:#757575}"
+      ".summary{font-size:1.1em;padding:.5em;border-left:6px solid}"
+      ".summary.ok{border-color:#2e7d32}.summary.bad{border-color:#c62828}"
+      "details{margin:.2em "
+      "0}summary{cursor:pointer}.msg{color:#555}.kind{color:#888;font-size:.85em}"
+      "ol.actions{margin:.2em 0 .6em 1.5em;padding:0}"
+      "</style></head><body>\n";
   out += "<h1>Conformance report</h1>\n";
   out += "<p class=\"summary " + std::string(ok ? "ok" : "bad") + "\" id=\"summary\">" +
          (ok ? "All scripts passed" : std::to_string(scripts_failed) + " script(s) failed") +
-         ": <span id=\"passed\">" + std::to_string(passed) + "</span> test(s) passed, <span id=\"failed\">" +
-         std::to_string(failed) + "</span> failed.</p>\n";
+         ": <span id=\"passed\">" + std::to_string(passed) +
+         "</span> test(s) passed, <span id=\"failed\">" + std::to_string(failed) +
+         "</span> failed.</p>\n";
   for (const ScriptReport& r : reports) {
-    out += "<section class=\"script\"><h2>" + badge(r.result()) + " " + h(r.title.empty() ? r.name : r.title) +
-           "</h2>\n<p>Target <code>" + h(r.target) + "</code> · " + std::to_string(r.passed()) + " passed, " +
-           std::to_string(r.failed()) + " failed · score " + fixed1(r.score()) + "% · " + h(r.issued) + "</p>\n";
+    out += "<section class=\"script\"><h2>" + badge(r.result()) + " " +
+           h(r.title.empty() ? r.name : r.title) + "</h2>\n<p>Target <code>" + h(r.target) +
+           "</code> · " + std::to_string(r.passed()) + " passed, " + std::to_string(r.failed()) +
+           " failed · score " + fixed1(r.score()) + "% · " + h(r.issued) + "</p>\n";
     if (!r.errors.empty()) {
       out += "<ul class=\"errors\">";
-      for (const std::string& e : r.errors) out += "<li>" + badge(Outcome::kError) + " " + h(e) + "</li>";
+      for (const std::string& e : r.errors)
+        out += "<li>" + badge(Outcome::kError) + " " + h(e) + "</li>";
       out += "</ul>\n";
     }
     if (!r.setup.empty()) {
       Outcome worst = Outcome::kPass;
       for (const auto& a : r.setup)
         if (a.result == Outcome::kFail || a.result == Outcome::kError) worst = a.result;
-      out += "<details" + std::string(worst == Outcome::kPass ? "" : " open") + "><summary>" + badge(worst) +
-             " setup</summary>";
+      out += "<details" + std::string(worst == Outcome::kPass ? "" : " open") + "><summary>" +
+             badge(worst) + " setup</summary>";
       html_actions(out, r.setup);
       out += "</details>\n";
     }
     for (const TestResult& t : r.tests) {
       const Outcome o = t.result();
-      out += "<details class=\"test\"" + std::string(o == Outcome::kPass ? "" : " open") + "><summary>" + badge(o) +
-             " <span class=\"name\">" + h(t.name) + "</span>";
+      out += "<details class=\"test\"" + std::string(o == Outcome::kPass ? "" : " open") +
+             "><summary>" + badge(o) + " <span class=\"name\">" + h(t.name) + "</span>";
       if (!t.description.empty()) out += " <span class=\"msg\">— " + h(t.description) + "</span>";
       out += "</summary>";
       html_actions(out, t.actions);
@@ -230,17 +238,20 @@ std::string console_summary(std::span<const ScriptReport> reports) {
   auto action_lines = [&](const std::vector<ActionResult>& actions, std::string_view indent) {
     for (const ActionResult& a : actions) {
       if (a.result == Outcome::kPass || a.result == Outcome::kSkip) continue;
-      out += std::string(indent) + std::string(to_string(a.result)) + ": " + a.label + ": " + a.message + "\n";
+      out += std::string(indent) + std::string(to_string(a.result)) + ": " + a.label + ": " +
+             a.message + "\n";
     }
   };
   for (const ScriptReport& r : reports) {
-    out += (r.result() == Outcome::kPass ? "PASS " : "FAIL ") + (r.title.empty() ? r.name : r.title) + "  (" +
-           std::to_string(r.passed()) + "/" + std::to_string(r.tests.size()) + " tests)\n";
+    out += (r.result() == Outcome::kPass ? "PASS " : "FAIL ") +
+           (r.title.empty() ? r.name : r.title) + "  (" + std::to_string(r.passed()) + "/" +
+           std::to_string(r.tests.size()) + " tests)\n";
     for (const std::string& e : r.errors) out += "    error: " + e + "\n";
     action_lines(r.setup, "    setup ");
     for (const TestResult& t : r.tests) {
       const Outcome o = t.result();
-      out += "  " + std::string(o == Outcome::kPass ? "pass " : std::string(to_string(o)) + " ") + t.name + "\n";
+      out += "  " + std::string(o == Outcome::kPass ? "pass " : std::string(to_string(o)) + " ") +
+             t.name + "\n";
       action_lines(t.actions, "      ");
     }
     action_lines(r.teardown, "    teardown ");
@@ -248,8 +259,9 @@ std::string console_summary(std::span<const ScriptReport> reports) {
     failed += r.failed();
     if (r.result() != Outcome::kPass) ++scripts_failed;
   }
-  out += std::to_string(reports.size()) + " script(s), " + std::to_string(passed) + " test(s) passed, " +
-         std::to_string(failed) + " failed" + (scripts_failed ? ": FAILED\n" : ": OK\n");
+  out += std::to_string(reports.size()) + " script(s), " + std::to_string(passed) +
+         " test(s) passed, " + std::to_string(failed) + " failed" +
+         (scripts_failed ? ": FAILED\n" : ": OK\n");
   return out;
 }
 

@@ -57,7 +57,8 @@ class Engine : public ::testing::Test {
     char tmpl[] = "/tmp/gw_conformance_XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    write("patient.json", R"({"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1990-04-12",
+    write("patient.json",
+          R"({"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1990-04-12",
                              "name":[{"family":"Example","given":["Amina"]}]})");
     write("min.json", R"({"resourceType":"Patient","name":[{"family":"Example"}]})");
     options_.base_url = "https://gw.test/fhir";
@@ -68,7 +69,9 @@ class Engine : public ::testing::Test {
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
-  void write(const std::string& name, const std::string& text) { std::ofstream(fs::path(dir_) / name) << text; }
+  void write(const std::string& name, const std::string& text) {
+    std::ofstream(fs::path(dir_) / name) << text;
+  }
 
   // A script with the given members (fixtures p = patient.json, m = min.json).
   ScriptReport run(const std::string& members) {
@@ -97,7 +100,8 @@ class Engine : public ::testing::Test {
     transport_.answer = [this](const HttpRequest&) {
       HttpResponse res;
       res.status = 200;
-      res.headers = {{"Content-Type", "application/fhir+json; charset=utf-8"}, {"ETag", "W/\"3\""},
+      res.headers = {{"Content-Type", "application/fhir+json; charset=utf-8"},
+                     {"ETag", "W/\"3\""},
                      {"Location", "/fhir/Bundle/b-77"}};
       res.body = gw::testing::read_file(dir_ + "/patient.json");
       return res;
@@ -114,7 +118,8 @@ TEST_F(Engine, OperationsBecomeRequestsWithVariablesOriginsHeadersAndBodies) {
     HttpResponse res;
     res.status = req.method == "POST" ? 201 : 200;
     res.headers = {{"Location", "/fhir/Bundle/b-77"}};
-    res.body = R"({"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational",
+    res.body =
+        R"({"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational",
                    "diagnostics":"handoff b-77 stored; the patient's gateway key is k-123"}]})";
     return res;
   };
@@ -144,7 +149,8 @@ TEST_F(Engine, OperationsBecomeRequestsWithVariablesOriginsHeadersAndBodies) {
   EXPECT_NE(push.body.find("\"Patient\""), std::string::npos);
   EXPECT_EQ(transport_.sent[1].url, "https://gw.test/fhir/Patient/k-123/$summary");
   EXPECT_EQ(transport_.sent[1].origin, 2);
-  EXPECT_EQ(transport_.sent[2].url, "https://gw.test/fhir/Bundle/b-77");  // a Location resolves against the host
+  EXPECT_EQ(transport_.sent[2].url,
+            "https://gw.test/fhir/Bundle/b-77");  // a Location resolves against the host
   EXPECT_EQ(transport_.sent[3].url, "https://gw.test/fhir/Patient?identifier=urn:oid:1%7Cx%20y");
   EXPECT_EQ(transport_.sent[4].url, "http://control.test:9/received/documents");
   EXPECT_EQ(transport_.sent[5].url, "https://gw.test/fhir/metadata");
@@ -160,32 +166,47 @@ TEST_F(Engine, EachOperatorPassesAndFails) {
     Outcome want;
   };
   const std::vector<Case> cases = {
-      {"gender", "equals", "female", Outcome::kPass},         {"gender", "equals", "male", Outcome::kFail},
-      {"gender", "notEquals", "male", Outcome::kPass},        {"gender", "notEquals", "female", Outcome::kFail},
-      {"gender", "in", "male,female", Outcome::kPass},        {"gender", "in", "male,other", Outcome::kFail},
-      {"gender", "notIn", "male,other", Outcome::kPass},      {"gender", "notIn", "female", Outcome::kFail},
-      {"name.given.count()", "greaterThan", "0", Outcome::kPass}, {"name.given.count()", "greaterThan", "1", Outcome::kFail},
-      {"birthDate", "lessThan", "2000-01-01", Outcome::kPass}, {"birthDate", "lessThan", "1980", Outcome::kFail},
-      {"telecom", "empty", "", Outcome::kPass},               {"name", "empty", "", Outcome::kFail},
-      {"name", "notEmpty", "", Outcome::kPass},               {"telecom", "notEmpty", "", Outcome::kFail},
-      {"name", "contains", "Amina", Outcome::kPass},          {"name", "contains", "Zed", Outcome::kFail},
-      {"name", "notContains", "Zed", Outcome::kPass},         {"name", "notContains", "Amina", Outcome::kFail},
-      {"gender = 'female'", "eval", "", Outcome::kPass},      {"gender = 'male'", "eval", "", Outcome::kFail},
-      {"gender = 'female'", "", "", Outcome::kPass},          {"gender", "", "female", Outcome::kPass},
+      {"gender", "equals", "female", Outcome::kPass},
+      {"gender", "equals", "male", Outcome::kFail},
+      {"gender", "notEquals", "male", Outcome::kPass},
+      {"gender", "notEquals", "female", Outcome::kFail},
+      {"gender", "in", "male,female", Outcome::kPass},
+      {"gender", "in", "male,other", Outcome::kFail},
+      {"gender", "notIn", "male,other", Outcome::kPass},
+      {"gender", "notIn", "female", Outcome::kFail},
+      {"name.given.count()", "greaterThan", "0", Outcome::kPass},
+      {"name.given.count()", "greaterThan", "1", Outcome::kFail},
+      {"birthDate", "lessThan", "2000-01-01", Outcome::kPass},
+      {"birthDate", "lessThan", "1980", Outcome::kFail},
+      {"telecom", "empty", "", Outcome::kPass},
+      {"name", "empty", "", Outcome::kFail},
+      {"name", "notEmpty", "", Outcome::kPass},
+      {"telecom", "notEmpty", "", Outcome::kFail},
+      {"name", "contains", "Amina", Outcome::kPass},
+      {"name", "contains", "Zed", Outcome::kFail},
+      {"name", "notContains", "Zed", Outcome::kPass},
+      {"name", "notContains", "Amina", Outcome::kFail},
+      {"gender = 'female'", "eval", "", Outcome::kPass},
+      {"gender = 'male'", "eval", "", Outcome::kFail},
+      {"gender = 'female'", "", "", Outcome::kPass},
+      {"gender", "", "female", Outcome::kPass},
   };
   std::string asserts;
   for (const Case& c : cases) {
     if (!asserts.empty()) asserts += ",";
-    asserts += R"({"assert":{"expression":")" + c.expr + "\"" + (c.op.empty() ? "" : R"(,"operator":")" + c.op + "\"") +
-               (c.value.empty() ? "" : R"(,"value":")" + c.value + "\"") + R"(,"warningOnly":false}})";
+    asserts += R"({"assert":{"expression":")" + c.expr + "\"" +
+               (c.op.empty() ? "" : R"(,"operator":")" + c.op + "\"") +
+               (c.value.empty() ? "" : R"(,"value":")" + c.value + "\"") +
+               R"(,"warningOnly":false}})";
   }
   auto r = run_asserts(asserts);
   EXPECT_TRUE(r.errors.empty());
   const auto got = outcomes(r);
   ASSERT_EQ(got.size(), cases.size());
   for (std::size_t i = 0; i < cases.size(); ++i) {
-    EXPECT_EQ(got[i], cases[i].want) << "case " << i << ": " << cases[i].expr << " " << cases[i].op << " "
-                                     << cases[i].value << ": " << r.tests[0].actions[i + 1].message;
+    EXPECT_EQ(got[i], cases[i].want)
+        << "case " << i << ": " << cases[i].expr << " " << cases[i].op << " " << cases[i].value
+        << ": " << r.tests[0].actions[i + 1].message;
   }
   EXPECT_EQ(r.result(), Outcome::kFail);
 }
@@ -219,10 +240,12 @@ TEST_F(Engine, ResponseHeaderContentTypeResourceMinimumCompareAndProfileAsserts)
       {"assert":{"response":"created","warningOnly":true}}]}])");
   EXPECT_TRUE(r.errors.empty());
   ASSERT_EQ(r.tests.size(), 2u);
-  for (const auto& a : r.tests[0].actions) EXPECT_EQ(a.result, Outcome::kPass) << a.label << ": " << a.message;
+  for (const auto& a : r.tests[0].actions)
+    EXPECT_EQ(a.result, Outcome::kPass) << a.label << ": " << a.message;
   const auto& f = r.tests[1].actions;
   ASSERT_EQ(f.size(), 7u);
-  for (std::size_t i = 1; i < 6; ++i) EXPECT_EQ(f[i].result, Outcome::kFail) << i << ": " << f[i].message;
+  for (std::size_t i = 1; i < 6; ++i)
+    EXPECT_EQ(f[i].result, Outcome::kFail) << i << ": " << f[i].message;
   EXPECT_EQ(f[6].result, Outcome::kWarning);
   EXPECT_NE(f[1].message.find("expected HTTP 201 (created), got 200"), std::string::npos);
   // Messages never quote the response body.
@@ -267,22 +290,26 @@ TEST_F(Engine, UnsupportedElementsAreErrorsNeverIgnored) {
   ASSERT_EQ(acts.size(), 9u);
   EXPECT_EQ(acts[0].result, Outcome::kError);
   EXPECT_EQ(acts[1].result, Outcome::kPass);
-  for (std::size_t i = 2; i < acts.size(); ++i) EXPECT_EQ(acts[i].result, Outcome::kError) << i << ": " << acts[i].message;
+  for (std::size_t i = 2; i < acts.size(); ++i)
+    EXPECT_EQ(acts[i].result, Outcome::kError) << i << ": " << acts[i].message;
   EXPECT_NE(acts[8].message.find("frobnicate"), std::string::npos);
   EXPECT_EQ(r2.result(), Outcome::kError);
 
-  auto r3 = run_script_text(R"({"resourceType":"TestScript","fixture":[{"id":"x","autocreate":true,"autodelete":false,
+  auto r3 = run_script_text(
+      R"({"resourceType":"TestScript","fixture":[{"id":"x","autocreate":true,"autodelete":false,
                                   "resource":{"reference":"../etc/passwd"}}],"test":[]})",
-                            dir_, transport_, defs(), options_);
+      dir_, transport_, defs(), options_);
   ASSERT_TRUE(r3);
   ASSERT_EQ(r3->errors.size(), 2u);
   EXPECT_NE(r3->errors[0].find("autocreate"), std::string::npos);
   EXPECT_NE(r3->errors[1].find("beside the script"), std::string::npos);
-  EXPECT_FALSE(run_script_text(R"({"resourceType":"Patient"})", dir_, transport_, defs(), options_));
+  EXPECT_FALSE(
+      run_script_text(R"({"resourceType":"Patient"})", dir_, transport_, defs(), options_));
 }
 
 TEST_F(Engine, AFailedSetupSkipsTheTestsAndNoResponseIsAnError) {
-  auto r = run(R"("setup":{"action":[{"operation":{"type":{"code":"read"},"url":"metadata","encodeRequestUrl":true}}]},
+  auto r = run(
+      R"("setup":{"action":[{"operation":{"type":{"code":"read"},"url":"metadata","encodeRequestUrl":true}}]},
     "test":[{"name":"t","action":[{"assert":{"response":"okay","warningOnly":false}}]}])");
   ASSERT_EQ(r.setup.size(), 1u);
   EXPECT_EQ(r.setup[0].result, Outcome::kError);
@@ -334,7 +361,8 @@ TEST_F(Engine, ReportsSayTheSameThing) {
 // dumps shows the totals and the failing test's name.
 TEST_F(Engine, HtmlReportOpensInHeadlessChromium) {
   if (::access("/usr/bin/chromium", X_OK) != 0) {
-    GTEST_SKIP() << "/usr/bin/chromium is not installed (Debian package chromium; scripts/common.sh installs it)";
+    GTEST_SKIP() << "/usr/bin/chromium is not installed (Debian package chromium; "
+                    "scripts/common.sh installs it)";
   }
   serve_patient();
   auto r = run(R"("title":"Clinic pull",
@@ -352,7 +380,8 @@ TEST_F(Engine, HtmlReportOpensInHeadlessChromium) {
   const std::string profile = dir_ + "/chromium-profile";
   const std::string dom = dir_ + "/dom.html";
   const std::string cmd =
-      "timeout 60 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+      "timeout 60 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic "
+      "--no-first-run "
       "--disable-background-networking --disable-component-update --disable-sync --user-data-dir=" +
       profile + " --dump-dom file://" + page + " >" + dom + " 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
@@ -363,7 +392,8 @@ TEST_F(Engine, HtmlReportOpensInHeadlessChromium) {
   // The failing test is shown by name, opened, with its failing assert.
   const auto at = shown.find("bundle-read-has-etag");
   ASSERT_NE(at, std::string::npos);
-  const std::string before = shown.substr(shown.rfind("<details", at), at - shown.rfind("<details", at));
+  const std::string before =
+      shown.substr(shown.rfind("<details", at), at - shown.rfind("<details", at));
   EXPECT_NE(before.find("open"), std::string::npos) << before;
   EXPECT_NE(before.find(">fail<"), std::string::npos) << before;
   EXPECT_NE(shown.find("header ETag: expected to equal"), std::string::npos);

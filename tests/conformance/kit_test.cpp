@@ -11,13 +11,14 @@
 //    "default" is "permit") fails, test by test.
 #include "gateway/json/json.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/test_support.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <iostream>
 
 #include <unistd.h>
 
@@ -28,13 +29,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using gw::testing::ChildProcess;
 using gw::testing::ProcessOptions;
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 const std::string kSource = GW_SOURCE_DIR;
 
@@ -52,7 +46,8 @@ struct Workspace {
   }
   ~Workspace() {
     std::error_code ec;
-    if (!::testing::Test::HasFailure()) fs::remove_all(dir, ec);  // kept for a post-mortem otherwise
+    if (!::testing::Test::HasFailure())
+      fs::remove_all(dir, ec);  // kept for a post-mortem otherwise
   }
   std::string dir, certs;
 };
@@ -76,11 +71,12 @@ struct Deployment {
 Deployment deploy(const Workspace& ws, const std::string& policy_path, const std::string& name) {
   Deployment d;
   const std::string c = ws.certs;
-  auto sim = ChildProcess::spawn(binary(ws,
-                                        {"clinic-sim", "--listen", "127.0.0.1:0", "--control", "127.0.0.1:0", "--tls",
-                                         c + "/server.crt", c + "/server.key", c + "/ca.crt", "--record",
-                                         ws.dir + "/" + name + "-received"},
-                                        name + "-sim.log"));
+  auto sim =
+      ChildProcess::spawn(binary(ws,
+                                 {"clinic-sim", "--listen", "127.0.0.1:0", "--control",
+                                  "127.0.0.1:0", "--tls", c + "/server.crt", c + "/server.key",
+                                  c + "/ca.crt", "--record", ws.dir + "/" + name + "-received"},
+                                 name + "-sim.log"));
   if (!sim) {
     ADD_FAILURE() << sim.error().to_string();
     return d;
@@ -88,24 +84,31 @@ Deployment deploy(const Workspace& ws, const std::string& policy_path, const std
   d.sim = std::move(*sim);
   auto line = d.sim->wait_for_line("listening on", 60s);
   if (!line) {
-    ADD_FAILURE() << "clinic-sim did not start: " << read_text(ws.dir + "/" + name + "-sim.log");
+    ADD_FAILURE() << "clinic-sim did not start: "
+                  << gw::testing::read_file(ws.dir + "/" + name + "-sim.log");
     return d;
   }
   unsigned p = 0, cp = 0;
-  EXPECT_EQ(std::sscanf(line->c_str(), "clinic-sim listening on %u control %u", &p, &cp), 2) << *line;
+  EXPECT_EQ(std::sscanf(line->c_str(), "clinic-sim listening on %u control %u", &p, &cp), 2)
+      << *line;
   d.sim_port = static_cast<std::uint16_t>(p);
   d.control_port = static_cast<std::uint16_t>(cp);
 
   const std::string config = ws.dir + "/" + name + "-gateway.json";
   std::ofstream(config) << R"({
   "server": {"listen": "127.0.0.1:0", "io_threads": 2, "cpu_threads": 2, "log_level": "warn"},
-  "tls": {"cert": ")" + c + R"(/server.crt", "key": ")" + c + R"(/server.key", "client_ca": ")" + c +
+  "tls": {"cert": ")" + c + R"(/server.crt", "key": ")" +
+                               c + R"(/server.key", "client_ca": ")" + c +
                                R"(/ca.crt", "require_client_cert": true},
   "limits": {"rate_per_second": 0},
-  "store": {"sqlite": ")" + ws.dir + "/" + name + R"(.db"},
-  "consentPolicy": ")" + policy_path + R"(",
+  "store": {"sqlite": ")" + ws.dir +
+                               "/" + name + R"(.db"},
+  "consentPolicy": ")" + policy_path +
+                               R"(",
   "forward": {
-    "client_tls": {"cert": ")" + c + R"(/gateway.crt", "key": ")" + c + R"(/gateway.key", "ca": ")" + c +
+    "client_tls": {"cert": ")" +
+                               c + R"(/gateway.crt", "key": ")" + c + R"(/gateway.key", "ca": ")" +
+                               c +
                                R"(/ca.crt"},
     "retry": {"base_ms": 50, "cap_ms": 1000, "max_attempts": 5},
     "poll_ms": 50
@@ -114,7 +117,8 @@ Deployment deploy(const Workspace& ws, const std::string& policy_path, const std
     {"id": "demo-hospital", "organization": "Demo General Hospital", "kind": "hospital",
      "endpoint": "https://127.0.0.1:1/unused", "operations": ["submit", "pull"]},
     {"id": "demo-clinic", "organization": "Demo Community Clinic", "kind": "community-clinic",
-     "endpoint": "https://127.0.0.1:)" + std::to_string(d.sim_port) +
+     "endpoint": "https://127.0.0.1:)" +
+                               std::to_string(d.sim_port) +
                                R"(/fhir", "operations": ["receive", "pull"]},
     {"id": "demo-ngo", "organization": "Demo Refugee Health NGO", "kind": "ngo",
      "endpoint": "https://127.0.0.1:1/unused", "operations": ["receive"]}
@@ -128,7 +132,8 @@ Deployment deploy(const Workspace& ws, const std::string& policy_path, const std
   d.gateway = std::move(*gw);
   auto listening = d.gateway->wait_for_line("listening on", 120s);
   if (!listening) {
-    ADD_FAILURE() << "the gateway did not start: " << read_text(ws.dir + "/" + name + "-gateway.log");
+    ADD_FAILURE() << "the gateway did not start: "
+                  << gw::testing::read_file(ws.dir + "/" + name + "-gateway.log");
     return d;
   }
   d.gateway_port = gw::testing::port_of_listening_line(*listening);
@@ -158,19 +163,41 @@ CliRun conformance(const Workspace& ws, std::vector<std::string> args, const std
 
 std::vector<std::string> identities(const Workspace& ws, const Deployment& d) {
   const std::string c = ws.certs;
-  return {"--target", "https://127.0.0.1:" + std::to_string(d.gateway_port) + "/fhir",
-          "--client-cert", c + "/demo-hospital.crt", "--client-key", c + "/demo-hospital.key",
-          "--origin", "2=" + c + "/demo-clinic.crt," + c + "/demo-clinic.key",
-          "--origin", "3=" + c + "/demo-ngo.crt," + c + "/demo-ngo.key",
-          "--origin", "4=" + c + "/stranger.crt," + c + "/stranger.key",
+  return {"--target",      "https://127.0.0.1:" + std::to_string(d.gateway_port) + "/fhir",
+          "--client-cert", c + "/demo-hospital.crt",
+          "--client-key",  c + "/demo-hospital.key",
+          "--origin",      "2=" + c + "/demo-clinic.crt," + c + "/demo-clinic.key",
+          "--origin",      "3=" + c + "/demo-ngo.crt," + c + "/demo-ngo.key",
+          "--origin",      "4=" + c + "/stranger.crt," + c + "/stranger.key",
           "--destination", "2=http://127.0.0.1:" + std::to_string(d.control_port)};
 }
 
-const std::vector<std::string> kGatewaySuites = {"hospital-push", "idempotent-repush", "clinic-pull", "authorization",
-                                                 "purpose-of-use", "validate", "metadata", "negative-privacy"};
-const std::vector<std::string> kPrivacyTests = {"no-immigration-status", "no-addresses", "no-geolocation",
-                                                "no-nationality-or-birthplace", "no-passport-identifiers",
-                                                "no-mentions-in-narratives"};
+const std::vector<std::string> kGatewaySuites = {
+    "hospital-push",  "idempotent-repush", "clinic-pull", "authorization",
+    "purpose-of-use", "validate",          "metadata",    "negative-privacy"};
+const std::vector<std::string> kPrivacyTests = {
+    "no-immigration-status",   "no-addresses",
+    "no-geolocation",          "no-nationality-or-birthplace",
+    "no-passport-identifiers", "no-mentions-in-narratives"};
+
+TEST(ConformanceKit, ListNamesEverySuiteAndUsageErrorsExitTwo) {
+  Workspace ws;
+  CliRun list = conformance(ws, {"conformance", "list"}, "list.log");
+  EXPECT_EQ(list.exit_code, 0) << gw::testing::read_file(ws.dir + "/list.log");
+  for (const auto& s : kGatewaySuites)
+    EXPECT_NE(list.console.find(s + "\n"), std::string::npos) << s;
+  EXPECT_NE(list.console.find("receiver\n"), std::string::npos);
+  EXPECT_NE(list.console.find("negative-privacy.json"), std::string::npos);
+  EXPECT_EQ(conformance(ws, {"conformance", "run", "--suite", "metadata"}, "usage.log").exit_code,
+            2);
+  EXPECT_EQ(conformance(ws,
+                        {"conformance", "run", "--suite", "no-such-suite", "--target",
+                         "https://127.0.0.1:1/fhir"},
+                        "unknown.log")
+                .exit_code,
+            2);
+  EXPECT_EQ(conformance(ws, {"conformance", "frobnicate"}, "bad.log").exit_code, 2);
+}
 
 TEST(ConformanceKit, EverySuitePassesAgainstTheGatewayAndTheReceiverSuiteAgainstTheClinic) {
   Workspace ws;
@@ -181,7 +208,7 @@ TEST(ConformanceKit, EverySuitePassesAgainstTheGatewayAndTheReceiverSuiteAgainst
   for (auto& a : identities(ws, d)) args.push_back(std::move(a));
   args.insert(args.end(), {"--output", ws.dir + "/reports"});
   CliRun run = conformance(ws, args, "run.log");
-  EXPECT_EQ(run.exit_code, 0) << run.console << read_text(ws.dir + "/run.log");
+  EXPECT_EQ(run.exit_code, 0) << run.console << gw::testing::read_file(ws.dir + "/run.log");
   EXPECT_NE(run.console.find("8 script(s)"), std::string::npos) << run.console;
   EXPECT_NE(run.console.find("0 failed: OK"), std::string::npos) << run.console;
   for (const auto& s : kGatewaySuites) {
@@ -191,17 +218,20 @@ TEST(ConformanceKit, EverySuitePassesAgainstTheGatewayAndTheReceiverSuiteAgainst
     EXPECT_EQ(doc->root().find("result").str(), "pass") << s;
     EXPECT_GT(doc->root().find("test").size(), 0u) << s;
   }
-  EXPECT_NE(read_text(ws.dir + "/reports/report.html").find("All scripts passed"), std::string::npos);
+  EXPECT_NE(gw::testing::read_file(ws.dir + "/reports/report.html").find("All scripts passed"),
+            std::string::npos);
 
   // The receiver suite, as a clinic would run it against its own endpoint:
   // here the simulator, with the gateway's client certificate.
   const std::string c = ws.certs;
-  CliRun receiver = conformance(ws,
-                             {"conformance", "receiver", "--target",
-                              "https://127.0.0.1:" + std::to_string(d.sim_port) + "/fhir", "--client-cert",
-                              c + "/gateway.crt", "--client-key", c + "/gateway.key", "--output", ws.dir + "/receiver"},
-                             "receiver.log");
-  EXPECT_EQ(receiver.exit_code, 0) << receiver.console << read_text(ws.dir + "/receiver.log");
+  CliRun receiver = conformance(
+      ws,
+      {"conformance", "receiver", "--target",
+       "https://127.0.0.1:" + std::to_string(d.sim_port) + "/fhir", "--client-cert",
+       c + "/gateway.crt", "--client-key", c + "/gateway.key", "--output", ws.dir + "/receiver"},
+      "receiver.log");
+  EXPECT_EQ(receiver.exit_code, 0)
+      << receiver.console << gw::testing::read_file(ws.dir + "/receiver.log");
   auto doc = json::Document::parse_file(ws.dir + "/receiver/receiver.testreport.json");
   ASSERT_TRUE(doc);
   EXPECT_EQ(doc->root().find("result").str(), "pass");
@@ -212,7 +242,7 @@ TEST(ConformanceKit, EachNegativePrivacyTestCatchesALeak) {
   // The shipped policy with both sensitive categories permitted by default:
   // the gateway then releases every planted value (its filter and verifier
   // follow the policy), which is what a filtering bug would do.
-  std::string policy = read_text(kSource + "/config/consent-policy.json");
+  std::string policy = gw::testing::read_file(kSource + "/config/consent-policy.json");
   std::size_t replaced = 0;
   for (std::size_t at = policy.find("\"default\": \"deny\""); at != std::string::npos;
        at = policy.find("\"default\": \"deny\"", at)) {
@@ -229,7 +259,9 @@ TEST(ConformanceKit, EachNegativePrivacyTestCatchesALeak) {
   for (auto& a : identities(ws, d)) args.push_back(std::move(a));
   args.insert(args.end(), {"--output", ws.dir + "/reports"});
   CliRun run = conformance(ws, args, "run.log");
-  EXPECT_EQ(run.exit_code, 1) << run.console << read_text(ws.dir + "/run.log");
+  // What leaked, test by test (planted fictional values only), for the log.
+  std::cout << run.console;
+  EXPECT_EQ(run.exit_code, 1) << gw::testing::read_file(ws.dir + "/run.log");
 
   auto doc = json::Document::parse_file(ws.dir + "/reports/negative-privacy.testreport.json");
   ASSERT_TRUE(doc);
@@ -244,7 +276,8 @@ TEST(ConformanceKit, EachNegativePrivacyTestCatchesALeak) {
   std::vector<std::string> failed;
   for (json::Value t : root.find("test").items()) {
     bool any = false;
-    for (json::Value a : t.find("action").items()) any = any || a.find("assert").find("result").str() == "fail";
+    for (json::Value a : t.find("action").items())
+      any = any || a.find("assert").find("result").str() == "fail";
     if (any) failed.emplace_back(t.find("name").str());
   }
   EXPECT_EQ(failed, kPrivacyTests) << run.console;

@@ -44,7 +44,8 @@ class Runner {
   void run_assert(json::Value as, ActionResult& r);
 
  private:
-  void check_keys(json::Value obj, const std::string& where, std::initializer_list<std::string_view> allowed);
+  void check_keys(json::Value obj, const std::string& where,
+                  std::initializer_list<std::string_view> allowed);
   void error(std::string message);
   void load_fixture(json::Value f);
   std::string variable_value(const Variable& v);
@@ -61,8 +62,8 @@ class Runner {
 
   // actions.cpp helpers
   Result<std::string> operation_url(json::Value op, std::string_view type, const std::string& base);
-  bool compare(std::string_view op, const std::vector<std::string>& actual, const std::string& expected,
-               std::string& why);
+  bool compare(std::string_view op, const std::vector<std::string>& actual,
+               const std::string& expected, std::string& why);
 
   std::string dir_;
   Transport& transport_;
@@ -70,10 +71,10 @@ class Runner {
   const RunOptions& options_;
   ScriptReport report_;
   std::shared_ptr<json::Document> script_;
-  std::map<std::string, std::string> fixtures_;   // id -> JSON text
-  std::map<std::string, std::string> profiles_;   // id -> canonical
+  std::map<std::string, std::string> fixtures_;  // id -> JSON text
+  std::map<std::string, std::string> profiles_;  // id -> canonical
   std::vector<Variable> variables_;
-  std::map<std::string, Exchange> exchanges_;     // responseId / requestId -> exchange
+  std::map<std::string, Exchange> exchanges_;  // responseId / requestId -> exchange
   Exchange last_storage_;
   const Exchange* last_ = nullptr;
 };
