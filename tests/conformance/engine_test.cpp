@@ -357,6 +357,35 @@ TEST_F(Engine, ReportsSayTheSameThing) {
   }
 }
 
+TEST_F(Engine, RequestDirectionTeardownAndAValidTestReport) {
+  serve_patient();
+  auto r = run(R"(
+    "setup":{"action":[{"operation":{"type":{"code":"create"},"resource":"Patient","sourceId":"p","encodeRequestUrl":true}},
+      {"assert":{"direction":"request","contentType":"json","warningOnly":false}},
+      {"assert":{"direction":"request","expression":"name.given","value":"Amina","warningOnly":false}},
+      {"assert":{"direction":"request","headerField":"Accept","value":"application/fhir+json","warningOnly":false}},
+      {"assert":{"requestMethod":"post","requestURL":"https://gw.test/fhir/Patient","warningOnly":false}}]},
+    "test":[{"name":"t","action":[{"operation":{"type":{"code":"read"},"url":"Patient/p1","destination":3,"encodeRequestUrl":true}}]}],
+    "teardown":{"action":[{"operation":{"type":{"code":"delete"},"resource":"Patient","params":"/p1","encodeRequestUrl":true}}]})");
+  ASSERT_EQ(r.setup.size(), 5u);
+  for (const auto& a : r.setup) EXPECT_EQ(a.result, Outcome::kPass) << a.label << ": " << a.message;
+  ASSERT_EQ(r.tests.size(), 1u);
+  EXPECT_EQ(r.tests[0].actions[0].result, Outcome::kError);  // destination 3 has no base URL
+  ASSERT_EQ(r.teardown.size(), 1u);
+  EXPECT_EQ(transport_.sent.back().method, "DELETE");
+  EXPECT_EQ(transport_.sent.back().url, "https://gw.test/fhir/Patient/p1");
+
+  // The TestReport is a valid FHIR R4 TestReport.
+  ASSERT_TRUE(defs().validator);
+  auto doc = json::Document::parse(test_report_json(r));
+  ASSERT_TRUE(doc);
+  auto issues = defs().validator->validate(doc->root());
+  ASSERT_TRUE(issues);
+  for (const auto& i : *issues) {
+    EXPECT_NE(i.severity, fhir::Issue::Severity::kError) << i.expression << ": " << i.diagnostics;
+  }
+}
+
 // Debian's real Chromium, headless, opens the report from disk; the DOM it
 // dumps shows the totals and the failing test's name.
 TEST_F(Engine, HtmlReportOpensInHeadlessChromium) {
