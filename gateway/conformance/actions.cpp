@@ -15,6 +15,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <thread>
 
 namespace gw::conformance::detail {
 
@@ -305,7 +306,44 @@ void Runner::run_operation(json::Value op, ActionResult& r) {
     req.headers.emplace_back(std::move(field), std::move(value));
   }
 
+  // The repeat extension: the same request again until `until` holds.
+  std::string until;
+  int interval_ms = 100, attempts = 1;
+  for (json::Value ext : op.find("extension").items()) {
+    if (ext.find("url").str() != kRepeatExtension) continue;
+    attempts = 50;
+    for (json::Value sub : ext.find("extension").items()) {
+      const std::string_view name = sub.find("url").str();
+      if (name == "until") {
+        until = substitute(sub.find("valueString").str());
+      } else if (name == "intervalMs" || name == "maxAttempts") {
+        auto n = number(sub.find("valueInteger").str());
+        if (!n || *n < 1 || *n > 600) {
+          error("repeat extension: " + std::string(name) + " must be an integer from 1 to 600");
+          continue;
+        }
+        (name == "intervalMs" ? interval_ms : attempts) = static_cast<int>(*n);
+      } else {
+        error("repeat extension: unknown part '" + std::string(name) + "'");
+      }
+    }
+    if (until.empty()) error("repeat extension: 'until' (a FHIRPath expression) is required");
+  }
   auto res = transport_.send(req);
+  int attempt = 1;
+  bool satisfied = until.empty();
+  while (!satisfied && res) {
+    auto items = evaluate(res->body, until);
+    satisfied = items && items->size() == 1 && item_text((*items)[0]) == "true";
+    if (satisfied || attempt >= attempts) break;
+    if (options_.sleep) {
+      options_.sleep(std::chrono::milliseconds(interval_ms));
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
+    }
+    res = transport_.send(req);
+    ++attempt;
+  }
   const std::string what = req.method + " " + path_only(req.url);
   Exchange ex;
   ex.request = req;
@@ -316,6 +354,13 @@ void Runner::run_operation(json::Value op, ActionResult& r) {
     ex.response = std::move(*res);
     r.result = Outcome::kPass;
     r.message = what + " -> " + std::to_string(ex.response.status);
+    if (!until.empty()) {
+      r.message += " (" + std::to_string(attempt) + " attempt(s))";
+      if (!satisfied) {
+        r.result = Outcome::kFail;
+        r.message += ": " + quote(until) + " never became true";
+      }
+    }
   }
   const std::string response_id(op.find("responseId").str());
   const std::string request_id(op.find("requestId").str());

@@ -31,7 +31,8 @@
 //     (or any type with an explicit `method`), url or resource + params +
 //     targetId, sourceId, responseId, requestHeader, contentType/accept
 //     (json/xml/mime; xml is unsupported), encodeRequestUrl, origin and
-//     destination (indices mapped to identities and base URLs by the run).
+//     destination (indices mapped to identities and base URLs by the run),
+//     and our repeat extension (kRepeatExtension) for asynchronous results.
 //     A url is resolved against the destination's base URL as a browser
 //     resolves a link: "Patient/1/$summary" under the base path,
 //     "/fhir/Bundle/1" (a Location header) against its host.
@@ -59,6 +60,7 @@
 
 #include "gateway/core/core.hpp"
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -129,7 +131,21 @@ struct RunOptions {
   std::map<int, std::string> destinations;
   /// Time stamp written as TestReport.issued (the caller's clock; tests fix it).
   std::string issued = "1970-01-01T00:00:00Z";
+  /// Waits between the attempts of a repeated operation (the repeat
+  /// extension below). Null: std::this_thread::sleep_for. Tests pass a fake.
+  std::function<void(std::chrono::milliseconds)> sleep;
 };
+
+/// Extension on TestScript...operation: repeat the operation until a
+/// FHIRPath expression is true on its response, for results that arrive
+/// asynchronously (a delivery to a clinic). Sub-extensions: `until`
+/// (valueString, required), `intervalMs` (valueInteger, default 100),
+/// `maxAttempts` (valueInteger, default 50, at most 600). When the last
+/// attempt still does not satisfy it the operation is a failure (its
+/// response is kept for the asserts). The number of attempts bounds the
+/// wait; no clock is read.
+inline constexpr std::string_view kRepeatExtension =
+    "http://fhir.migrant-care.example.org/StructureDefinition/testscript-operation-repeat";
 
 /// Outcome of one action, a test or a whole script (TestReport's
 /// report-action-result-codes).

@@ -386,6 +386,38 @@ TEST_F(Engine, RequestDirectionTeardownAndAValidTestReport) {
   }
 }
 
+TEST_F(Engine, TheRepeatExtensionAsksAgainUntilTheExpressionHolds) {
+  int calls = 0;
+  transport_.answer = [&](const HttpRequest&) {
+    HttpResponse res;
+    res.status = 200;
+    res.body =
+        R"({"resourceType":"Bundle","type":"collection","total":)" + std::to_string(++calls) + "}";
+    return res;
+  };
+  std::vector<std::chrono::milliseconds> slept;
+  options_.sleep = [&](std::chrono::milliseconds d) { slept.push_back(d); };
+  const std::string op =
+      R"({"operation":{"type":{"code":"read"},"url":"received","encodeRequestUrl":true,
+      "extension":[{"url":"http://fhir.migrant-care.example.org/StructureDefinition/testscript-operation-repeat",
+                    "extension":[{"url":"until","valueString":"total >= ${n}"},{"url":"intervalMs","valueInteger":7},
+                                 {"url":"maxAttempts","valueInteger":5}]}]}})";
+  auto r = run(R"("variable":[{"name":"n","defaultValue":"3"}],"test":[{"name":"t","action":[)" +
+               op + R"(,{"assert":{"expression":"total","value":"3","warningOnly":false}}]}])");
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(slept, (std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(7),
+                                                           std::chrono::milliseconds(7)}));
+  EXPECT_EQ(r.result(), Outcome::kPass) << r.tests[0].actions[0].message;
+
+  calls = 0;
+  auto never =
+      run(R"("variable":[{"name":"n","defaultValue":"99"}],"test":[{"name":"t","action":[)" + op +
+          "]}]");
+  EXPECT_EQ(calls, 5);  // maxAttempts bounds the wait
+  EXPECT_EQ(never.tests[0].actions[0].result, Outcome::kFail);
+  EXPECT_NE(never.tests[0].actions[0].message.find("never became true"), std::string::npos);
+}
+
 // Debian's real Chromium, headless, opens the report from disk; the DOM it
 // dumps shows the totals and the failing test's name.
 TEST_F(Engine, HtmlReportOpensInHeadlessChromium) {
