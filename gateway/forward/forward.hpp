@@ -395,6 +395,8 @@ struct SimCounts {
 /// Runs its own io_context on one thread. Control over HTTP:
 ///   POST /control?mode=ok|fail|flaky|hang|down|reject|busy|throttle   switch mode
 ///   GET  /received                                     counts + entries (JSON)
+///   GET  /received/documents                           the accepted bodies, as a FHIR
+///                                                      collection Bundle (needs record_dir)
 /// Thread-safety: all methods may be called from any thread.
 class ClinicSim {
  public:
