@@ -281,6 +281,22 @@ TEST(ConformanceKit, EachNegativePrivacyTestCatchesALeak) {
     if (any) failed.emplace_back(t.find("name").str());
   }
   EXPECT_EQ(failed, kPrivacyTests) << run.console;
+
+  // The CLI's own HTML report, as a browser shows it (the Chromium test of
+  // the engine skips visibly when Chromium is missing; here it is extra).
+  if (gw::testing::have_chromium()) {
+    const std::string shown =
+        gw::testing::chromium_dump_dom(ws.dir + "/reports/report.html", ws.dir);
+    EXPECT_NE(
+        shown.find(
+            "<span id=\"passed\">0</span> test(s) passed, <span id=\"failed\">6</span> failed"),
+        std::string::npos)
+        << shown;
+    for (const auto& name : kPrivacyTests)
+      EXPECT_NE(shown.find(">" + name + "<"), std::string::npos) << name;
+  } else {
+    std::cout << "note: /usr/bin/chromium missing; the CLI's HTML report was not opened\n";
+  }
 }
 
 }  // namespace
