@@ -9,12 +9,14 @@ JOBS="${GW_JOBS:-$(nproc)}"
 # Debian 12 packages the build and the tests need. postgresql: the store
 # tests start a throwaway server (initdb/pg_ctl from /usr/lib/postgresql/15/bin,
 # run as the package's `postgres` account when the tests run as root).
+# chromium: the conformance kit's test opens its HTML report in headless Chromium.
 GW_APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git ca-certificates
   libboost1.81-dev rapidjson-dev libssl-dev libsqlite3-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libpq-dev postgresql
   nodejs
+  chromium
 )
 
 as_root() {

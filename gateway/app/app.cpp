@@ -26,6 +26,8 @@ struct Command {
 const Command kCommands[] = {
     {"audit", "verify or export the hash-chained audit trail (store)", detail::run_audit},
     {"clinic-sim", "run a simulated clinic endpoint (tests, demo)", forward::run_clinic_sim_command},
+    {"conformance", "run conformance TestScripts against a gateway or clinic endpoint",
+     detail::run_conformance},
     {"fhirpath", "evaluate a FHIRPath expression against a resource", detail::run_fhirpath},
     {"forward", "deliver the outbox to the recipients (until SIGTERM)", forward::run_forward_command},
     {"handoff", "map a bundle to the HandoffDocument that travels with the patient",

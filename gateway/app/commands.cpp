@@ -25,19 +25,16 @@ namespace gw::app::detail {
 
 namespace {
 
-struct Definitions {
-  std::shared_ptr<const packages::Registry> registry;
-  std::shared_ptr<const fhir::Model> model;
-};
-
 // The project's own package (profiles the gateway checks handoffs against);
 // the set-up builds it into the cache.
 constexpr std::string_view kMigrantCarePackage = "migrantcare.fhir.gateway#0.1.0";
 
-// R4 core + IPS from the package cache ($FHIR_PACKAGE_CACHE or
+}  // namespace
+
+// (detail/commands.hpp) R4 core + IPS from the package cache ($FHIR_PACKAGE_CACHE or
 // ~/.fhir/packages), with our package when asked, and the element model of
 // the base types.
-Result<Definitions> load_definitions(bool with_migrant_care = false) {
+Result<Definitions> load_definitions(bool with_migrant_care) {
   packages::LoadOptions load;
   load.cache_dir = packages::resolve_cache_dir("");
   for (std::string_view id : packages::kDefaultPackages) load.packages.emplace_back(id);
@@ -46,6 +43,8 @@ Result<Definitions> load_definitions(bool with_migrant_care = false) {
   GW_TRY(auto model, fhir::Model::from_registry(*registry));
   return Definitions{std::move(registry), std::move(model)};
 }
+
+namespace {
 
 bool wants_help(std::span<const std::string_view> args) {
   for (std::string_view a : args) {

@@ -13,7 +13,9 @@
 #include "gateway/forward/detail/client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -25,6 +27,7 @@
 #include <openssl/x509v3.h>
 
 #include <fstream>
+#include <map>
 
 namespace gw::forward::detail {
 
@@ -186,21 +189,22 @@ net::awaitable<PostResult> Connection::open() {
 }
 
 template <class Stream>
-net::awaitable<PostResult> Connection::exchange(Stream& stream, const std::string& body,
-                                                const std::string& request_id, const std::string& target) {
+net::awaitable<PostResult> Connection::exchange(Stream& stream, const RequestSpec& spec, bool all_headers) {
   beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
-  bhttp::request<bhttp::string_body> req{bhttp::verb::post, target, 11};
+  bhttp::request<bhttp::string_body> req;
+  req.method_string(spec.method);
+  req.target(spec.target);
+  req.version(11);
   const bool default_port = url_.port == (url_.tls ? 443 : 80);
   const std::string host = url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host;
   req.set(bhttp::field::host, default_port ? host : host + ":" + std::to_string(url_.port));
   req.set(bhttp::field::user_agent, "fhir-gateway/0.1");
-  req.set(bhttp::field::content_type, "application/fhir+json");
-  req.set(bhttp::field::accept, "application/fhir+json");
-  req.set("X-Request-Id", request_id);
-  req.set("Idempotency-Key", request_id);
+  for (const auto& [name, value] : spec.headers) req.set(name, value);
   req.keep_alive(true);
-  req.body() = body;
-  req.prepare_payload();
+  req.body() = spec.body;
+  if (!spec.body.empty() || spec.method == "POST" || spec.method == "PUT" || spec.method == "PATCH") {
+    req.prepare_payload();
+  }
 
   lowest.expires_after(deadlines_.write);
   auto [wec, written] = co_await bhttp::async_write(stream, req, kToken);
@@ -231,6 +235,9 @@ net::awaitable<PostResult> Connection::exchange(Stream& stream, const std::strin
   r.content_type = std::string(res[bhttp::field::content_type]);
   r.retry_after = std::string(res[bhttp::field::retry_after]);
   r.keep_alive = res.keep_alive();
+  if (all_headers) {
+    for (const auto& f : res) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  }
   r.body = std::move(res.body());
   co_return r;
 }
@@ -244,6 +251,19 @@ net::awaitable<PostResult> Connection::post(const std::string& body, const std::
     if (!base.ends_with('/')) base += '/';
     target = base + path + (q == std::string::npos ? std::string() : target.substr(q));
   }
+  RequestSpec spec{"POST",
+                   std::move(target),
+                   {{"Content-Type", "application/fhir+json"},
+                    {"Accept", "application/fhir+json"},
+                    {"X-Request-Id", request_id},
+                    {"Idempotency-Key", request_id}},
+                   body};
+  co_return co_await send(spec, false);
+}
+
+net::awaitable<PostResult> Connection::request(const RequestSpec& spec) { co_return co_await send(spec, true); }
+
+net::awaitable<PostResult> Connection::send(const RequestSpec& spec, bool all_headers) {
   for (int round = 0; round < 2; ++round) {
     const bool reused = is_open();
     if (!reused) {
@@ -256,9 +276,9 @@ net::awaitable<PostResult> Connection::post(const std::string& body, const std::
     // (if/else, not ?: — g++ 12 mishandles co_await inside a conditional)
     PostResult r;
     if (tls_) {
-      r = co_await exchange(*tls_, body, request_id, target);
+      r = co_await exchange(*tls_, spec, all_headers);
     } else {
-      r = co_await exchange(*plain_, body, request_id, target);
+      r = co_await exchange(*plain_, spec, all_headers);
     }
     if (r.ec || !r.keep_alive) close();
     const bool silent = r.phase == "write" || r.phase == "read-nothing";
@@ -270,3 +290,61 @@ net::awaitable<PostResult> Connection::post(const std::string& body, const std::
 }
 
 }  // namespace gw::forward::detail
+
+namespace gw::forward {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+
+// A private io_context runs each request to completion on the calling
+// thread: the coroutine client is reused as is, and nothing runs between
+// two requests.
+struct BlockingClient::Impl {
+  net::io_context ioc;
+  std::shared_ptr<ssl::context> tls;
+  Deadlines deadlines;
+  std::size_t body_limit = 0;
+  std::map<std::string, std::unique_ptr<detail::Connection>> connections;  // "scheme://host:port"
+};
+
+BlockingClient::BlockingClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+BlockingClient::~BlockingClient() = default;
+
+Result<std::unique_ptr<BlockingClient>> BlockingClient::create(const ClientTls& tls, Deadlines deadlines,
+                                                               std::size_t body_limit) {
+  auto impl = std::make_unique<Impl>();
+  GW_TRY(impl->tls, detail::make_client_context(tls));
+  impl->deadlines = deadlines;
+  impl->body_limit = body_limit;
+  return std::unique_ptr<BlockingClient>(new BlockingClient(std::move(impl)));
+}
+
+Result<ClientResponse> BlockingClient::send(const ClientRequest& request) {
+  GW_TRY(Url url, parse_url(request.url));
+  const std::string key = (url.tls ? "https://" : "http://") + url.host + ":" + std::to_string(url.port);
+  auto& conn = impl_->connections[key];
+  if (!conn) {
+    conn = std::make_unique<detail::Connection>(impl_->ioc.get_executor(), url.tls ? impl_->tls : nullptr, url,
+                                                impl_->deadlines, impl_->body_limit);
+  }
+  detail::RequestSpec spec{request.method, url.target, request.headers, request.body};
+  std::optional<detail::PostResult> out;
+  std::exception_ptr failure;
+  net::co_spawn(impl_->ioc, conn->request(spec), [&](std::exception_ptr e, detail::PostResult r) {
+    failure = e;
+    out = std::move(r);
+  });
+  impl_->ioc.restart();
+  impl_->ioc.run();
+  if (failure || !out) return fail(ErrorCode::kInternal, "the request did not complete");
+  if (out->status == 0) {
+    return fail(ErrorCode::kIo, std::string(out->phase) + " failed: " + out->ec.message());
+  }
+  ClientResponse res;
+  res.status = out->status;
+  res.headers = std::move(out->headers);
+  res.body = std::move(out->body);
+  return res;
+}
+
+}  // namespace gw::forward

@@ -25,6 +25,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <csignal>
 #include <filesystem>
@@ -363,6 +364,18 @@ class Sim final : public ClinicSim {
       res.body() = received_json();
       return true;
     }
+    if (path == "/received/documents" && req.method() == bhttp::verb::get) {
+      // What was delivered, for checks on content (the conformance kit's
+      // privacy suite); read from the record folder, so only with --record.
+      if (options_.record_dir.empty()) {
+        res.result(bhttp::status::not_found);
+        res.body() = R"({"error":"start clinic-sim with --record DIR to keep documents"})";
+        return true;
+      }
+      res.set(bhttp::field::content_type, "application/fhir+json");
+      res.body() = recorded_documents();
+      return true;
+    }
     // Deliveries go to the endpoint itself or under it (notices: /Task,
     // /$process-message).
     const bool under = path.size() > options_.path.size() && path.starts_with(options_.path) &&
@@ -446,6 +459,43 @@ class Sim final : public ClinicSim {
     json::Writer w;
     entry_json(w, e);
     std::ofstream(dir / "received.jsonl", std::ios::app) << w.str() << "\n";
+  }
+
+  // The accepted bodies in the record folder, in arrival order, as a FHIR
+  // collection Bundle (a body that is not JSON is skipped).
+  std::string recorded_documents() const {
+    std::vector<std::pair<std::uint64_t, std::filesystem::path>> files;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(options_.record_dir, ec)) {
+      const std::string name = e.path().filename().string();
+      if (!name.starts_with("received-") || !name.ends_with(".json")) continue;
+      std::uint64_t seq = 0;
+      const std::string digits = name.substr(9, name.size() - 14);
+      auto [p, fec] = std::from_chars(digits.data(), digits.data() + digits.size(), seq);
+      if (fec == std::errc() && p == digits.data() + digits.size()) files.emplace_back(seq, e.path());
+    }
+    std::sort(files.begin(), files.end());
+    json::Writer w;
+    w.begin_object();
+    w.key("resourceType");
+    w.string("Bundle");
+    w.key("type");
+    w.string("collection");
+    w.key("total");
+    w.integer(static_cast<std::int64_t>(files.size()));
+    w.key("entry");
+    w.begin_array();
+    for (const auto& [seq, file] : files) {
+      auto doc = json::Document::parse_file(file.string());
+      if (!doc) continue;
+      w.begin_object();
+      w.key("resource");
+      w.value(doc->root());
+      w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+    return std::move(w).take();
   }
 
   static void entry_json(json::Writer& w, const SimReceived& e) {

@@ -73,6 +73,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace boost::asio {
@@ -181,6 +182,48 @@ struct Url {
 };
 /// Errors: kParse for anything but http(s)://host[:port][/path].
 Result<Url> parse_url(std::string_view text);
+
+/// One request of a BlockingClient: an absolute http(s) URL, headers as
+/// given (Host is set from the URL).
+struct ClientRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+/// Its response; headers with names as received.
+struct ClientResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+/// The delivery client (same TLS rules: TLS 1.2+, the CA, the client
+/// certificate, the server's name or IP checked against its certificate)
+/// for tools that send arbitrary requests one at a time and wait for each
+/// (the conformance kit). Keeps one connection per scheme, host and port;
+/// http:// URLs go in plain text (local control endpoints). Every phase has
+/// its deadline, so a request never hangs.
+///
+/// Thread-compatible: one thread uses one client.
+class BlockingClient {
+ public:
+  /// Errors: as make_client_context (unreadable files, key mismatch).
+  static Result<std::unique_ptr<BlockingClient>> create(const ClientTls& tls, Deadlines deadlines,
+                                                        std::size_t body_limit = 64 << 20);
+  ~BlockingClient();
+  BlockingClient(const BlockingClient&) = delete;
+  BlockingClient& operator=(const BlockingClient&) = delete;
+
+  /// Errors: kParse (URL), kIo naming the phase that failed (connect,
+  /// handshake, write, read; timeouts included).
+  Result<ClientResponse> send(const ClientRequest& request);
+
+ private:
+  struct Impl;
+  explicit BlockingClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 // ---------------------------------------------------------------------------
 // Retry policy
@@ -352,6 +395,8 @@ struct SimCounts {
 /// Runs its own io_context on one thread. Control over HTTP:
 ///   POST /control?mode=ok|fail|flaky|hang|down|reject|busy|throttle   switch mode
 ///   GET  /received                                     counts + entries (JSON)
+///   GET  /received/documents                           the accepted bodies, as a FHIR
+///                                                      collection Bundle (needs record_dir)
 /// Thread-safety: all methods may be called from any thread.
 class ClinicSim {
  public:

@@ -32,9 +32,12 @@ declare -A allowed=(
   # signing: an adapter (OpenSSL) implementing exchange's DocumentSigner
   # port; it sees exchange's public header only (the port), nothing else.
   [signing]="core json exchange"
+  # conformance: the TestScript engine; HTTP comes through its Transport
+  # interface (implemented in app), so it stays free of I/O libraries.
+  [conformance]="core json packages fhir fhirpath primitives terminology validation"
   [http]="core json packages fhir fhirpath primitives terminology validation consent handoff store exchange signing"
 )
-domain="core json primitives packages fhir fhirpath terminology validation consent handoff exchange"
+domain="core json primitives packages fhir fhirpath terminology validation consent handoff exchange conformance"
 
 status=0
 report() { echo "dependency violation: $*"; status=1; }

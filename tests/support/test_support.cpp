@@ -8,6 +8,8 @@
 #include <mutex>
 #include <sstream>
 
+#include <unistd.h>
+
 namespace gw::testing {
 
 namespace fs = std::filesystem;
@@ -29,6 +31,20 @@ std::string read_file(const std::string& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+bool have_chromium() { return ::access("/usr/bin/chromium", X_OK) == 0; }
+
+std::string chromium_dump_dom(const std::string& html_file, const std::string& scratch_dir) {
+  const std::string profile = scratch_dir + "/chromium-profile";
+  const std::string dom = scratch_dir + "/chromium-dom.html";
+  const std::string cmd =
+      "timeout 60 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic "
+      "--no-first-run "
+      "--disable-background-networking --disable-component-update --disable-sync --user-data-dir=" +
+      profile + " --dump-dom file://" + html_file + " >" + dom + " 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) return {};
+  return read_file(dom);
 }
 
 std::string source_dir() {

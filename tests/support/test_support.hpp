@@ -35,4 +35,13 @@ std::string read_file(const std::string& path);
 /// Source tree root (GW_SOURCE_DIR from the build).
 std::string source_dir();
 
+/// Whether Debian's Chromium is installed (/usr/bin/chromium).
+bool have_chromium();
+
+/// Opens `html_file` in headless Chromium (fresh profile under
+/// `scratch_dir`, no network services) and returns the DOM it renders;
+/// "" when Chromium failed or is missing (check have_chromium() first and
+/// GTEST_SKIP, never pass silently).
+std::string chromium_dump_dom(const std::string& html_file, const std::string& scratch_dir);
+
 }  // namespace gw::testing

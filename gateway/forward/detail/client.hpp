@@ -15,6 +15,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace gw::forward::detail {
 
@@ -33,6 +35,17 @@ struct PostResult {
   std::string content_type;
   std::string retry_after;   ///< the Retry-After header as sent ("" when none)
   bool keep_alive = false;
+  /// Every response header, names as received (request() only).
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// A request other than the delivery POST (request()): method, target
+/// (path and query) and headers as given; Host is set by the connection.
+struct RequestSpec {
+  std::string method;
+  std::string target;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string_view body;  ///< must outlive the request
 };
 
 /// One connection, used by one coroutine at a time (thread-compatible; the
@@ -53,6 +66,10 @@ class Connection {
   boost::asio::awaitable<PostResult> post(const std::string& body, const std::string& request_id,
                                           const std::string& path = {});
 
+  /// Sends any request (the conformance kit's operations) on the same
+  /// connection, with the same deadlines and stale-connection retry.
+  boost::asio::awaitable<PostResult> request(const RequestSpec& spec);
+
   /// Closes the socket now; a pending operation completes with an error.
   void close() noexcept;
   bool is_open() const noexcept;
@@ -60,8 +77,8 @@ class Connection {
  private:
   boost::asio::awaitable<PostResult> open();
   template <class Stream>
-  boost::asio::awaitable<PostResult> exchange(Stream& stream, const std::string& body,
-                                              const std::string& request_id, const std::string& target);
+  boost::asio::awaitable<PostResult> exchange(Stream& stream, const RequestSpec& spec, bool all_headers);
+  boost::asio::awaitable<PostResult> send(const RequestSpec& spec, bool all_headers);
 
   boost::asio::any_io_executor ex_;
   std::shared_ptr<boost::asio::ssl::context> ctx_;
