@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -193,15 +194,12 @@ struct Live {
   // A copy of the demo bundle with its own Bundle.identifier (a push is
   // idempotent on it: a repeated identifier would get the first answer).
   std::string bundle(std::string_view tag) const {
-    std::string id = "6a1c0000-0000-4000-8000-";
-    std::string hex;
-    for (unsigned char ch : tag) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      hex += kHex[ch >> 4];
-      hex += kHex[ch & 15];
-    }
-    hex = (hex + std::string(12, '0')).substr(0, 12);
-    return with(demo, "6a1c0000-0000-4000-8000-0000000000ff", id + hex);
+    // 48 bits of FNV-1a of the tag: distinct tags, distinct identifiers.
+    std::uint64_t h = 1469598103934665603ull;
+    for (unsigned char ch : tag) h = (h ^ ch) * 1099511628211ull;
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%012llx", static_cast<unsigned long long>(h & 0xffffffffffffull));
+    return with(demo, "6a1c0000-0000-4000-8000-0000000000ff", std::string("6a1c0000-0000-4000-8000-") + hex);
   }
 
   static std::int64_t now_s() {
