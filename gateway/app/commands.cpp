@@ -256,6 +256,12 @@ int run_serve(std::span<const std::string_view> args, std::ostream& out, std::os
     // Validator is immutable and thread-safe.
     options.validate = [v = *validator](std::string_view body, std::string_view resource_type,
                                         std::string_view profile) -> Result<http::ValidateOutcome> {
+      if (!resource_type.empty()) {
+        const fhir::TypeDef* t = v->model().type(resource_type);
+        if (!t || t->kind != fhir::TypeKind::kResource) {
+          return fail(ErrorCode::kUnsupported, "the path names no FHIR R4 resource type");
+        }
+      }
       fhir::ParsedResource parsed = fhir::parse_resource(std::string(body));
       std::vector<fhir::Issue> issues = parsed.issues;
       if (parsed.ok()) {
@@ -268,6 +274,7 @@ int run_serve(std::span<const std::string_view> args, std::ostream& out, std::os
           issues.push_back(std::move(i));
         } else {
           validation::ValidateOptions vo;
+          vo.max_errors = fhir::kMaxListedIssues;  // what the answer lists at most
           if (!profile.empty()) vo.profiles.emplace_back(profile);
           GW_TRY(issues, v->validate(root, vo));
         }

@@ -245,7 +245,18 @@ std::string collection_of(const std::vector<std::string>& handoff_documents) {
 }
 
 std::string document_reference_bundle(const std::vector<store::HandoffSummary>& handoffs,
-                                      std::string_view patient_key) {
+                                      std::string_view patient_key, Page page) {
+  const std::size_t first = std::min(page.offset, handoffs.size());
+  const std::size_t last = first + std::min(page.count, handoffs.size() - first);
+  // Links are relative to the FHIR base and name the patient by the
+  // gateway's key (the caller may see it: every entry's subject carries it).
+  auto link = [&](std::string_view relation, std::size_t offset) {
+    return std::pair<std::string_view, std::string>(
+        relation, "DocumentReference?patient=" + std::string(patient_key) + "&_count=" + std::to_string(page.count) +
+                      "&_offset=" + std::to_string(offset));
+  };
+  std::vector<std::pair<std::string_view, std::string>> links{link("self", first)};
+  if (last < handoffs.size() && page.count > 0) links.push_back(link("next", last));
   json::Writer w;
   w.begin_object();
   w.key("resourceType");
@@ -254,9 +265,26 @@ std::string document_reference_bundle(const std::vector<store::HandoffSummary>& 
   w.string("searchset");
   w.key("total");
   w.integer(static_cast<std::int64_t>(handoffs.size()));
-  w.key("entry");
-  w.begin_array();
-  for (const auto& h : handoffs) {
+  if (!patient_key.empty()) {
+    w.key("link");
+    w.begin_array();
+    for (const auto& [relation, url] : links) {
+      w.begin_object();
+      w.key("relation");
+      w.string(relation);
+      w.key("url");
+      w.string(url);
+      w.end_object();
+    }
+    w.end_array();
+  }
+  // FHIR JSON has no empty arrays: an empty page has no `entry`.
+  if (first < last) {
+    w.key("entry");
+    w.begin_array();
+  }
+  for (std::size_t i = first; i < last; ++i) {
+    const auto& h = handoffs[i];
     w.begin_object();
     w.key("fullUrl");
     w.string("urn:uuid:" + h.handoff_id);
@@ -320,7 +348,7 @@ std::string document_reference_bundle(const std::vector<store::HandoffSummary>& 
     w.end_object();
     w.end_object();
   }
-  w.end_array();
+  if (first < last) w.end_array();
   w.end_object();
   return std::move(w).take();
 }

@@ -312,7 +312,12 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
     }
   }
 
-  auto issues = m.deps.validator->validate(bundle);
+  // The reply lists at most kMaxListedIssues; past that many errors the
+  // verdict cannot change, so the validator may stop (bounded work per
+  // request, however hostile the input).
+  validation::ValidateOptions push_options;
+  push_options.max_errors = fhir::kMaxListedIssues;
+  auto issues = m.deps.validator->validate(bundle, push_options);
   if (!issues) return done(outcome(400, "invalid", issues.error().message()));
   if (validation::has_errors(*issues)) return done(issues_reply(422, *issues));
 
@@ -339,7 +344,12 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
   opt.clock = m.deps.clock.get();
   opt.ids = m.deps.ids.get();
   auto built = handoff::build(*m.deps.mappings, bundle, opt);
-  if (!built) return done(outcome(422, "processing", built.error().message()));
+  if (!built) {
+    // The mapping engine's locations are FHIRPath into the input; without
+    // one the whole bundle is what no mapping accepted.
+    const std::string at = built.error().location();
+    return done(outcome(422, "processing", built.error().message(), at.empty() ? "Bundle" : at));
+  }
 
   // The patient's key: the sender's record numbers find a known patient,
   // or are linked to a new key in one store step, so that concurrent first
@@ -528,7 +538,7 @@ Reply Exchange::read_bundle(const Caller& caller, std::string_view handoff_id, s
   return r;
 }
 
-Reply Exchange::document_references(const Caller& caller, const PatientRef& patient) const {
+Reply Exchange::document_references(const Caller& caller, const PatientRef& patient, Page page) const {
   const Impl& m = *impl_;
   const consent::Recipient* reg = m.registered(caller.id);
   if (!reg || !has_operation(*reg, "pull")) {
@@ -536,14 +546,15 @@ Reply Exchange::document_references(const Caller& caller, const PatientRef& pati
   }
   auto key = m.resolve_patient(caller, patient);
   if (!key) return store_unavailable(key.error());
-  if (!*key) return Reply{200, detail::document_reference_bundle({}, ""), {}};
+  page.count = std::min(page.count, Page::kMaxSize);
+  if (!*key) return Reply{200, detail::document_reference_bundle({}, "", page), {}};
   auto allowed = m.may_read(caller.id, **key);
   if (!allowed) return store_unavailable(allowed.error());
   if (!*allowed) return m.refuse_pull(caller, "search", **key);
   auto list = m.deps.store->handoffs_for_patient(**key);
   if (!list) return store_unavailable(list.error());
   m.audit_async(AuditFacts{"search", caller.id, **key, "", true});
-  return Reply{200, detail::document_reference_bundle(*list, **key), {}};
+  return Reply{200, detail::document_reference_bundle(*list, **key, page), {}};
 }
 
 Reply Exchange::update_consent(const Caller& caller, std::string_view consent_id, std::string body) const {
@@ -557,7 +568,9 @@ Reply Exchange::update_consent(const Caller& caller, std::string_view consent_id
   if (root.find("id").str() != consent_id) {
     return outcome(400, "invalid", "Consent.id must match the id in the URL", "Consent.id");
   }
-  auto issues = m.deps.validator->validate(root);
+  validation::ValidateOptions consent_options;
+  consent_options.max_errors = fhir::kMaxListedIssues;
+  auto issues = m.deps.validator->validate(root, consent_options);
   if (!issues) return outcome(400, "invalid", issues.error().message());
   if (validation::has_errors(*issues)) return issues_reply(422, *issues);
   auto c = consent::parse_consent(root);

@@ -187,6 +187,16 @@ class DocumentSigner {
                                         std::chrono::system_clock::time_point now) const = 0;
 };
 
+/// One page of a search (FHIR `_count`, and our `_offset` in the links we
+/// write). A count above kMaxPageSize is served as kMaxPageSize, as FHIR
+/// lets a server do; `_count=0` answers with the total and no entries.
+struct Page {
+  static constexpr std::size_t kDefaultSize = 50;
+  static constexpr std::size_t kMaxSize = 200;
+  std::size_t count = kDefaultSize;
+  std::size_t offset = 0;
+};
+
 struct Deps {
   std::shared_ptr<const validation::Validator> validator;
   std::shared_ptr<const handoff::MappingSet> mappings;
@@ -227,8 +237,9 @@ class Exchange {
 
   /// `DocumentReference?patient=`: a searchset Bundle with one
   /// DocumentReference per handoff held for the patient (no content; the
-  /// attachment URL points at Bundle/{id}).
-  Reply document_references(const Caller& caller, const PatientRef& patient) const;
+  /// attachment URL points at Bundle/{id}), newest last, one page of them
+  /// with `self` and `next` links and the total.
+  Reply document_references(const Caller& caller, const PatientRef& patient, Page page = {}) const;
 
   /// `PUT Consent/{id}`: a Consent update. Only a withdrawal is accepted
   /// (status inactive or rejected; see "Consent withdrawal" above): new

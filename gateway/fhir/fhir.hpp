@@ -202,9 +202,18 @@ struct Issue {
 
 std::string_view to_string(Issue::Severity s);
 
+/// How many issues an OperationOutcome lists by default. A small bundle of
+/// many bad entries can raise hundreds of thousands of issues; answering
+/// with all of them would turn a 4 MB request into a far larger reply.
+inline constexpr std::size_t kMaxListedIssues = 1000;
+
 /// Writes issues as a FHIR OperationOutcome JSON object (with the line and
 /// column as the standard operationoutcome-issue-line/-col extensions).
-std::string operation_outcome_json(std::span<const Issue> issues, bool pretty = false);
+/// Above `max_listed` issues, errors are listed before warnings (each in
+/// their original order) and one closing `too-costly` information issue
+/// says how many were left out.
+std::string operation_outcome_json(std::span<const Issue> issues, bool pretty = false,
+                                   std::size_t max_listed = kMaxListedIssues);
 
 /// Parses bytes as a FHIR resource: JSON well-formed (hardened parse), root an
 /// object with a string resourceType. A failure is returned as one fatal

@@ -36,7 +36,25 @@ std::string_view to_string(Issue::Severity s) {
   return "error";
 }
 
-std::string operation_outcome_json(std::span<const Issue> issues, bool pretty) {
+std::string operation_outcome_json(std::span<const Issue> issues, bool pretty, std::size_t max_listed) {
+  // Which issues are listed: all, or errors first up to the cap.
+  std::vector<bool> listed(issues.size(), issues.size() <= max_listed);
+  std::size_t left_out = 0;
+  if (issues.size() > max_listed) {
+    std::size_t taken = 0;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (std::size_t k = 0; k < issues.size() && taken < max_listed; ++k) {
+        const bool error = issues[k].severity == Issue::Severity::kFatal ||
+                           issues[k].severity == Issue::Severity::kError;
+        if (!listed[k] && error == (pass == 0)) {
+          listed[k] = true;
+          ++taken;
+        }
+      }
+    }
+    left_out = issues.size() - taken;
+  }
+
   json::Writer w(pretty);
   w.begin_object();
   w.key("resourceType");
@@ -54,7 +72,9 @@ std::string operation_outcome_json(std::span<const Issue> issues, bool pretty) {
     w.string("No issues detected");
     w.end_object();
   }
-  for (const Issue& i : issues) {
+  for (std::size_t k = 0; k < issues.size(); ++k) {
+    if (!listed[k]) continue;
+    const Issue& i = issues[k];
     w.begin_object();
     if (i.position.line > 0) {
       w.key("extension");
@@ -87,6 +107,17 @@ std::string operation_outcome_json(std::span<const Issue> issues, bool pretty) {
       w.string(i.expression);
       w.end_array();
     }
+    w.end_object();
+  }
+  if (left_out > 0) {
+    w.begin_object();
+    w.key("severity");
+    w.string("information");
+    w.key("code");
+    w.string("too-costly");
+    w.key("diagnostics");
+    w.string(std::to_string(left_out) + " further issues are not listed (at most " + std::to_string(max_listed) +
+             " are, errors first)");
     w.end_object();
   }
   w.end_array();

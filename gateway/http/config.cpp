@@ -86,10 +86,11 @@ Status parse_server(json::Value s, ServerConfig& c) {
 
 Status parse_tls(json::Value t, TlsConfig& c) {
   if (!t.is_object()) return bad("tls", "must be an object");
-  GW_CHECK_OK(check_keys(t, "tls", {"cert", "key", "client_ca", "require_client_cert"}));
+  GW_CHECK_OK(check_keys(t, "tls", {"cert", "key", "client_ca", "crl", "require_client_cert"}));
   if (auto v = t.find("cert")) { GW_TRY(c.cert_chain_file, get_string(v, "tls.cert")); }
   if (auto v = t.find("key")) { GW_TRY(c.private_key_file, get_string(v, "tls.key")); }
   if (auto v = t.find("client_ca")) { GW_TRY(c.client_ca_file, get_string(v, "tls.client_ca")); }
+  if (auto v = t.find("crl")) { GW_TRY(c.crl_file, get_string(v, "tls.crl")); }
   if (auto v = t.find("require_client_cert")) {
     GW_TRY(c.require_client_cert, get_bool(v, "tls.require_client_cert"));
   }
@@ -264,6 +265,9 @@ Status check_server_config(const ServerConfig& c) {
   if (!c.plain_http_for_local_tests) {
     if (c.tls.cert_chain_file.empty()) return bad("tls.cert", "is required unless plain HTTP is configured");
     if (c.tls.private_key_file.empty()) return bad("tls.key", "is required unless plain HTTP is configured");
+    if (!c.tls.crl_file.empty() && c.tls.client_ca_file.empty()) {
+      return bad("tls.crl", "needs tls.client_ca (revocation applies to client certificates)");
+    }
     if (c.tls.require_client_cert && c.tls.client_ca_file.empty()) {
       return bad("tls.client_ca", "is required when client certificates are required");
     }

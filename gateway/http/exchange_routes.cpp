@@ -7,6 +7,10 @@
 #include "gateway/json/json.hpp"
 #include "gateway/signing/signing.hpp"
 
+#include <algorithm>
+#include <optional>
+#include <utility>
+
 namespace gw::http {
 
 namespace {
@@ -21,6 +25,19 @@ std::string purpose_of(const Request& req) {
   if (auto p = req.query_param("purpose")) return std::string(*p);
   if (auto h = req.header("x-purpose-of-use"); !h.empty()) return std::string(h);
   return "TREAT";
+}
+
+// `_count` / `_offset`: digits only. A number too large for any page is
+// still a number: it is clamped (the exchange serves at most its page
+// size), not refused, as FHIR lets a server return fewer than asked.
+std::optional<std::size_t> page_number(std::string_view text) {
+  if (text.empty() || text.size() > 64) return std::nullopt;
+  std::size_t n = 0;
+  for (char ch : text) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    n = std::min<std::size_t>(n * 10 + static_cast<std::size_t>(ch - '0'), std::size_t{1} << 40);
+  }
+  return n;
 }
 
 // "system|value" token search parameter.
@@ -184,7 +201,20 @@ Status add_exchange_routes(Router& router, std::shared_ptr<const exchange::Excha
                           return Response::outcome(400, IssueType::kRequired,
                                                    "search by patient=<id> or patient.identifier=system|value");
                         }
-                        return to_response(req, exchange->document_references(caller_of(req), p));
+                        exchange::Page page;
+                        for (auto [name, into] : {std::pair<std::string_view, std::size_t*>{"_count", &page.count},
+                                                  {"_offset", &page.offset}}) {
+                          auto v = req.query_param(name);
+                          if (!v) continue;
+                          auto n = page_number(*v);
+                          if (!n) {
+                            return Response::outcome(400, IssueType::kInvalid,
+                                                     "search parameter " + std::string(name) +
+                                                         " must be a non-negative integer");
+                          }
+                          *into = *n;
+                        }
+                        return to_response(req, exchange->document_references(caller_of(req), p, page));
                       }));
   return {};
 }

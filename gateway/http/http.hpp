@@ -666,6 +666,12 @@ struct TlsConfig {
   std::string cert_chain_file;   ///< server certificate (+ intermediates)
   std::string private_key_file;  ///< server private key
   std::string client_ca_file;    ///< CA that signs client certificates
+  /// PEM file of certificate revocation lists (one per issuing CA of
+  /// client_ca). When set, every client certificate is checked against
+  /// it and a revoked one fails the handshake; a CA without a CRL in the
+  /// file then fails too (OpenSSL's CRL_CHECK: no list, no trust), so the
+  /// operator lists every issuer's CRL, or none.
+  std::string crl_file;
   bool require_client_cert = true;
   friend bool operator==(const TlsConfig&, const TlsConfig&) = default;
 };
@@ -874,7 +880,9 @@ struct ValidateOutcome {
 /// `/fhir/{type}/$validate` (empty for `/fhir/$validate`); `profile` the
 /// `profile` query parameter (empty if none). An operational failure (the
 /// validator could not run) is an Error: the route answers 500 (kInternal)
-/// or 400 (kParse, kInvalidArgument, kLimit) with an OperationOutcome of
+/// or 400 (kParse, kInvalidArgument, kLimit), 404 (kUnsupported with a
+/// `resource_type`: the path names no resource type) or 422 (kNotFound: an
+/// unknown profile) with an OperationOutcome of
 /// its message, which the validator must keep free of request data. Must be
 /// thread-safe: it runs on the CPU pool.
 using ValidateFn = std::function<gw::Result<ValidateOutcome>(

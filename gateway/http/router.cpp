@@ -79,6 +79,24 @@ bool is_json_type(std::string_view t) noexcept {
   return t == "application/fhir+json" || t == "application/json" || t == "application/json+fhir";
 }
 
+// The charset parameter of a Content-Type, lower-case, unquoted; "" when
+// absent. JSON is UTF-8 (RFC 8259 §8.1): any other declared charset means
+// the sender encoded the body in something we would misread.
+std::string charset_of(std::string_view content_type) {
+  std::size_t semi = content_type.find(';');
+  while (semi != std::string_view::npos) {
+    content_type.remove_prefix(semi + 1);
+    semi = content_type.find(';');
+    const std::string param = lower(trim(content_type.substr(0, semi)));
+    if (param.starts_with("charset=")) {
+      std::string v = param.substr(8);
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      return v;
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 std::optional<std::string> percent_decode(std::string_view text) { return decode(text, false); }
@@ -272,6 +290,15 @@ std::optional<Response> apply_conventions(const Route& route, Request& request) 
     if (!is_json_type(t)) {
       return Response::outcome(415, IssueType::kNotSupported,
                                "the request body must be application/fhir+json or application/json");
+    }
+    if (const std::string cs = charset_of(request.header("content-type")); !cs.empty() && cs != "utf-8") {
+      return Response::outcome(415, IssueType::kNotSupported, "a JSON request body must be encoded in UTF-8");
+    }
+    // We decode no content codings (gzip, deflate, br): such a body would
+    // reach the JSON parser as compressed bytes.
+    if (const std::string ce = lower(trim(request.header("content-encoding"))); !ce.empty() && ce != "identity") {
+      return Response::outcome(415, IssueType::kNotSupported,
+                               "content codings are not supported; send the body uncompressed");
     }
     if (request.body.empty()) {
       return Response::outcome(400, IssueType::kRequired, "the request has no body");

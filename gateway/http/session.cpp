@@ -245,6 +245,12 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   void do_read() {
     if (read_closed_ || closing_ || reading_) return;
     if (queue_.size() >= limits().pipeline_depth) return;  // back-pressure; on_write resumes
+    // Nothing of a next request has arrived while earlier ones are still
+    // being answered: wait for on_write to drain the queue before reading
+    // under the idle deadline, which would otherwise expire under a slow
+    // handler and close the socket beneath its response. (Bytes already
+    // buffered - a pipelined request - are read at once below.)
+    if (buffer_.size() == 0 && !queue_.empty()) return;
     parser_.emplace();
     parser_->body_limit(limits().body_bytes);
     parser_->header_limit(limits().header_bytes);
@@ -385,6 +391,13 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     if (target.empty() || target.front() != '/') {
       find_slot(id)->series = core_->metrics.special_series(req.method, true);
       return complete(id, Response::outcome(400, IssueType::kInvalid, "the request target must be an absolute path"));
+    }
+    // RFC 9112 §3.2: an HTTP/1.1 request with no Host, or more than one,
+    // is answered 400 (two Hosts is how a request slips past a proxy that
+    // routes by the first and a server that reads the last).
+    if (msg.version() >= 11 && msg.count(bhttp::field::host) != 1) {
+      find_slot(id)->series = core_->metrics.special_series(req.method, true);
+      return complete(id, Response::outcome(400, IssueType::kInvalid, "an HTTP/1.1 request needs exactly one Host"));
     }
     const std::size_t q = target.find('?');
     req.path = std::string(target.substr(0, q));

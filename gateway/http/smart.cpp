@@ -443,6 +443,9 @@ Result<AccessGrant> SmartAuth::verify_access_token(std::string_view token) const
   if (!claims) return invalid;
   const json::Value c = claims->root();
   if (c.find("iss").str() != base_url_) return invalid;
+  // Our tokens are for our FHIR base only: one minted for another service
+  // sharing the secret (or one of ours replayed there) is refused here.
+  if (c.find("aud").str() != base_url_ + "/fhir") return invalid;
   const auto exp = numeric_date(c.find("exp"));
   if (!exp || *exp <= epoch_seconds(clock_->now())) return invalid;
   const json::Value sub = c.find("sub");

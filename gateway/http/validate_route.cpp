@@ -25,6 +25,12 @@ Response run_validate(const ValidateFn& validate, const Request& req) {
   if (!type.empty() && !plausible_type(type)) {
     return Response::outcome(404, IssueType::kNotFound, "the path does not name a FHIR resource type");
   }
+  // R4 ResourceValidationMode (a required binding): anything else is a
+  // request we would answer wrongly, not one to ignore.
+  if (auto mode = req.query_param("mode");
+      mode && *mode != "create" && *mode != "update" && *mode != "delete" && *mode != "profile") {
+    return Response::outcome(400, IssueType::kInvalid, "mode must be one of create, update, delete, profile");
+  }
   const std::string_view profile = req.query_param("profile").value_or("");
   auto result = validate(req.body, type, profile);
   if (!result) {
@@ -32,6 +38,10 @@ Response run_validate(const ValidateFn& validate, const Request& req) {
     const bool client_fault =
         code == ErrorCode::kParse || code == ErrorCode::kInvalidArgument || code == ErrorCode::kLimit;
     const bool unknown = code == ErrorCode::kNotFound || code == ErrorCode::kUnsupported;
+    // An unknown type in the path is a resource endpoint that does not exist.
+    if (code == ErrorCode::kUnsupported && !type.empty()) {
+      return Response::outcome(404, IssueType::kNotFound, result.error().message());
+    }
     return Response::outcome(client_fault ? 400 : unknown ? 422 : 500,
                              client_fault ? IssueType::kInvalid : unknown ? IssueType::kNotSupported
                                                                           : IssueType::kException,

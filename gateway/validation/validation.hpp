@@ -121,6 +121,12 @@ struct ValidateOptions {
   /// Canonical URLs (optionally "url|version") of profiles the root
   /// resource must conform to, in addition to its meta.profile.
   std::vector<std::string> profiles;
+  /// Stop after this many errors (0: never). The verdict is known after
+  /// the first error; a few megabytes of hostile input can raise millions,
+  /// and walking on would cost CPU and memory in proportion to the harm.
+  /// When it stops, a last `too-costly` error says so. Warnings do not
+  /// count: a large valid bundle may carry one per coded element.
+  std::size_t max_errors = 0;
 };
 
 /// A problem met while compiling a definition (an invariant whose

@@ -273,7 +273,16 @@ Result<std::vector<Issue>> Validator::validate(json::Value resource, const Valid
   }
   std::vector<Issue> issues;
   detail::Walker walker(*impl_, issues);
+  walker.limit_errors(options.max_errors);
   walker.validate(resource, extra);
+  if (walker.stopped()) {
+    Issue i;
+    i.severity = Issue::Severity::kError;
+    i.code = "too-costly";
+    i.diagnostics = "validation stopped after " + std::to_string(options.max_errors) +
+                    " errors; correct these and validate again";
+    issues.push_back(std::move(i));
+  }
   auto rank = [](const Issue& i) {
     return std::tie(i.position.line, i.position.column, i.expression, i.code, i.diagnostics, i.severity);
   };

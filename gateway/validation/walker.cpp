@@ -50,7 +50,7 @@ const fhir::TypeDef* Walker::model_type(const ElementPlan* child, const fhir::El
   return v_.model->type(code);
 }
 
-Walker::Walker(const Validator::Impl& v, std::vector<Issue>& out) : v_(v), out_(&out) {
+Walker::Walker(const Validator::Impl& v, std::vector<Issue>& out) : v_(v), out_(&out), root_out_(&out) {
   elem_path_.reserve(256);
 }
 
@@ -80,6 +80,12 @@ void Walker::report(Issue::Severity sev, std::string_view code, json::Value at, 
   if (at) i.position = at.position();
   i.diagnostics = std::move(message);
   out_->push_back(std::move(i));
+  // Only errors that reach the caller count (slice trials collect into a
+  // list of their own).
+  if (out_ == root_out_ && (sev == Issue::Severity::kError || sev == Issue::Severity::kFatal) &&
+      max_errors_ > 0 && ++errors_ >= max_errors_) {
+    stopped_ = true;
+  }
 }
 
 void Walker::validate(json::Value root, std::span<const StructurePlan* const> profiles) {
@@ -94,6 +100,7 @@ void Walker::validate(json::Value root, std::span<const StructurePlan* const> pr
 // proportion to its own size, not the resource's.
 void Walker::walk_resource(json::Value obj, ResourceFrame f,
                            std::span<const StructurePlan* const> extra) {
+  if (stopped_) return;
   if (!obj.is_object()) {
     error("structure", obj, "a resource must be a JSON object");
     return;
@@ -188,6 +195,7 @@ void Walker::walk_resource(json::Value obj, ResourceFrame f,
 // pass does not descend where its profile says nothing). Type profiles
 // (type.profile) are separate profile passes on the same value.
 void Walker::walk_item(const ElementPlan& node, const Item& item, Mode mode, const ObjContext& parent) {
+  if (stopped_) return;
   if (depth_ >= kMaxDepth) {
     error("structure", item.anchor(), "content nested too deeply");
     return;

@@ -491,6 +491,31 @@ TEST(HttpServer, SlowHandlerGets503AtTheHandlerDeadline) {
   EXPECT_EQ(c.request("GET", "/healthz").status, 200);
 }
 
+// A handler that outlasts the idle deadline: the connection waits for its
+// response (the idle deadline is for a connection with nothing in flight).
+// Found by the bad-input catalogue: a 3 MB bundle validated for longer than
+// idle_ms lost its answer.
+TEST(HttpServer, AnswerOfAHandlerSlowerThanTheIdleDeadlineStillArrives) {
+  auto held = std::make_shared<Held>();
+  Router router;
+  ASSERT_TRUE(router.add_async("GET", "/test/hold", [held](RequestPtr, Responder done) { held->add(done); }));
+  ServerConfig cfg = test_config();
+  cfg.limits.idle = 100ms;
+  cfg.limits.handler = 5000ms;
+  Running s = start(cfg, std::move(router));
+  std::thread late([held, arrived = held->arrived.get_future()] {
+    arrived.wait();
+    std::this_thread::sleep_for(600ms);  // several idle deadlines: the input of this test
+    held->answer_all(Response::text(200, "late"));
+  });
+  TestClient c(as("demo-clinic"));
+  ASSERT_FALSE(c.connect(s.port));
+  Reply r = c.request("GET", "/test/hold");
+  late.join();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "late");
+}
+
 TEST(HttpServer, ThrowingHandlerGets500AndIsCounted) {
   Router router;
   ASSERT_TRUE(router.add("GET", "/test/throw", [](const Request&) -> Response { throw std::runtime_error("x"); }));

@@ -33,8 +33,16 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const ProcessOptions& 
   if (options.argv.empty()) return fail(ErrorCode::kInvalidArgument, "no program");
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return fail(ErrorCode::kIo, "pipe failed");
+  // Inherited entries first, minus the names `options.env` sets: getenv
+  // returns the first match, so an appended duplicate would be ignored.
+  auto name_of = [](std::string_view e) { return e.substr(0, e.find('=')); };
   std::vector<std::string> env;
-  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  for (char** e = environ; e && *e; ++e) {
+    const std::string_view inherited(*e);
+    bool replaced = false;
+    for (const std::string& o : options.env) replaced = replaced || name_of(o) == name_of(inherited);
+    if (!replaced) env.emplace_back(inherited);
+  }
   for (const std::string& e : options.env) env.push_back(e);
   CArgs argv(options.argv), envp(env);
 

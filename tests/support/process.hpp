@@ -29,7 +29,7 @@ struct ProcessOptions {
   std::vector<std::string> argv;  ///< argv[0] is the program path
   std::string cwd;                ///< "" = the test's own
   std::string stderr_path;        ///< "" = /dev/null; appended to
-  std::vector<std::string> env;   ///< extra NAME=VALUE entries
+  std::vector<std::string> env;   ///< NAME=VALUE entries, replacing inherited ones of that name
 };
 
 class ChildProcess {

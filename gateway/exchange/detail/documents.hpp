@@ -60,7 +60,7 @@ std::string collection_of(const std::vector<std::string>& handoff_documents);
 
 /// A searchset Bundle of DocumentReferences, one per stored handoff.
 std::string document_reference_bundle(const std::vector<store::HandoffSummary>& handoffs,
-                                      std::string_view patient_key);
+                                      std::string_view patient_key, Page page);
 
 /// True when a permit provision (at any depth) names `caller` as actor,
 /// by reference "Organization/<caller>" or by identifier under

@@ -144,6 +144,9 @@ struct Resolved {
 class Walker final : public fhirpath::Environment {
  public:
   Walker(const Validator::Impl& v, std::vector<Issue>& out);
+  /// See ValidateOptions::max_errors.
+  void limit_errors(std::size_t n) { max_errors_ = n; }
+  bool stopped() const { return stopped_; }
 
   /// Validates a root resource against the base definitions, its
   /// meta.profile and `profiles`.
@@ -221,6 +224,10 @@ class Walker final : public fhirpath::Environment {
   mutable std::string ref_key_;  // scratch for building absolute reference keys
   std::uint32_t depth_ = 0;
   std::uint32_t silent_ = 0;
+  std::size_t max_errors_ = 0;
+  std::size_t errors_ = 0;  // errors reported to the caller's list
+  bool stopped_ = false;    // max_errors_ reached: the walk unwinds
+  std::vector<Issue>* root_out_ = nullptr;
 
   struct MemberRef {
     std::uint32_t elem = 0;    // element index in the owner type
