@@ -194,7 +194,10 @@ Match Router::match(std::string_view method, std::string_view path) const {
     if (segs.size() != decoded.size()) continue;
     bool ok = true;
     for (std::size_t i = 0; i < segs.size() && ok; ++i) {
-      ok = is_param(segs[i]) ? !decoded[i].empty() : segs[i] == decoded[i];
+      // A parameter (an id, a type) never matches a "$operation" segment:
+      // FHIR ids cannot hold '$', and without this POST Bundle/$validate
+      // would be taken for a read of Bundle/{id} (and refused 405).
+      ok = is_param(segs[i]) ? !decoded[i].empty() && decoded[i].front() != '$' : segs[i] == decoded[i];
     }
     if (!ok) continue;
     if (!best_any || more_specific(segs, *best_any)) best_any = &segs;

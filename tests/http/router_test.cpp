@@ -51,6 +51,12 @@ TEST(Router, LiteralSegmentsBeatParameters) {
   Match tv = r.match("POST", "/fhir/Patient/$validate");
   ASSERT_EQ(tv.kind, Match::Kind::kFound);
   EXPECT_EQ(tv.route->path_template, "/fhir/{type}/$validate");
+  // An operation is never an id: Bundle/$validate is the type-level
+  // operation, not a read of Bundle/{id} (found by the conformance kit).
+  Match bv = r.match("POST", "/fhir/Bundle/$validate");
+  ASSERT_EQ(bv.kind, Match::Kind::kFound);
+  EXPECT_EQ(bv.route->path_template, "/fhir/{type}/$validate");
+  EXPECT_EQ(r.match("GET", "/fhir/Bundle/$everything").kind, Match::Kind::kNotFound);
 }
 
 TEST(Router, DecodesParametersAndLiterals) {
