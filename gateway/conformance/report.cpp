@@ -2,6 +2,7 @@
 // console summary. All three carry the same facts (ScriptReport); none
 // carries a request or response body.
 #include "gateway/conformance/conformance.hpp"
+#include "gateway/core/html.hpp"
 
 #include "gateway/json/json.hpp"
 
@@ -34,30 +35,9 @@ std::string fixed1(double v) {
   return buf;
 }
 
-void escape_html(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
-
 std::string h(std::string_view s) {
   std::string out;
-  escape_html(out, s);
+  gw::append_html_escaped(out, s);
   return out;
 }
 

@@ -4,36 +4,13 @@
 // (status "generated"). Only kept data is rendered, read through the plan,
 // so a removed or coarsened element cannot reappear here.
 #include "gateway/consent/detail/engine.hpp"
+#include "gateway/core/html.hpp"
 
 namespace gw::consent::detail {
 
 namespace {
 
 constexpr std::size_t kMaxItemsPerElement = 10;
-
-void append_escaped(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
 
 class Renderer {
  public:
@@ -203,10 +180,10 @@ std::string generate_narrative(const RedactState& s, const fhir::Node& node) {
   Renderer render(s);
   std::string out = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p><b>";
   if (node.type->kind == fhir::TypeKind::kResource) {
-    append_escaped(out, node.type->name);
+    gw::append_html_escaped(out, node.type->name);
   } else {
     std::string_view title = render.str(node.value, "title");
-    append_escaped(out, title.empty() ? std::string_view("Section") : title);
+    gw::append_html_escaped(out, title.empty() ? std::string_view("Section") : title);
   }
   out += "</b></p>";
   std::vector<fhir::Node> kids;
@@ -225,11 +202,11 @@ std::string generate_narrative(const RedactState& s, const fhir::Node& node) {
       std::string text = render.render(k);
       if (text.empty()) continue;
       if (count++ > 0) line += "; ";
-      append_escaped(line, text);
+      gw::append_html_escaped(line, text);
     }
     if (line.empty()) continue;
     list += "<li>";
-    append_escaped(list, name);
+    gw::append_html_escaped(list, name);
     list += ": " + line + "</li>";
   }
   if (!list.empty()) out += "<ul>" + list + "</ul>";

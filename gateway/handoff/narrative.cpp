@@ -6,6 +6,7 @@
 // written is XML-escaped; the markup is the small subset FHIR narrative
 // allows (div, p, ul, li).
 #include "gateway/handoff/detail/narrative.hpp"
+#include "gateway/core/html.hpp"
 
 namespace gw::handoff::detail {
 
@@ -89,32 +90,6 @@ std::string observation_value(json::Value r) {
 }
 
 }  // namespace
-
-void append_escaped(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        // Control characters are not allowed in XML 1.0; drop them.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') break;
-        out += c;
-    }
-  }
-}
 
 std::string concept_text(json::Value cc) {
   if (!cc.is_object()) return {};
@@ -205,7 +180,7 @@ std::vector<std::string> care_needs(json::Value patient) {
 std::string div_paragraph(std::string_view text) {
   std::string out(kDivOpen);
   out += "<p>";
-  append_escaped(out, text);
+  gw::append_html_escaped(out, text);
   out += "</p></div>";
   return out;
 }
@@ -214,14 +189,14 @@ std::string div_list(std::string_view heading, std::span<const std::string> item
   std::string out(kDivOpen);
   if (!heading.empty()) {
     out += "<p>";
-    append_escaped(out, heading);
+    gw::append_html_escaped(out, heading);
     out += "</p>";
   }
   if (!items.empty()) {
     out += "<ul>";
     for (const std::string& i : items) {
       out += "<li>";
-      append_escaped(out, i);
+      gw::append_html_escaped(out, i);
       out += "</li>";
     }
     out += "</ul>";

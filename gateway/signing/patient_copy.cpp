@@ -1,6 +1,7 @@
 // The patient-held copy (signing.hpp): one printable HTML page and the QR
 // token that ties the paper to the document the gateway holds.
 #include "gateway/signing/signing.hpp"
+#include "gateway/core/html.hpp"
 
 #include "gateway/signing/detail/signing_internal.hpp"
 
@@ -65,19 +66,6 @@ constexpr std::array<Labels, 5> kLabels = {{
      "\xB8\xD1\x81\xD0\xB0\xD0\xBD\xD0\xB0."},
 }};
 
-void escape(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-}
-
 // The entry whose fullUrl a reference names (documents use urn:uuid: fullUrls).
 json::Value resolve(json::Value bundle, std::string_view reference) {
   json::Value entries = bundle.find("entry");
@@ -141,7 +129,7 @@ Result<std::string> patient_copy_html(json::Value document, std::string_view doc
   out += l.lang;
   out += l.lang == "ar" ? "\" dir=\"rtl\">" : "\">";
   out += "<head><meta charset=\"utf-8\"><title>";
-  escape(out, l.title);
+  gw::append_html_escaped(out, l.title);
   out += "</title><style>"
          "@page{size:A4;margin:14mm}body{font:10.5pt/1.35 sans-serif;margin:0;color:#000}"
          "h1{font-size:15pt;margin:0 0 4pt}h2{font-size:11.5pt;margin:8pt 0 2pt;border-bottom:1px solid #888}"
@@ -150,26 +138,26 @@ Result<std::string> patient_copy_html(json::Value document, std::string_view doc
          "word-break:break-all}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:1pt 3pt;"
          "text-align:start}"
          "</style></head><body><h1>";
-  escape(out, l.title);
+  gw::append_html_escaped(out, l.title);
   out += "</h1><p class=\"who\"><strong>";
-  escape(out, patient_name(patient));
+  gw::append_html_escaped(out, patient_name(patient));
   out += "</strong>";
   if (json::Value born = patient.find("birthDate"); born.is_string()) {
     out += " &middot; ";
-    escape(out, l.born);
+    gw::append_html_escaped(out, l.born);
     out += ": ";
-    escape(out, born.str());
+    gw::append_html_escaped(out, born.str());
   }
   out += "</p><p>";
-  escape(out, composition.find("title").str());
+  gw::append_html_escaped(out, composition.find("title").str());
   out += " &middot; ";
-  escape(out, composition.find("date").str());
+  gw::append_html_escaped(out, composition.find("date").str());
   out += "</p>";
   json::Value sections = composition.find("section");
   for (std::size_t i = 0; i < sections.size(); ++i) {
     json::Value s = sections[i];
     out += "<h2>";
-    escape(out, s.find("title").str());
+    gw::append_html_escaped(out, s.find("title").str());
     out += "</h2>";
     // The gateway's own narrative, generated from structured data
     // (handoff.hpp, guarantee 4); FHIR XHTML has no scripts or handlers.
@@ -181,29 +169,29 @@ Result<std::string> patient_copy_html(json::Value document, std::string_view doc
   json::Value sig = document.find("signature");
   if (sig.is_object()) {
     out += "<p>";
-    escape(out, l.signed_by);
+    gw::append_html_escaped(out, l.signed_by);
     out += ": ";
-    escape(out, sig.find("who").find("display").str());
+    gw::append_html_escaped(out, sig.find("who").find("display").str());
     out += "</p><p>";
-    escape(out, l.signed_at);
+    gw::append_html_escaped(out, l.signed_at);
     out += ": ";
-    escape(out, sig.find("when").str());
+    gw::append_html_escaped(out, sig.find("when").str());
     out += "</p><p>";
-    escape(out, l.key);
+    gw::append_html_escaped(out, l.key);
     out += ": ";
-    escape(out, detail::signature_kid(sig));
+    gw::append_html_escaped(out, detail::signature_kid(sig));
     out += "</p>";
   } else {
     out += "<p>";
-    escape(out, l.not_signed);
+    gw::append_html_escaped(out, l.not_signed);
     out += "</p>";
   }
   out += "<p>";
-  escape(out, l.check);
+  gw::append_html_escaped(out, l.check);
   out += "</p><p class=\"token\">";
-  escape(out, l.document);
+  gw::append_html_escaped(out, l.document);
   out += ": ";
-  escape(out, token);
+  gw::append_html_escaped(out, token);
   out += "</p></div></div></body></html>";
   return out;
 }

@@ -16,9 +16,6 @@ namespace gw::handoff::detail {
 /// (absent Value when it cannot).
 using Resolver = std::function<json::Value(std::string_view reference)>;
 
-/// Appends `s` with the five XML special characters escaped.
-void append_escaped(std::string& out, std::string_view s);
-
 /// Human text of a CodeableConcept: its text, else the first coding display,
 /// else the first code. "" when none.
 std::string concept_text(json::Value cc);
