@@ -60,10 +60,12 @@ int main(int argc, char** argv) {
     rec.handoff = R"({"resourceType":"Bundle"})";
     rec.response_status = "201";
     const std::string ident = "urn:uuid:backlog-" + k;
-    rec.deliveries.push_back(gw::store::OutboxItem{
-        recipient, "urn:ietf:rfc:3986|" + ident,
-        R"({"resourceType":"Bundle","type":"document","identifier":{"system":"urn:ietf:rfc:3986","value":")" + ident +
-            R"("},"meta":{"tag":[{"code":")" + pad + R"("}]},"entry":[]})"});
+    gw::store::OutboxItem item;
+    item.recipient = recipient;
+    item.bundle_identifier = "urn:ietf:rfc:3986|" + ident;
+    item.payload = R"({"resourceType":"Bundle","type":"document","identifier":{"system":"urn:ietf:rfc:3986","value":")" +
+                   ident + R"("},"meta":{"tag":[{"code":")" + pad + R"("}]}})";
+    rec.deliveries.push_back(std::move(item));
     (*st)->commit_push(std::move(rec), [&](gw::Result<gw::store::PushResult> r) {
       std::lock_guard lk(mu);
       if (!r) ++failed;
