@@ -7,6 +7,7 @@
 // hostile patterns) with `.` matching newlines, as FHIRPath's single-line
 // mode requires.
 #include "gateway/fhirpath/detail/program.hpp"
+#include "gateway/core/html.hpp"
 #include "gateway/fhirpath/detail/value.hpp"
 
 #include <re2/re2.h>
@@ -484,16 +485,7 @@ Result<Collection> fn_decode(Evaluator& ev, const Op& call, const Collection& in
 
 std::string escape_html(std::string_view s) {
   std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
+  gw::append_html_escaped(out, s);
   return out;
 }
 
