@@ -506,7 +506,11 @@ ConceptSet Engine::from_expansion(json::Value expansion) const {
 }
 
 LookupResult Engine::lookup(std::string_view system_version, std::string_view code) const {
-  auto [system, version] = split_canonical(system_version);
+  // Named, not a structured binding: the lambda below captures `system`,
+  // which clang before 16 refuses for bindings (the fuzz build uses clang 14).
+  const auto canonical = split_canonical(system_version);
+  const auto& system = canonical.first;
+  const auto& version = canonical.second;
   LookupResult r;
   auto finish = [&](CodeStatus status, Reason reason) {
     r.status = status;

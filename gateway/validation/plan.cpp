@@ -24,8 +24,6 @@ constexpr std::string_view kSystemPrefix = "http://hl7.org/fhirpath/System.";
 constexpr std::string_view kFhirTypeExt =
     "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type";
 constexpr std::string_view kRegexExt = "http://hl7.org/fhir/StructureDefinition/regex";
-constexpr std::string_view kBestPracticeExt =
-    "http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice";
 constexpr std::string_view kCoreSdPrefix = "http://hl7.org/fhir/StructureDefinition/";
 
 // The FHIR type code of an ElementDefinition.type entry (R4 writes the
