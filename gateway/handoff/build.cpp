@@ -286,7 +286,10 @@ class Builder {
   }
 
   // The same resource twice: the same fullUrl, the same Type/id, or a
-  // shared business identifier (system + value) on resources of one type.
+  // shared business identifier (system + value), always on resources of
+  // one type. (A fullUrl shared by two types is an error the validator
+  // reports; merging them here made a non-Patient the patient's
+  // representative, which handoff_map_fuzz found.)
   void merge_identities() {
     std::unordered_map<std::string, std::uint32_t> seen;
     for (std::uint32_t i = 0; i < entries_.size(); ++i) {
@@ -296,7 +299,7 @@ class Builder {
         auto [it, fresh] = seen.emplace(std::move(k), i);
         if (!fresh) unite(it->second, i);
       };
-      if (!en.full_url.empty()) key("u|" + std::string(en.full_url));
+      if (!en.full_url.empty()) key("u|" + std::string(en.type) + "|" + std::string(en.full_url));
       if (!en.type.empty() && !en.id.empty())
         key("t|" + std::string(en.type) + "/" + std::string(en.id));
       json::Value ids = en.resource.find("identifier");
@@ -719,8 +722,10 @@ class Builder {
     w.end_array();
     w.end_object();
     std::vector<std::string> overview;
-    overview.push_back("Patient: " +
-                       summary(patient_).substr(std::string_view("Patient: ").size()));
+    std::string who = summary(patient_);  // "Patient: <name>"
+    constexpr std::string_view kPatientPrefix = "Patient: ";
+    if (who.starts_with(kPatientPrefix)) who.erase(0, kPatientPrefix.size());
+    overview.push_back("Patient: " + who);
     for (const std::string& c : care) overview.push_back(c);
     for (const Out& o : sections) {
       std::string count = !o.items->empty() ? std::to_string(o.items->size()) + " entr" +
