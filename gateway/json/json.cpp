@@ -411,7 +411,14 @@ Result<Document> Document::parse(std::string bytes, const ParseOptions& options)
   if (s.source.size() >= 0xFFFFFFF0u) {
     return fail(ErrorCode::kLimit, "JSON text larger than 4 GiB");
   }
+  // RapidJSON's validating reader takes every continuation byte a UTF-8
+  // lead byte announces before it checks any of them (UTF8::Validate in
+  // encodings.h), so a lead byte at the very end reads up to three bytes
+  // past the terminating NUL. Three more NULs keep those reads inside the
+  // buffer (json_parse_fuzz found the heap overflow).
+  s.work.reserve(s.source.size() + 4);
   s.work = s.source;
+  s.work.append(3, '\0');
   s.line_starts.push_back(0);
   for (const char* p = s.source.data(), *end = p + s.source.size();
        (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))));) {
