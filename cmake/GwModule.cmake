@@ -32,15 +32,36 @@ function(gw_module name)
   endif()
 endfunction()
 
-# gw_test(NAME SOURCES... DEPS ...): one GoogleTest executable, registered
-# with ctest test by test.
+# gw_test(NAME SOURCES... DEPS ... [PROPERTIES ...] [PROCESSES LABEL=FILTER ...]):
+# one GoogleTest executable. By default registered with ctest test by test
+# (gtest_discover_tests). With PROCESSES, as one ctest test per LABEL that
+# runs the gtest FILTER in one process: for suites whose every test loads
+# the FHIR definitions (a second or more under ASan), where one process per
+# test spent most of CI's test time loading the same files again. Such a
+# test must report at least one passed test (a filter that selects nothing
+# fails) and no sanitizer report.
 function(gw_test name)
-  cmake_parse_arguments(T "" "" "SOURCES;DEPS;PROPERTIES" ${ARGN})
+  cmake_parse_arguments(T "" "" "SOURCES;DEPS;PROPERTIES;PROCESSES" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_compile_options(${name} PRIVATE -Wall -Wextra -Werror -Wno-missing-field-initializers)
   target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
     GW_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "GW_SOURCE_DIR=${PROJECT_SOURCE_DIR}" ${T_PROPERTIES})
+  if(NOT T_PROCESSES)
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+      PROPERTIES ENVIRONMENT "GW_SOURCE_DIR=${PROJECT_SOURCE_DIR}" ${T_PROPERTIES})
+    return()
+  endif()
+  foreach(p IN LISTS T_PROCESSES)
+    string(REPLACE "=" ";" parts "${p}")
+    list(GET parts 0 label)
+    list(GET parts 1 filter)
+    add_test(NAME ${name}_${label} COMMAND ${name} --gtest_filter=${filter})
+    set_tests_properties(${name}_${label} PROPERTIES
+      ENVIRONMENT "GW_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+      PASS_REGULAR_EXPRESSION "\\[  PASSED  \\] [1-9][0-9]* test"
+      FAIL_REGULAR_EXPRESSION "\\[  FAILED  \\]|ERROR: [A-Za-z]+Sanitizer|runtime error:"
+      # Long single processes first, beside the many short tests.
+      COST 1000 ${T_PROPERTIES})
+  endforeach()
 endfunction()
