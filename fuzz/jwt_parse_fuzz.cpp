@@ -123,6 +123,15 @@ gw::http::Request token_request(std::string body) {
 
 }  // namespace
 
+// libFuzzer calls this once before the first input: the set-up (loading
+// the FHIR packages, several seconds) then does not count against the
+// first input's -timeout. The replay main() does not call it; env() is
+// made on first use there.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  (void)env();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace d = gw::http::detail;
   const Env& e = env();
