@@ -93,6 +93,32 @@ void ExchangeMetrics::record_push(int status) {
   ++pushes_[std::string(push_outcome(status))];
 }
 
+void ExchangeMetrics::record_redactions(const std::map<std::string, std::uint64_t>& by_category) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [category, n] : by_category) {
+    // Policy codes, or "(free-text)"-style action names for removals
+    // without a category: both pass plausible_key once the parentheses
+    // are set aside.
+    std::string_view code = category;
+    if (code.size() > 2 && code.front() == '(' && code.back() == ')') code = code.substr(1, code.size() - 2);
+    std::string key = plausible_key(code) ? category : std::string("other");
+    auto it = redactions_.find(key);
+    if (it == redactions_.end()) {
+      if (redactions_.size() >= kMaxCategoryLabels) key = "other";
+      it = redactions_.try_emplace(std::move(key), 0).first;
+    }
+    it->second += n;
+  }
+}
+
+ExchangeMetrics::Snapshot ExchangeMetrics::snapshot() const {
+  std::lock_guard lock(mutex_);
+  Snapshot s;
+  for (const auto& [key, n] : issues_) s.issues.emplace(key, n);
+  for (const auto& [key, n] : redactions_) s.redactions.emplace(key, n);
+  return s;
+}
+
 std::uint64_t ExchangeMetrics::issues(std::string_view rule, std::string_view severity) const {
   std::lock_guard lock(mutex_);
   auto it = issues_.find(std::pair<std::string, std::string>(rule, severity));
@@ -118,6 +144,9 @@ void ExchangeMetrics::write(PrometheusWriter& out) const {
     auto it = pushes_.find(o);
     out.sample("gw_push_outcomes_total", {{"outcome", o}}, it == pushes_.end() ? std::uint64_t{0} : it->second);
   }
+  out.family("gw_redactions_total", "counter",
+             "Elements and resources removed by consent releases of accepted pushes, by category");
+  for (const auto& [category, n] : redactions_) out.sample("gw_redactions_total", {{"category", category}}, n);
 }
 
 // --- OutboxMetrics ------------------------------------------------------------------
