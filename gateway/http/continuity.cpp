@@ -47,7 +47,7 @@ ContinuityReport deidentify(std::span<const store::ContinuityCount> counts,
     auto it = std::find_if(buckets.begin(), buckets.end(), [&](const auto& b) { return b.first == c.fact.follow_up; });
     // A bucket this build does not know (an older or newer node wrote it)
     // still counts, under its own name.
-    if (it == buckets.end()) it = buckets.insert(buckets.end(), {c.fact.follow_up, 0});
+    if (it == buckets.end()) it = buckets.emplace(buckets.end(), c.fact.follow_up, 0);
     it->second += c.handoffs;
   }
   r.handoffs = cell(total, k);

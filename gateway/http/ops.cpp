@@ -19,6 +19,7 @@
 #include "gateway/http/http.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdio>
 
@@ -259,7 +260,9 @@ struct Ops {
         write_seconds(w, delivered ? std::optional<double>(l.sum_seconds / static_cast<double>(delivered)) : std::nullopt);
         // Percentiles as the upper bound of their histogram bucket
         // ("at most"); null above the last bound or without deliveries.
-        for (auto [name, q] : {std::pair<const char*, double>{"p50_s", 0.5}, {"p90_s", 0.9}, {"p99_s", 0.99}}) {
+        const std::array<std::pair<const char*, double>, 3> quantiles = {
+            std::pair{"p50_s", 0.5}, std::pair{"p90_s", 0.9}, std::pair{"p99_s", 0.99}};
+        for (const auto& [name, q] : quantiles) {
           w.key(name);
           write_seconds(w, quantile_bound(l, q));
         }
@@ -300,14 +303,19 @@ struct Ops {
       w.end_object();
     }
     w.end_array();
-    for (auto [name, c, s] : {std::tuple{"immunizations", &report->immunizations, &report->immunization_share},
-                              std::tuple{"interpreter", &report->interpreter, &report->interpreter_share}}) {
-      w.key(name);
+    struct Fact {
+      const char* name;
+      const Cell& cell;
+      const std::optional<double>& share;
+    };
+    for (const Fact& f : {Fact{"immunizations", report->immunizations, report->immunization_share},
+                          Fact{"interpreter", report->interpreter, report->interpreter_share}}) {
+      w.key(f.name);
       w.begin_object();
       w.key("handoffs");
-      write_cell(w, *c, k);
+      write_cell(w, f.cell, k);
       w.key("share");
-      write_share(w, *s);
+      write_share(w, f.share);
       w.end_object();
     }
     w.key("delivered");
@@ -382,28 +390,40 @@ Status add_ops_routes(Router& router, OpsDeps deps) {
   if (!deps.continuity) deps.continuity = continuity_from_store(deps.store, deps.config.min_cell_size);
   auto ops = std::make_shared<const Ops>(Ops{std::move(deps)});
 
-  for (auto [path, body, type] : {std::tuple{"/ops", detail::kOpsPageHtml, "text/html; charset=utf-8"},
-                                  std::tuple{"/ops/app.js", detail::kOpsPageJs, "text/javascript; charset=utf-8"},
-                                  std::tuple{"/ops/app.css", detail::kOpsPageCss, "text/css; charset=utf-8"}}) {
+  struct Asset {
+    const char* path;
+    std::string_view body;
+    const char* type;
+  };
+  const std::array<Asset, 3> assets = {Asset{"/ops", detail::kOpsPageHtml, "text/html; charset=utf-8"},
+                                       Asset{"/ops/app.js", detail::kOpsPageJs, "text/javascript; charset=utf-8"},
+                                       Asset{"/ops/app.css", detail::kOpsPageCss, "text/css; charset=utf-8"}};
+  for (const Asset& a : assets) {
     Route r;
     r.method = "GET";
-    r.path_template = path;
-    r.handler = SyncHandler([body, type](const Request&) { return asset(body, type); });
+    r.path_template = a.path;
+    r.handler = SyncHandler([a](const Request&) { return asset(a.body, a.type); });
     r.require_client = false;  // no data in it: how an operator gets to sign in
     r.fhir_api = false;
     GW_CHECK_OK(router.add(std::move(r)));
   }
 
   using Member = Response (Ops::*)() const;
-  for (auto [path, member] : {std::pair<const char*, Member>{"/ops/api/queues", &Ops::queues},
-                              {"/ops/api/dead-letters", &Ops::dead_letters},
-                              {"/ops/api/validation", &Ops::validation},
-                              {"/ops/api/redactions", &Ops::redactions},
-                              {"/ops/api/latency", &Ops::latency},
-                              {"/ops/api/continuity", &Ops::continuity}}) {
+  struct Api {
+    const char* path;
+    Member member;
+  };
+  const std::array<Api, 6> apis = {Api{"/ops/api/queues", &Ops::queues},
+                                   Api{"/ops/api/dead-letters", &Ops::dead_letters},
+                                   Api{"/ops/api/validation", &Ops::validation},
+                                   Api{"/ops/api/redactions", &Ops::redactions},
+                                   Api{"/ops/api/latency", &Ops::latency},
+                                   Api{"/ops/api/continuity", &Ops::continuity}};
+  for (const Api& api : apis) {
     Route r;
     r.method = "GET";
-    r.path_template = path;
+    r.path_template = api.path;
+    const Member member = api.member;
     r.handler = SyncHandler([ops, member](const Request& req) {
       if (!ops->is_operator(req)) {
         return Response::outcome(403, IssueType::kSecurity, "this client does not hold the operator role");
