@@ -281,7 +281,7 @@ TEST(Deidentify, FewerThanKHandoffsShowNothingThatSinglesSomeoneOut) {
   PrometheusWriter w;
   m.write(w);
   const std::string text = w.str();
-  EXPECT_EQ(text.find("gw_continuity_handoffs "), std::string::npos) << text;
+  EXPECT_EQ(text.find("\ngw_continuity_handoffs "), std::string::npos) << text;
   EXPECT_EQ(text.find("bucket=\"0-7d\""), std::string::npos) << text;
   EXPECT_EQ(text.find("gw_continuity_share{"), std::string::npos) << text;
   EXPECT_EQ(text.find("recipient=\""), std::string::npos) << text;
@@ -343,7 +343,7 @@ TEST(Deidentify, ContinuityMetricsPublishShownCells) {
   PrometheusWriter b;
   broken.write(b);
   EXPECT_NE(b.str().find("gw_continuity_up 0"), std::string::npos) << b.str();
-  EXPECT_EQ(b.str().find("gw_continuity_handoffs "), std::string::npos) << b.str();
+  EXPECT_EQ(b.str().find("\ngw_continuity_handoffs "), std::string::npos) << b.str();
 }
 
 TEST(DeliveryLatency, QuantileIsTheUpperBoundOfItsBucket) {
