@@ -132,11 +132,11 @@ const std::string_view kOpsPageJs = R"js('use strict';
     button.disabled = true;
     try {
       await api('dead-letters/' + encodeURIComponent(id) + '/replay', 'POST');
-      status('Dead letter ' + id + ' queued again.');
     } catch (e) {
       status(e.message, true);
+      return load(null);
     }
-    await load();
+    await load('Dead letter ' + id + ' queued again.');
   }
 
   function status(text, bad) {
@@ -145,7 +145,9 @@ const std::string_view kOpsPageJs = R"js('use strict';
     p.className = bad ? 'bad' : '';
   }
 
-  async function load() {
+  // Reloads every table. `message`: what the status line says after a
+  // successful load (default: the time); null keeps the current text.
+  async function load(message) {
     try {
       const [queues, dead, latency, validation, redactions, continuity] = await Promise.all(
         ['queues', 'dead-letters', 'latency', 'validation', 'redactions', 'continuity'].map((p) => api(p)));
@@ -183,7 +185,7 @@ const std::string_view kOpsPageJs = R"js('use strict';
       fill('delivered', continuity.delivered, (tr, d) => { tr.dataset.recipient = d.recipient; cell(tr, d.recipient); cell(tr, d.handoffs, 'num'); });
       document.getElementById('login').hidden = true;
       document.getElementById('panels').hidden = false;
-      if (!document.getElementById('status').className) status('Updated ' + new Date().toLocaleTimeString() + '.');
+      if (message !== null) status(message || 'Updated ' + new Date().toLocaleTimeString() + '.');
       document.body.dataset.state = 'ready';
     } catch (e) {
       if (e instanceof AuthError) {
@@ -209,7 +211,7 @@ const std::string_view kOpsPageJs = R"js('use strict';
     });
     document.getElementById('refresh').addEventListener('click', () => { status('Loading\u2026'); load(); });
     load();
-    setInterval(load, 30000);
+    setInterval(() => load(), 30000);
   });
 })();
 )js";
