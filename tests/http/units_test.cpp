@@ -234,8 +234,9 @@ TEST(Config, TheDemoConfigLoads) {
   ASSERT_TRUE(c) << c.error().to_string();
   EXPECT_EQ(c->listen, "127.0.0.1:8443");
   EXPECT_FALSE(c->plain_http_for_local_tests);
-  ASSERT_EQ(c->clients.size(), 3u);
+  ASSERT_EQ(c->clients.size(), 4u);
   EXPECT_EQ(c->clients[1], (ClientEntry{"demo-clinic", "community-clinic"}));
+  EXPECT_EQ(c->clients[3], (ClientEntry{"demo-ops", "operator"}));  // the dashboard's operator
 }
 
 
