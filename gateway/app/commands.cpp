@@ -274,7 +274,9 @@ int run_serve(std::span<const std::string_view> args, std::ostream& out, std::os
     http::OpsDeps ops;
     ops.config = *ops_config;
     ops.store = wiring->store;
-    ops.replay = [forwarder](std::int64_t id) { return forwarder->replay_one(id); };
+    ops.replay = [forwarder](std::int64_t id, std::string_view requested_by) {
+      return forwarder->replay_one(id, requested_by);
+    };
     ops.exchange_metrics = options.exchange_metrics;
     ops.latency = latency;
     ops.clock = clock;

@@ -341,8 +341,10 @@ class Forwarder {
   /// Puts every dead letter of `recipient_id` back to pending, due now.
   /// Returns how many. Errors: kNotFound (unknown recipient), Store errors.
   virtual Result<std::uint64_t> replay_recipient(std::string_view recipient_id) = 0;
-  /// Puts one dead letter back. Errors: kNotFound, Store errors.
-  virtual Status replay_one(std::int64_t outbox_id) = 0;
+  /// Puts one dead letter back, audited; `requested_by` (a registered
+  /// client id, e.g. the operator who pressed Replay on the dashboard) is
+  /// recorded as the requestor. Errors: kNotFound, Store errors.
+  virtual Status replay_one(std::int64_t outbox_id, std::string_view requested_by = {}) = 0;
 
   virtual std::vector<RecipientStats> stats() const = 0;
 };

@@ -254,11 +254,11 @@ class Impl final : public Forwarder {
     return static_cast<std::uint64_t>(n);
   }
 
-  Status replay_one(std::int64_t outbox_id) override {
+  Status replay_one(std::int64_t outbox_id, std::string_view requested_by) override {
     GW_TRY(auto dead, store_.dead_letters(""));
     for (const store::Delivery& d : dead) {
       if (d.id != outbox_id) continue;
-      GW_CHECK_OK(store_.replay_dead_letter(outbox_id, {detail::delivery_audit("0", "", "replay", d.recipient, d, clock_->now())}));
+      GW_CHECK_OK(store_.replay_dead_letter(outbox_id, {detail::delivery_audit("0", "", "replay", d.recipient, d, clock_->now(), requested_by)}));
       wake(d.recipient);
       return {};
     }

@@ -807,10 +807,11 @@ struct OpsDeps {
   OpsConfig config;
   /// Queues, dead letters (required).
   std::shared_ptr<store::Store> store;
-  /// Puts one dead letter back to pending with its audit record and wakes
-  /// delivery (forward::Forwarder::replay_one). kNotFound: no such dead
-  /// letter. Required.
-  std::function<Status(std::int64_t outbox_id)> replay;
+  /// Puts one dead letter back to pending with its audit record naming
+  /// `operator_id` as the requestor, and wakes delivery
+  /// (forward::Forwarder::replay_one). kNotFound: no such dead letter.
+  /// Required.
+  std::function<Status(std::int64_t outbox_id, std::string_view operator_id)> replay;
   /// Validation failures by rule and redactions by category (optional).
   std::shared_ptr<const ExchangeMetrics> exchange_metrics;
   LatencyFn latency;       ///< optional

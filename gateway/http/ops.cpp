@@ -175,7 +175,7 @@ struct Ops {
     if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
       return Response::outcome(400, IssueType::kInvalid, "the dead letter id must be a positive integer");
     }
-    if (auto s = deps.replay(id); !s) {
+    if (auto s = deps.replay(id, req.client->id); !s) {
       if (s.error().code() == ErrorCode::kNotFound) {
         return Response::outcome(404, IssueType::kNotFound, "no dead letter with this id");
       }

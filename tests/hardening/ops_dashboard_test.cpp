@@ -305,7 +305,16 @@ TEST(OpsDashboard, OnlyOperatorsUseTheApiAndReplayIsAudited) {
   const std::string cmd = std::string(GW_GATEWAY_BIN) + " audit export --store " + g.live.dir + "/gateway.db >" +
                           exported + " 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
-  EXPECT_NE(read_text(exported).find("replay"), std::string::npos);
+  // ... naming the operator who asked for it.
+  const std::string trail = read_text(exported);
+  const auto at = trail.find("\"code\":\"replay\"");
+  ASSERT_NE(at, std::string::npos) << trail;
+  // The export is canonical JSON (sorted keys): the event is the entry
+  // around the subtype.
+  const auto from = trail.rfind("{\"resource\":{", at);
+  ASSERT_NE(from, std::string::npos);
+  const std::string event = trail.substr(from, trail.find("{\"resource\":{", at) - from);
+  EXPECT_NE(event.find("\"value\":\"demo-ops\""), std::string::npos) << event;
 }
 
 TEST(OpsDashboard, BrowserShowsQueuesAndReplaysADeadLetter) {
