@@ -66,12 +66,16 @@ std::string_view push_outcome(int status) {
 
 // --- ExchangeMetrics --------------------------------------------------------------
 
+ExchangeMetrics::ExchangeMetrics(std::shared_ptr<const gw::Clock> clock)
+    : clock_(clock ? std::move(clock) : std::make_shared<SystemClock>()) {}
+
 void ExchangeMetrics::record_outcome(std::string_view operation_outcome_json) {
   auto doc = json::Document::parse(std::string(operation_outcome_json));
   if (!doc) return;
   const json::Value root = doc->root();
   if (root.find("resourceType").str() != "OperationOutcome") return;
   const json::Value issues = root.find("issue");
+  const auto now = clock_->now();
   std::lock_guard lock(mutex_);
   for (std::size_t i = 0; issues.is_array() && i < issues.size(); ++i) {
     const json::Value issue = issues[i];
@@ -85,6 +89,10 @@ void ExchangeMetrics::record_outcome(std::string_view operation_outcome_json) {
       it = issues_.try_emplace(std::move(key), 0).first;
     }
     ++it->second;
+    // The recent list points at the map's node (std::map nodes never move
+    // and are never erased), so it costs two words per issue.
+    recent_.push_back(Recent{now, &*it});
+    if (recent_.size() > kRecentIssues) recent_.pop_front();
   }
 }
 
@@ -111,10 +119,12 @@ void ExchangeMetrics::record_redactions(const std::map<std::string, std::uint64_
   }
 }
 
-ExchangeMetrics::Snapshot ExchangeMetrics::snapshot() const {
+ExchangeMetrics::Snapshot ExchangeMetrics::snapshot(std::chrono::seconds recent) const {
+  const auto since = clock_->now() - recent;
   std::lock_guard lock(mutex_);
   Snapshot s;
   for (const auto& [key, n] : issues_) s.issues.emplace(key, n);
+  for (auto it = recent_.rbegin(); it != recent_.rend() && it->at >= since; ++it) ++s.recent_issues[it->key->first];
   for (const auto& [key, n] : redactions_) s.redactions.emplace(key, n);
   return s;
 }

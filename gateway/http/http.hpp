@@ -593,6 +593,11 @@ class MetricsSource {
 class ExchangeMetrics final : public MetricsSource {
  public:
   static constexpr std::size_t kMaxRuleLabels = 200;
+  /// The most recent issues kept with their time, for the dashboard's
+  /// "recent validation failures" (bounded: the oldest go first).
+  static constexpr std::size_t kRecentIssues = 2000;
+  /// `clock` times the recent issues (null: the system clock).
+  explicit ExchangeMetrics(std::shared_ptr<const gw::Clock> clock = nullptr);
   /// Counts the issues of an OperationOutcome (JSON text). Anything else
   /// (not JSON, another resource) is ignored.
   void record_outcome(std::string_view operation_outcome_json);
@@ -609,10 +614,13 @@ class ExchangeMetrics final : public MetricsSource {
 
   /// A copy of the counters, for the operator dashboard.
   struct Snapshot {
-    std::map<std::pair<std::string, std::string>, std::uint64_t> issues;  ///< (rule, severity) -> count
+    std::map<std::pair<std::string, std::string>, std::uint64_t> issues;  ///< (rule, severity) -> count since start
+    /// (rule, severity) -> count of the issues recorded within `recent`
+    /// of now, among the last kRecentIssues.
+    std::map<std::pair<std::string, std::string>, std::uint64_t> recent_issues;
     std::map<std::string, std::uint64_t> redactions;                      ///< category -> removals
   };
-  Snapshot snapshot() const;
+  Snapshot snapshot(std::chrono::seconds recent = std::chrono::hours(1)) const;
   static constexpr std::size_t kMaxCategoryLabels = 100;
   /// Adds gw_redactions_total{category} (counter: removals made by the
   /// releases of accepted pushes) to the families above.
@@ -623,6 +631,12 @@ class ExchangeMetrics final : public MetricsSource {
   std::map<std::pair<std::string, std::string>, std::uint64_t, std::less<>> issues_;
   std::map<std::string, std::uint64_t, std::less<>> pushes_;
   std::map<std::string, std::uint64_t, std::less<>> redactions_;
+  struct Recent {
+    std::chrono::system_clock::time_point at;
+    const std::pair<const std::pair<std::string, std::string>, std::uint64_t>* key;  ///< into issues_ (stable)
+  };
+  std::shared_ptr<const gw::Clock> clock_;
+  std::deque<Recent> recent_;
 };
 
 /// One recipient's outbox, as the store reports it.
@@ -830,7 +844,8 @@ struct OpsDeps {
 ///   POST /ops/api/dead-letters/{id}/replay   back to pending (audited); needs
 ///                                            header `X-Ops-Request: 1` (a
 ///                                            cross-site form cannot send it)
-///   GET  /ops/api/validation                 validation failures by rule
+///   GET  /ops/api/validation                 validation issues by rule and
+///                                            severity: last hour, since start
 ///   GET  /ops/api/redactions                 removals by consent category
 ///   GET  /ops/api/latency                    delivery latency per recipient
 ///   GET  /ops/api/continuity                 ContinuityReport as JSON

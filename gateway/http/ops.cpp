@@ -192,24 +192,36 @@ struct Ops {
   Response validation() const {
     json::Writer w;
     w.begin_object();
-    w.key("since");
-    w.string("start");
+    w.key("recent_window_s");
+    w.integer(3600);
     w.key("rules");
     w.begin_array();
     if (deps.exchange_metrics) {
-      auto snap = deps.exchange_metrics->snapshot();
-      std::vector<std::pair<std::pair<std::string, std::string>, std::uint64_t>> rows(snap.issues.begin(),
-                                                                                      snap.issues.end());
-      // Most frequent first: what an operator should look at.
-      std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-      for (const auto& [key, n] : rows) {
+      const auto snap = deps.exchange_metrics->snapshot(std::chrono::hours(1));
+      struct Row {
+        const std::pair<std::string, std::string>* key;
+        std::uint64_t recent, total;
+      };
+      std::vector<Row> rows;
+      for (const auto& [key, n] : snap.issues) {
+        auto r = snap.recent_issues.find(key);
+        rows.push_back(Row{&key, r == snap.recent_issues.end() ? 0 : r->second, n});
+      }
+      // What failed lately first, then what failed most: what an operator
+      // should look at.
+      std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+        return a.recent != b.recent ? a.recent > b.recent : a.total > b.total;
+      });
+      for (const Row& row : rows) {
         w.begin_object();
         w.key("rule");
-        w.string(key.first);
+        w.string(row.key->first);
         w.key("severity");
-        w.string(key.second);
-        w.key("count");
-        w.integer(static_cast<std::int64_t>(n));
+        w.string(row.key->second);
+        w.key("last_hour");
+        w.integer(static_cast<std::int64_t>(row.recent));
+        w.key("since_start");
+        w.integer(static_cast<std::int64_t>(row.total));
         w.end_object();
       }
     }

@@ -49,7 +49,7 @@ const std::string_view kOpsPageHtml = R"html(<!DOCTYPE html>
 </section>
 <section>
   <h2>Validation failures by rule</h2>
-  <table id="validation"><thead><tr><th>Rule</th><th>Severity</th><th>Count</th></tr></thead><tbody></tbody></table>
+  <table id="validation"><thead><tr><th>Rule</th><th>Severity</th><th>Last hour</th><th>Since start</th></tr></thead><tbody></tbody></table>
 </section>
 <section>
   <h2>Redactions by category</h2>
@@ -173,7 +173,10 @@ const std::string_view kOpsPageJs = R"js('use strict';
         cell(tr, l.recipient); cell(tr, l.delivered, 'num'); cell(tr, duration(l.mean_s === null ? null : Math.round(l.mean_s)), 'num');
         cell(tr, duration(l.p50_s), 'num'); cell(tr, duration(l.p90_s), 'num'); cell(tr, duration(l.p99_s), 'num');
       });
-      fill('validation', validation.rules, (tr, r) => { cell(tr, r.rule); cell(tr, r.severity); cell(tr, r.count, 'num'); });
+      fill('validation', validation.rules, (tr, r) => {
+        tr.dataset.rule = r.rule;
+        cell(tr, r.rule); cell(tr, r.severity); cell(tr, r.last_hour, 'num'); cell(tr, r.since_start, 'num');
+      });
       fill('redactions', redactions.categories, (tr, r) => { cell(tr, r.category); cell(tr, r.removals, 'num'); });
       document.getElementById('min-cell').textContent = String(continuity.min_cell_size);
       fill('continuity', [

@@ -328,6 +328,16 @@ TEST(OpsDashboard, BrowserShowsQueuesAndReplaysADeadLetter) {
                              {{"Content-Type", "application/fhir+json"}});
     ASSERT_EQ(pushed.status, 201) << pushed.body;
   }
+  {
+    // And one refused by validation (a gender outside the required value
+    // set), for the table of failures by rule.
+    TestClient c(g.live.as(Who::kHospital));
+    ASSERT_FALSE(c.connect(g.live.port));
+    Reply refused = c.request("POST", std::string(kPush),
+                              with(g.live.bundle("ops-invalid"), "\"gender\": \"female\"", "\"gender\": \"femme\""),
+                              {{"Content-Type", "application/fhir+json"}});
+    ASSERT_EQ(refused.status, 422) << refused.body;
+  }
   const std::string token = g.live.token_for("demo-ops", g.ops_key, kOpsScopes);
   ASSERT_FALSE(token.empty());
   const auto dead = g.dead_letters(token, 1);
@@ -364,6 +374,9 @@ TEST(OpsDashboard, BrowserShowsQueuesAndReplaysADeadLetter) {
             "<5");
   EXPECT_EQ(cdp.eval("document.getElementById('min-cell').textContent"), "5");
   EXPECT_EQ(cdp.eval("String(document.querySelectorAll('#follow-up tbody tr').length)"), "7");
+  EXPECT_EQ(cdp.eval("document.querySelector('#validation tr[data-rule=\"code-invalid\"] td:nth-child(3)').textContent"),
+            "1")
+      << cdp.eval("document.getElementById('validation').innerText").value_or("");
   const auto text = cdp.eval("document.body.innerText");
   ASSERT_TRUE(text);
   EXPECT_EQ(text->find(std::string(kMarker)), std::string::npos);

@@ -390,6 +390,38 @@ TEST(OpsConfig, ParsesOperatorsAndRefusesUnsafeCellSizes) {
   EXPECT_EQ(demo->operators, std::vector<std::string>{"demo-ops"});
 }
 
+class TestClock final : public gw::Clock {
+ public:
+  std::chrono::system_clock::time_point now() const override { return now_; }
+  std::chrono::system_clock::time_point now_{std::chrono::hours(24 * 365 * 56)};
+};
+
+TEST(ExchangeMetrics, RecentIssuesAreTheLastHoursAndBounded) {
+  auto clock = std::make_shared<TestClock>();
+  ExchangeMetrics m(clock);
+  const std::string outcome =
+      R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invariant","diagnostics":"ips-pat-1: x"},)"
+      R"({"severity":"error","code":"required"}]})";
+  m.record_outcome(outcome);
+  clock->now_ += 2h;
+  m.record_outcome(outcome);
+  m.record_outcome(R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"required"}]})");
+  auto snap = m.snapshot(1h);
+  using Key = std::pair<std::string, std::string>;
+  EXPECT_EQ(snap.issues.at(Key{"ips-pat-1", "error"}), 2u);
+  EXPECT_EQ(snap.issues.at(Key{"required", "error"}), 3u);
+  EXPECT_EQ(snap.recent_issues.at(Key{"ips-pat-1", "error"}), 1u);  // the first one is two hours old
+  EXPECT_EQ(snap.recent_issues.at(Key{"required", "error"}), 2u);
+  // Memory is bounded: only the last kRecentIssues are remembered.
+  for (std::size_t i = 0; i < ExchangeMetrics::kRecentIssues; ++i) {
+    m.record_outcome(R"({"resourceType":"OperationOutcome","issue":[{"severity":"warning","code":"value"}]})");
+  }
+  snap = m.snapshot(1h);
+  EXPECT_EQ(snap.recent_issues.count(Key{"required", "error"}), 0u);
+  EXPECT_EQ(snap.recent_issues.at(Key{"value", "warning"}), ExchangeMetrics::kRecentIssues);
+  EXPECT_EQ(snap.issues.at(Key{"required", "error"}), 3u);  // the totals stay
+}
+
 TEST(ExchangeMetrics, CountsRedactionsByCategoryWithBoundedLabels) {
   ExchangeMetrics m;
   m.record_redactions({{"immigration-status", 2}, {"(free-text)", 1}});
