@@ -290,6 +290,15 @@ TEST(OpsDashboard, OnlyOperatorsUseTheApiAndReplayIsAudited) {
   EXPECT_TRUE(g.dead_letters(read_only, 0).empty());
   // Once more: no longer a dead letter.
   EXPECT_EQ(g.get(replay, Who::kAnonymous, ops, "POST", csrf).status, 404);
+  // Delivered now, and measured: one delivery in demo-clinic's latency.
+  Reply latency;
+  for (int i = 0; i < 400; ++i) {
+    latency = g.get("/ops/api/latency", Who::kAnonymous, read_only);
+    if (latency.body.find("\"delivered\":1,") != std::string::npos) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_NE(latency.body.find(R"({"recipient":"demo-clinic","delivered":1,)"), std::string::npos) << latency.body;
+  EXPECT_NE(latency.body.find("\"p50_s\":"), std::string::npos) << latency.body;
 
   // /metrics carries the families, without the suppressed counts.
   Reply metrics = g.get("/metrics", Who::kHospital);
