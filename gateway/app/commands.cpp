@@ -142,7 +142,8 @@ struct Wiring {
   std::shared_ptr<const signing::Signer> signer;  ///< null without a "signing" section
 };
 Result<Wiring> build_exchange(const Definitions& defs, std::shared_ptr<const validation::Validator> validator,
-                              const std::string& config_path, std::shared_ptr<const Clock> clock) {
+                              const std::string& config_path, std::shared_ptr<const Clock> clock,
+                              std::shared_ptr<http::ExchangeMetrics> metrics) {
   GW_TRY(auto config, consent::load_gateway_config(config_path));
   GW_TRY(auto policy, consent::Policy::load_file(config.policy_path, defs.model));
   GW_TRY(auto mappings, handoff::MappingSet::load("mappings", defs.model));
@@ -154,6 +155,11 @@ Result<Wiring> build_exchange(const Definitions& defs, std::shared_ptr<const val
   deps.store = st;
   deps.clock = clock;
   deps.ids = std::make_shared<handoff::RandomIdGenerator>();
+  if (metrics) {
+    deps.on_redactions = [metrics](const std::map<std::string, std::uint64_t>& by_category) {
+      metrics->record_redactions(by_category);
+    };
+  }
   std::shared_ptr<const signing::Signer> signer;
   GW_TRY(auto signing_config, signing::load_signing_config(config_path));
   if (signing_config) {
@@ -181,6 +187,7 @@ class Delivery {
     d->thread_ = std::thread([io = &d->ioc_] { io->run(); });
     return d;
   }
+  forward::Forwarder& forwarder() { return *forwarder_; }
   ~Delivery() {
     forwarder_->stop();
     forwarder_->wait_stopped();
@@ -216,7 +223,13 @@ int run_serve(std::span<const std::string_view> args, std::ostream& out, std::os
       return kExitUsage;
     }
     auto clock = std::make_shared<SystemClock>();
-    auto wiring = build_exchange(*defs, *validator, config_path_of(args), clock);
+    options.exchange_metrics = std::make_shared<http::ExchangeMetrics>();
+    auto ops_config = http::load_ops_config(config_path_of(args));
+    if (!ops_config) {
+      err << "serve: " << ops_config.error().to_string() << "\n";
+      return kExitUsage;
+    }
+    auto wiring = build_exchange(*defs, *validator, config_path_of(args), clock, options.exchange_metrics);
     if (!wiring) {
       err << "serve: " << wiring.error().to_string() << "\n";
       return kExitUsage;
@@ -227,10 +240,11 @@ int run_serve(std::span<const std::string_view> args, std::ostream& out, std::os
       return kExitUsage;
     }
     delivery = std::move(*started);
-    // /metrics: push outcomes and validation issues by rule, and the
-    // outbox depth per recipient read from the store at scrape time
-    // (cached 5 s; the scrape runs on the server's CPU pool).
-    options.exchange_metrics = std::make_shared<http::ExchangeMetrics>();
+    // /metrics: push outcomes, validation issues by rule, redactions by
+    // category, the outbox depth per recipient and the de-identified
+    // continuity figures read from the store at scrape time (cached 5 s;
+    // the scrape runs on the server's CPU pool), delivery latency from the
+    // forwarder's counters.
     options.metric_sources.push_back(std::make_shared<http::OutboxMetrics>(
         [st = wiring->store]() -> Result<std::vector<http::OutboxDepth>> {
           GW_TRY(auto stats, st->queue_stats());
@@ -241,13 +255,39 @@ int run_serve(std::span<const std::string_view> args, std::ostream& out, std::os
           return out;
         },
         clock));
+    const std::int64_t k = ops_config->min_cell_size;
+    options.metric_sources.push_back(
+        std::make_shared<http::ContinuityMetrics>(http::continuity_from_store(wiring->store, k), k));
+    // The forwarder outlives the server (see `delivery` above), so the
+    // dashboard's routes may hold it by reference.
+    forward::Forwarder* forwarder = &delivery->forwarder();
+    http::LatencyFn latency = [forwarder] {
+      std::vector<http::DeliveryLatency> out;
+      for (const forward::RecipientStats& s : forwarder->stats()) {
+        out.push_back(http::DeliveryLatency{
+            s.recipient_id, {forward::kDeliveryLatencyBounds.begin(), forward::kDeliveryLatencyBounds.end()},
+            {s.latency_buckets.begin(), s.latency_buckets.end()}, s.latency_sum_seconds});
+      }
+      return out;
+    };
+    options.metric_sources.push_back(std::make_shared<http::DeliveryLatencyMetrics>(latency));
+    http::OpsDeps ops;
+    ops.config = *ops_config;
+    ops.store = wiring->store;
+    ops.replay = [forwarder](std::int64_t id, std::string_view requested_by) {
+      return forwarder->replay_one(id, requested_by);
+    };
+    ops.exchange_metrics = options.exchange_metrics;
+    ops.latency = latency;
+    ops.clock = clock;
     if (!wiring->signer) {
       err << "serve: WARNING no \"signing\" configuration: handoff documents are not signed and "
              "signed pushes are not verified\n";
     }
-    options.add_routes = [ex = wiring->exchange, m = options.exchange_metrics,
-                          signer = wiring->signer](http::Router& router) -> Status {
+    options.add_routes = [ex = wiring->exchange, m = options.exchange_metrics, signer = wiring->signer,
+                          ops = std::move(ops)](http::Router& router) -> Status {
       GW_CHECK_OK(http::add_exchange_routes(router, ex, m));
+      GW_CHECK_OK(http::add_ops_routes(router, ops));
       if (signer) GW_CHECK_OK(http::add_jwks_route(router, signer->jwks_json()));
       return {};
     };

@@ -22,6 +22,7 @@ constexpr std::pair<std::string_view, RecipientKind> kKinds[] = {
     {"ngo", RecipientKind::kNgo},
     {"settlement-service", RecipientKind::kSettlementService},
     {"health-assessment-centre", RecipientKind::kHealthAssessmentCentre},
+    {"operator", RecipientKind::kOperator},
 };
 
 constexpr std::string_view kOperations[] = {"submit", "receive", "pull"};
@@ -65,15 +66,25 @@ Result<Recipient> read_recipient(json::Value v, const std::string& path) {
                         [&](const auto& e) { return e.first == kind; });
   if (k == std::end(kKinds)) {
     return fail(ErrorCode::kParse,
-                "kind must be hospital, community-clinic, ngo, settlement-service or "
-                "health-assessment-centre",
+                "kind must be hospital, community-clinic, ngo, settlement-service, "
+                "health-assessment-centre or operator",
                 r.child("kind"));
   }
   rec.kind = k->second;
-  GW_TRY(rec.endpoint, r.string("endpoint"));
-  if (!is_http_url(rec.endpoint))
+  const bool op = rec.kind == RecipientKind::kOperator;
+  if (op) {
+    GW_TRY(rec.endpoint, r.optional_string("endpoint", ""));
+  } else {
+    GW_TRY(rec.endpoint, r.string("endpoint"));
+  }
+  if (!(op && rec.endpoint.empty()) && !is_http_url(rec.endpoint))
     return fail(ErrorCode::kParse, "endpoint must be an http(s) URL", r.child("endpoint"));
   GW_TRY(rec.operations, r.string_array("operations", true));
+  // An operator sees the dashboard and nothing else: no pushes, no
+  // deliveries, no pulls of patient data.
+  if (op && !rec.operations.empty()) {
+    return fail(ErrorCode::kParse, "an operator lists no operations", r.child("operations"));
+  }
   for (std::size_t i = 0; i < rec.operations.size(); ++i) {
     if (std::find(std::begin(kOperations), std::end(kOperations), rec.operations[i]) ==
         std::end(kOperations)) {

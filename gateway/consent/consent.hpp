@@ -194,9 +194,14 @@ enum class RecipientKind : std::uint8_t {
   kNgo,
   kSettlementService,
   kHealthAssessmentCentre,
+  /// The gateway's own operations staff (issue #10): a registered identity
+  /// for the operator dashboard (`ops.operators`), never a recipient of
+  /// patient data. It may list no operations and needs no endpoint.
+  kOperator,
 };
 /// "hospital", "community-clinic", "ngo", "settlement-service",
-/// "health-assessment-centre" (the spelling used in the configuration).
+/// "health-assessment-centre", "operator" (the spelling used in the
+/// configuration).
 std::string_view to_string(RecipientKind kind);
 
 /// A registered recipient organization.

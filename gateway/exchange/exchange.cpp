@@ -420,6 +420,14 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
   rec.original = std::string(parsed.document.source());
   rec.handoff_id = handoff_id;
   rec.handoff = handoff_json;
+  // The continuity counters keep only these coarse facts (store.hpp,
+  // ContinuityFact), counted with the push in one transaction.
+  {
+    const handoff::ContinuityFacts facts = handoff::continuity_facts(handoff_doc->root(), bundle);
+    rec.continuity = store::ContinuityFact{std::string(handoff::follow_up_bucket(facts)), facts.immunizations,
+                                           facts.interpreter};
+  }
+  std::map<std::string, std::uint64_t> redactions;
 
   // One release per recipient; any refusal or verifier finding stops the
   // whole push: a partly delivered handoff would be a silent loss.
@@ -434,6 +442,10 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
       return done(issues_reply(rel->outcome == consent::Outcome::kFailedClosed ? 422 : 403, rel->issues));
     }
     rec.audit_events.push_back(std::move(audit_json));
+    for (const consent::Removal& removal : rel->removals) {
+      ++redactions[removal.category.empty() ? "(" + std::string(consent::to_string(removal.action)) + ")"
+                                            : removal.category];
+    }
     store::OutboxItem item;
     item.recipient = r;
     item.bundle_identifier = handoff_identifier;
@@ -456,7 +468,9 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
   rec.response_status = "201";
   rec.response_body = detail::push_accepted_body(handoff_id, patient_key, recipients.size());
 
-  m.deps.store->commit_push(std::move(rec), [done = std::move(done)](Result<store::PushResult> r) {
+  m.deps.store->commit_push(std::move(rec), [done = std::move(done), redactions = std::move(redactions),
+                                             counter = m.deps.on_redactions](Result<store::PushResult> r) {
+    if (r && !r->duplicate && counter) counter(redactions);
     if (!r) {
       Reply reply = outcome(503, "transient",
                             "the push was not stored (" + r.error().message() + "); retry it (it is safe to repeat)");

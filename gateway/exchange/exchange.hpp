@@ -86,6 +86,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -215,6 +216,13 @@ struct Deps {
   /// The gateway's own FHIR base, as notices name their source
   /// (MessageHeader.source.endpoint, MHD sourceId).
   std::string gateway_endpoint = "https://gateway.migrant-care.example.org/fhir";
+  /// Told what the releases of each ACCEPTED push (committed, not a
+  /// duplicate) removed: the number of removals per consent category code
+  /// over all its recipients ("(free-text)", "(dangling)", ... for
+  /// removals without a category, named by their action). For the
+  /// operator dashboard; codes and counts only. Runs on the store's writer
+  /// thread: it must be quick and thread-safe (a counter). May be empty.
+  std::function<void(const std::map<std::string, std::uint64_t>&)> on_redactions;
 };
 
 class Exchange {

@@ -40,7 +40,7 @@ std::string iso_time(std::chrono::system_clock::time_point t) {
 // destination, the handoff Bundle as entity. No payload content.
 std::string delivery_audit(std::string_view outcome, std::string_view outcome_desc, std::string_view subtype,
                            std::string_view recipient, const store::Delivery& d,
-                           std::chrono::system_clock::time_point now) {
+                           std::chrono::system_clock::time_point now, std::string_view requested_by) {
   json::Writer w;
   w.begin_object();
   w.key("resourceType");
@@ -75,6 +75,22 @@ std::string delivery_audit(std::string_view outcome, std::string_view outcome_de
   }
   w.key("agent");
   w.begin_array();
+  if (!requested_by.empty()) {
+    // An operator's replay: who asked is on the record (its registration
+    // id, never a person's name).
+    w.begin_object();
+    w.key("who");
+    w.begin_object();
+    w.key("identifier");
+    w.begin_object();
+    w.key("value");
+    w.string(requested_by);
+    w.end_object();
+    w.end_object();
+    w.key("requestor");
+    w.boolean(true);
+    w.end_object();
+  }
   w.begin_object();
   w.key("who");
   w.begin_object();
@@ -82,7 +98,7 @@ std::string delivery_audit(std::string_view outcome, std::string_view outcome_de
   w.string("fhir-gateway");
   w.end_object();
   w.key("requestor");
-  w.boolean(true);
+  w.boolean(requested_by.empty());
   w.end_object();
   w.begin_object();
   w.key("type");

@@ -189,15 +189,17 @@ Result<ForwardConfig> parse_forward_config(std::string_view json_text) {
       const std::string at = "recipients[" + std::to_string(i) + "]";
       json::Value r = list[i];
       if (!r.is_object()) return bad("must be an object", at);
-      RecipientEndpoint e;
-      GW_TRY(e.id, read_string(r.find("id"), at + ".id"));
-      GW_TRY(e.endpoint, read_string(r.find("endpoint"), at + ".endpoint"));
       bool receives = true;
       if (json::Value ops = r.find("operations"); ops.is_array()) {
         receives = false;
         for (json::Value op : ops.items()) receives = receives || (op.is_string() && op.str() == "receive");
       }
-      if (receives) config.recipients.push_back(std::move(e));
+      // Those that receive nothing (an operator) need no endpoint.
+      if (!receives) continue;
+      RecipientEndpoint e;
+      GW_TRY(e.id, read_string(r.find("id"), at + ".id"));
+      GW_TRY(e.endpoint, read_string(r.find("endpoint"), at + ".endpoint"));
+      config.recipients.push_back(std::move(e));
     }
   }
 

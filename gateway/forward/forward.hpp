@@ -64,6 +64,7 @@
 #include "gateway/core/core.hpp"
 #include "gateway/json/json.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -272,6 +273,14 @@ std::string_view to_string(Verdict v) noexcept;
 // The Forwarder
 // ---------------------------------------------------------------------------
 
+/// Upper bounds (seconds) of the delivery latency buckets of
+/// RecipientStats: from a handoff's acceptance (its outbox row's
+/// created_at) to the receiver's 2xx, on the injected clock. Retries,
+/// backoff and time spent as a dead letter are part of it: it is the delay
+/// the receiving clinic sees.
+inline constexpr std::array<double, 10> kDeliveryLatencyBounds = {1,   5,    30,    60,    300,
+                                                                  900, 3600, 14400, 86400, 604800};
+
 /// Counters of one recipient since start(). Read with Forwarder::stats().
 struct RecipientStats {
   std::string recipient_id;
@@ -281,6 +290,10 @@ struct RecipientStats {
   std::uint64_t dead_lettered = 0;
   std::uint64_t store_errors = 0;     ///< Store calls that failed (the row is retried later)
   std::uint64_t worker_failures = 0;  ///< workers ended by an exception (a bug; should stay 0)
+  /// Deliveries by latency: [i] counts those in (bounds[i-1], bounds[i]]
+  /// of kDeliveryLatencyBounds, the last one those above every bound.
+  std::array<std::uint64_t, kDeliveryLatencyBounds.size() + 1> latency_buckets{};
+  double latency_sum_seconds = 0;  ///< sum of the latencies counted in latency_buckets
   friend bool operator==(const RecipientStats&, const RecipientStats&) = default;
 };
 
@@ -328,8 +341,10 @@ class Forwarder {
   /// Puts every dead letter of `recipient_id` back to pending, due now.
   /// Returns how many. Errors: kNotFound (unknown recipient), Store errors.
   virtual Result<std::uint64_t> replay_recipient(std::string_view recipient_id) = 0;
-  /// Puts one dead letter back. Errors: kNotFound, Store errors.
-  virtual Status replay_one(std::int64_t outbox_id) = 0;
+  /// Puts one dead letter back, audited; `requested_by` (a registered
+  /// client id, e.g. the operator who pressed Replay on the dashboard) is
+  /// recorded as the requestor. Errors: kNotFound, Store errors.
+  virtual Status replay_one(std::int64_t outbox_id, std::string_view requested_by = {}) = 0;
 
   virtual std::vector<RecipientStats> stats() const = 0;
 };

@@ -104,6 +104,19 @@ std::string failure_text(const detail::PostResult& r) {
 
 struct Counters {
   std::atomic<std::uint64_t> attempts{0}, delivered{0}, retried{0}, dead{0}, store_errors{0}, worker_failures{0};
+  std::array<std::atomic<std::uint64_t>, kDeliveryLatencyBounds.size() + 1> latency{};
+  std::atomic<std::uint64_t> latency_ms_sum{0};
+
+  // Relaxed atomics: each counter is read on its own by stats(); a scrape
+  // may see a bucket and the sum one delivery apart, which a histogram
+  // tolerates.
+  void delivered_after(std::chrono::system_clock::duration waited) {
+    const double seconds = std::max(0.0, std::chrono::duration<double>(waited).count());
+    std::size_t i = 0;
+    while (i < kDeliveryLatencyBounds.size() && seconds > kDeliveryLatencyBounds[i]) ++i;
+    latency[i].fetch_add(1, std::memory_order_relaxed);
+    latency_ms_sum.fetch_add(static_cast<std::uint64_t>(seconds * 1000), std::memory_order_relaxed);
+  }
 };
 
 class Impl;
@@ -241,11 +254,11 @@ class Impl final : public Forwarder {
     return static_cast<std::uint64_t>(n);
   }
 
-  Status replay_one(std::int64_t outbox_id) override {
+  Status replay_one(std::int64_t outbox_id, std::string_view requested_by) override {
     GW_TRY(auto dead, store_.dead_letters(""));
     for (const store::Delivery& d : dead) {
       if (d.id != outbox_id) continue;
-      GW_CHECK_OK(store_.replay_dead_letter(outbox_id, {detail::delivery_audit("0", "", "replay", d.recipient, d, clock_->now())}));
+      GW_CHECK_OK(store_.replay_dead_letter(outbox_id, {detail::delivery_audit("0", "", "replay", d.recipient, d, clock_->now(), requested_by)}));
       wake(d.recipient);
       return {};
     }
@@ -263,6 +276,8 @@ class Impl final : public Forwarder {
       s.dead_lettered = r->counters.dead.load();
       s.store_errors = r->counters.store_errors.load();
       s.worker_failures = r->counters.worker_failures.load();
+      for (std::size_t i = 0; i < s.latency_buckets.size(); ++i) s.latency_buckets[i] = r->counters.latency[i].load();
+      s.latency_sum_seconds = static_cast<double>(r->counters.latency_ms_sum.load()) / 1000.0;
       out.push_back(std::move(s));
     }
     return out;
@@ -364,6 +379,7 @@ class Impl final : public Forwarder {
         r.counters.store_errors.fetch_add(1);
       } else {
         r.counters.delivered.fetch_add(1);
+        r.counters.delivered_after(now - d.created_at);
       }
       co_return;
     }

@@ -80,6 +80,7 @@
 #include <iosfwd>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -207,6 +208,45 @@ struct Handoff {
 /// Builds the HandoffDocument for `bundle` (a parsed JSON object). Reentrant;
 /// reads `mappings` only. Errors: see the module comment.
 Result<Handoff> build(const MappingSet& mappings, json::Value bundle, const BuildOptions& options);
+
+/// De-identified continuity facts of one handoff (issue #10): success for
+/// these patients is measured in shorter treatment delays, so the gateway
+/// counts how long after discharge the first follow-up appointment is,
+/// and whether the handoff carries immunizations and an interpreter need.
+/// Only these coarse facts leave this function: no ids, no dates.
+struct ContinuityFacts {
+  /// Calendar days from discharge to the start of the first follow-up
+  /// Appointment on or after the discharge day; nullopt when there is no
+  /// such appointment or no discharge date.
+  std::optional<std::int64_t> days_to_follow_up;
+  bool discharge_known = false;  ///< a discharge date was found
+  bool immunizations = false;    ///< the document holds at least one Immunization
+  bool interpreter = false;      ///< Patient patient-interpreterRequired is true
+  friend bool operator==(const ContinuityFacts&, const ContinuityFacts&) = default;
+};
+
+/// Reads the facts of a handoff. The follow-ups (Appointment entries
+/// whose status is not cancelled, noshow or entered-in-error), the
+/// Immunization entries and the Patient's interpreter flag come from the
+/// built HandoffDocument; the discharge date from the pushed `source`
+/// bundle (the HandoffDocument carries no Encounter): the period.end of
+/// the Encounter its Composition names, else of the first Encounter with
+/// one. Dates are compared as the calendar dates written (the first ten
+/// characters, YYYY-MM-DD), which is what a day bucket needs. Pure and
+/// reentrant; malformed or missing elements simply give no fact.
+///
+///   auto f = gw::handoff::continuity_facts(handoff_doc.root(), pushed.root());
+///   std::string_view bucket = gw::handoff::follow_up_bucket(f);  // "8-14d"
+ContinuityFacts continuity_facts(json::Value handoff_document, json::Value source);
+
+/// The day bucket of `facts`: "0-7d", "8-14d", "15-30d", "31-90d",
+/// "over-90d" for a follow-up that many days after discharge; "none" when
+/// the discharge is known but no follow-up appointment is; "unknown"
+/// without a discharge date. A closed set (follow_up_buckets()), usable as
+/// a metric label.
+std::string_view follow_up_bucket(const ContinuityFacts& facts) noexcept;
+/// Every bucket follow_up_bucket() can return, in display order.
+std::span<const std::string_view> follow_up_buckets() noexcept;
 
 /// `fhir-gateway handoff [--mappings DIR] [--mapping NAME] [--sender NAME] FILE`
 ///

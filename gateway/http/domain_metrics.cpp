@@ -66,12 +66,16 @@ std::string_view push_outcome(int status) {
 
 // --- ExchangeMetrics --------------------------------------------------------------
 
+ExchangeMetrics::ExchangeMetrics(std::shared_ptr<const gw::Clock> clock)
+    : clock_(clock ? std::move(clock) : std::make_shared<SystemClock>()) {}
+
 void ExchangeMetrics::record_outcome(std::string_view operation_outcome_json) {
   auto doc = json::Document::parse(std::string(operation_outcome_json));
   if (!doc) return;
   const json::Value root = doc->root();
   if (root.find("resourceType").str() != "OperationOutcome") return;
   const json::Value issues = root.find("issue");
+  const auto now = clock_->now();
   std::lock_guard lock(mutex_);
   for (std::size_t i = 0; issues.is_array() && i < issues.size(); ++i) {
     const json::Value issue = issues[i];
@@ -85,12 +89,44 @@ void ExchangeMetrics::record_outcome(std::string_view operation_outcome_json) {
       it = issues_.try_emplace(std::move(key), 0).first;
     }
     ++it->second;
+    // The recent list points at the map's node (std::map nodes never move
+    // and are never erased), so it costs two words per issue.
+    recent_.push_back(Recent{now, &*it});
+    if (recent_.size() > kRecentIssues) recent_.pop_front();
   }
 }
 
 void ExchangeMetrics::record_push(int status) {
   std::lock_guard lock(mutex_);
   ++pushes_[std::string(push_outcome(status))];
+}
+
+void ExchangeMetrics::record_redactions(const std::map<std::string, std::uint64_t>& by_category) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [category, n] : by_category) {
+    // Policy codes, or "(free-text)"-style action names for removals
+    // without a category: both pass plausible_key once the parentheses
+    // are set aside.
+    std::string_view code = category;
+    if (code.size() > 2 && code.front() == '(' && code.back() == ')') code = code.substr(1, code.size() - 2);
+    std::string key = plausible_key(code) ? category : std::string("other");
+    auto it = redactions_.find(key);
+    if (it == redactions_.end()) {
+      if (redactions_.size() >= kMaxCategoryLabels) key = "other";
+      it = redactions_.try_emplace(std::move(key), 0).first;
+    }
+    it->second += n;
+  }
+}
+
+ExchangeMetrics::Snapshot ExchangeMetrics::snapshot(std::chrono::seconds recent) const {
+  const auto since = clock_->now() - recent;
+  std::lock_guard lock(mutex_);
+  Snapshot s;
+  for (const auto& [key, n] : issues_) s.issues.emplace(key, n);
+  for (auto it = recent_.rbegin(); it != recent_.rend() && it->at >= since; ++it) ++s.recent_issues[it->key->first];
+  for (const auto& [key, n] : redactions_) s.redactions.emplace(key, n);
+  return s;
 }
 
 std::uint64_t ExchangeMetrics::issues(std::string_view rule, std::string_view severity) const {
@@ -118,6 +154,9 @@ void ExchangeMetrics::write(PrometheusWriter& out) const {
     auto it = pushes_.find(o);
     out.sample("gw_push_outcomes_total", {{"outcome", o}}, it == pushes_.end() ? std::uint64_t{0} : it->second);
   }
+  out.family("gw_redactions_total", "counter",
+             "Elements and resources removed by consent releases of accepted pushes, by category");
+  for (const auto& [category, n] : redactions_) out.sample("gw_redactions_total", {{"category", category}}, n);
 }
 
 // --- OutboxMetrics ------------------------------------------------------------------

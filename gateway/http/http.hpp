@@ -46,6 +46,7 @@
 
 #include "gateway/core/core.hpp"
 #include "gateway/json/json.hpp"
+#include "gateway/store/store.hpp"
 
 #include <array>
 #include <atomic>
@@ -70,6 +71,7 @@
 namespace gw::exchange {
 class Exchange;
 }  // namespace gw::exchange
+
 
 namespace gw::http {
 
@@ -591,20 +593,50 @@ class MetricsSource {
 class ExchangeMetrics final : public MetricsSource {
  public:
   static constexpr std::size_t kMaxRuleLabels = 200;
+  /// The most recent issues kept with their time, for the dashboard's
+  /// "recent validation failures" (bounded: the oldest go first).
+  static constexpr std::size_t kRecentIssues = 2000;
+  /// `clock` times the recent issues (null: the system clock).
+  explicit ExchangeMetrics(std::shared_ptr<const gw::Clock> clock = nullptr);
   /// Counts the issues of an OperationOutcome (JSON text). Anything else
   /// (not JSON, another resource) is ignored.
   void record_outcome(std::string_view operation_outcome_json);
   /// Counts one push answered with `status`.
   void record_push(int status);
+  /// Counts the removals of an accepted push by consent category
+  /// (exchange::Deps::on_redactions). Category codes come from the policy
+  /// (a bounded set); one that is not a plausible code, and any beyond
+  /// kMaxCategoryLabels, is counted as "other".
+  void record_redactions(const std::map<std::string, std::uint64_t>& by_category);
   /// For tests: the count of one (rule, severity) / push outcome.
   std::uint64_t issues(std::string_view rule, std::string_view severity) const;
   std::uint64_t pushes(std::string_view outcome) const;
+
+  /// A copy of the counters, for the operator dashboard.
+  struct Snapshot {
+    std::map<std::pair<std::string, std::string>, std::uint64_t> issues;  ///< (rule, severity) -> count since start
+    /// (rule, severity) -> count of the issues recorded within `recent`
+    /// of now, among the last kRecentIssues.
+    std::map<std::pair<std::string, std::string>, std::uint64_t> recent_issues;
+    std::map<std::string, std::uint64_t> redactions;                      ///< category -> removals
+  };
+  Snapshot snapshot(std::chrono::seconds recent = std::chrono::hours(1)) const;
+  static constexpr std::size_t kMaxCategoryLabels = 100;
+  /// Adds gw_redactions_total{category} (counter: removals made by the
+  /// releases of accepted pushes) to the families above.
   void write(PrometheusWriter& out) const override;
 
  private:
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, std::uint64_t, std::less<>> issues_;
   std::map<std::string, std::uint64_t, std::less<>> pushes_;
+  std::map<std::string, std::uint64_t, std::less<>> redactions_;
+  struct Recent {
+    std::chrono::system_clock::time_point at;
+    const std::pair<const std::pair<std::string, std::string>, std::uint64_t>* key;  ///< into issues_ (stable)
+  };
+  std::shared_ptr<const gw::Clock> clock_;
+  std::deque<Recent> recent_;
 };
 
 /// One recipient's outbox, as the store reports it.
@@ -650,6 +682,178 @@ class OutboxMetrics final : public MetricsSource {
   mutable std::vector<OutboxDepth> cached_;
   mutable bool up_ = false;
 };
+
+// ---------------------------------------------------------------------------
+// Operator dashboard and continuity metrics (issue #10)
+// ---------------------------------------------------------------------------
+
+/// Who may see the operator dashboard, and how coarse its continuity
+/// figures are. Config key `ops`:
+///
+///   "ops": {"operators": ["demo-ops"], "min_cell_size": 5}
+///
+/// `operators` are registered client ids (`recipients[].id`) holding the
+/// operator role. A caller must be one of them, and when it comes with a
+/// SMART access token, the token must also grant `system/Operations.read`
+/// (GET) or `system/Operations.write` (replay): a scope the gateway gives
+/// only to clients whose `smart.clients.<id>.scopes` list it. A
+/// certificate holder needs only to be listed. Nobody is an operator by
+/// default.
+///
+/// `min_cell_size` (k, 2..1000, default 5): a count of handoffs below k is
+/// never shown (see deidentify).
+struct OpsConfig {
+  std::vector<std::string> operators;
+  std::int64_t min_cell_size = 5;
+  friend bool operator==(const OpsConfig&, const OpsConfig&) = default;
+};
+/// Reads `ops` from a config file (absent: the defaults). Errors:
+/// kIo/kParse for the file, kInvalidArgument naming the key.
+Result<OpsConfig> load_ops_config(const std::string& path);
+Result<OpsConfig> parse_ops_config(json::Value root);
+
+/// One published count: shown, or suppressed because it is below the
+/// minimum cell size (or would let a suppressed one be worked out). A
+/// suppressed cell's `count` is 0, so nothing downstream can leak it.
+struct Cell {
+  std::int64_t count = 0;
+  bool suppressed = false;
+  friend bool operator==(const Cell&, const Cell&) = default;
+};
+
+/// The continuity metrics as they may be published.
+struct ContinuityReport {
+  std::int64_t min_cell_size = 5;
+  Cell handoffs;  ///< accepted handoffs counted
+  /// Handoffs per follow-up delay bucket (handoff::follow_up_buckets()
+  /// order; every bucket listed, zeros included).
+  std::vector<std::pair<std::string, Cell>> follow_up;
+  Cell immunizations;  ///< handoffs listing immunizations
+  Cell interpreter;    ///< handoffs of patients needing an interpreter
+  /// immunizations / handoffs, only when the numerator, the denominator
+  /// and their difference are all >= k (else "all but one" would single
+  /// a patient out); nullopt otherwise.
+  std::optional<double> immunization_share;
+  std::optional<double> interpreter_share;
+  /// Handoff copies delivered, per recipient (every recipient that has any).
+  std::vector<std::pair<std::string, Cell>> delivered;
+  friend bool operator==(const ContinuityReport&, const ContinuityReport&) = default;
+};
+
+/// Applies the minimum cell size `k` to the store's raw counters. Rules:
+///   1. A count c with 0 < c < k is suppressed (primary suppression).
+///   2. In a partition whose total is shown (the follow-up buckets of all
+///      handoffs), a single suppressed cell could be recovered by
+///      subtraction: then the smallest other non-zero cell is suppressed
+///      as well (complementary suppression).
+///   3. A fact count (immunizations, interpreter) is suppressed when the
+///      shown total minus it (the handoffs without the fact) is below k;
+///      shares follow ContinuityReport's rule. Zero counts are shown (a
+///      zero singles nobody out).
+/// Pure; `k` below 2 is treated as 2.
+///
+///   auto report = deidentify(*st->continuity_counts(), *st->delivered_handoffs(), 5);
+ContinuityReport deidentify(std::span<const store::ContinuityCount> counts,
+                            std::span<const store::DeliveredCount> delivered, std::int64_t k);
+
+/// Reads the store's counters and de-identifies them (blocking).
+using ContinuityFn = std::function<Result<ContinuityReport>()>;
+/// A ContinuityFn over a store: `st->continuity_counts()` and
+/// `delivered_handoffs()` through deidentify with `k`.
+ContinuityFn continuity_from_store(std::shared_ptr<store::Store> st, std::int64_t k);
+
+/// The continuity figures in /metrics, read through `read` at scrape time
+/// (cached for `ttl`, like OutboxMetrics). Suppressed cells are left out:
+///
+///   gw_continuity_handoffs                        gauge  accepted handoffs counted
+///   gw_continuity_follow_up_handoffs{bucket}      gauge  per follow-up delay bucket
+///   gw_continuity_handoffs_with{fact}             gauge  fact="immunizations"|"interpreter"
+///   gw_continuity_share{fact}                     gauge  share of handoffs (0..1)
+///   gw_continuity_delivered_handoffs{recipient}   gauge  copies delivered
+///   gw_continuity_min_cell_size                   gauge  k
+///   gw_continuity_up                              gauge  1 if the last read worked
+///
+/// Thread-safe.
+class ContinuityMetrics final : public MetricsSource {
+ public:
+  ContinuityMetrics(ContinuityFn read, std::int64_t min_cell_size, std::shared_ptr<const SteadyClock> steady = nullptr,
+                    std::chrono::milliseconds ttl = std::chrono::milliseconds(5000));
+  void write(PrometheusWriter& out) const override;
+
+ private:
+  ContinuityFn read_;
+  std::int64_t k_;
+  std::shared_ptr<const SteadyClock> steady_;
+  std::chrono::milliseconds ttl_;
+  mutable std::mutex mutex_;
+  mutable std::optional<std::chrono::steady_clock::time_point> read_at_;
+  mutable std::optional<ContinuityReport> cached_;
+};
+
+/// Delivery latency of one recipient, as the forwarder measured it
+/// (forward::RecipientStats: acceptance to the receiver's 2xx).
+struct DeliveryLatency {
+  std::string recipient;
+  std::vector<double> bounds;           ///< bucket upper bounds, seconds
+  std::vector<std::uint64_t> buckets;   ///< bounds.size() + 1 counts (last: above every bound)
+  double sum_seconds = 0;
+  friend bool operator==(const DeliveryLatency&, const DeliveryLatency&) = default;
+};
+using LatencyFn = std::function<std::vector<DeliveryLatency>()>;
+/// The upper bound of the bucket that holds the q-quantile (0 < q <= 1)
+/// of a latency histogram; nullopt when it is empty or the quantile lies
+/// above every bound.
+std::optional<double> quantile_bound(const DeliveryLatency& latency, double q);
+
+/// gw_delivery_latency_seconds{recipient} histogram, from `read` at scrape
+/// time (cheap: counters in memory). Thread-safe if `read` is.
+class DeliveryLatencyMetrics final : public MetricsSource {
+ public:
+  explicit DeliveryLatencyMetrics(LatencyFn read) : read_(std::move(read)) {}
+  void write(PrometheusWriter& out) const override;
+
+ private:
+  LatencyFn read_;
+};
+
+/// What the dashboard shows, from where.
+struct OpsDeps {
+  OpsConfig config;
+  /// Queues, dead letters (required).
+  std::shared_ptr<store::Store> store;
+  /// Puts one dead letter back to pending with its audit record naming
+  /// `operator_id` as the requestor, and wakes delivery
+  /// (forward::Forwarder::replay_one). kNotFound: no such dead letter.
+  /// Required.
+  std::function<Status(std::int64_t outbox_id, std::string_view operator_id)> replay;
+  /// Validation failures by rule and redactions by category (optional).
+  std::shared_ptr<const ExchangeMetrics> exchange_metrics;
+  LatencyFn latency;       ///< optional
+  ContinuityFn continuity; ///< optional; default continuity_from_store(store, k)
+  std::shared_ptr<const gw::Clock> clock;  ///< ages; default SystemClock
+};
+
+/// Registers the operator dashboard:
+///   GET  /ops, /ops/app.js, /ops/app.css     the page (static, embedded; no
+///                                            data, so no identity needed;
+///                                            strict Content-Security-Policy)
+///   GET  /ops/api/queues                     depth, oldest age per recipient
+///   GET  /ops/api/dead-letters               id, recipient, attempts, error
+///                                            class, queued/dead times (never
+///                                            payload or identifiers)
+///   POST /ops/api/dead-letters/{id}/replay   back to pending (audited); needs
+///                                            header `X-Ops-Request: 1` (a
+///                                            cross-site form cannot send it)
+///   GET  /ops/api/validation                 validation issues by rule and
+///                                            severity: last hour, since start
+///   GET  /ops/api/redactions                 removals by consent category
+///   GET  /ops/api/latency                    delivery latency per recipient
+///   GET  /ops/api/continuity                 ContinuityReport as JSON
+/// API answers are `application/json`, `Cache-Control: no-store`, on the
+/// CPU pool (store reads). 401 without identity (SMART), 403 for a caller
+/// that is not an operator or whose token lacks the Operations scope.
+/// Errors: kInvalidArgument (no store or replay).
+Status add_ops_routes(Router& router, OpsDeps deps);
 
 // ---------------------------------------------------------------------------
 // Configuration

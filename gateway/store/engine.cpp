@@ -44,7 +44,7 @@ std::string text(std::optional<std::string>& s) { return s ? std::move(*s) : std
 // Column order of kDeliveryColumns.
 constexpr std::string_view kDeliveryColumns =
     "id, recipient, handoff_id, bundle_identifier, payload, attempts, state, next_attempt_at, "
-    "lease_until, lease, last_error, path";
+    "lease_until, lease, last_error, path, created_at, updated_at";
 
 Delivery to_delivery(Row& r) {
   Delivery d;
@@ -60,6 +60,8 @@ Delivery to_delivery(Row& r) {
   d.lease = to_int(r[9]);
   d.last_error = text(r[10]);
   d.path = text(r[11]);
+  d.created_at = from_ms(to_int(r[12]));
+  d.updated_at = from_ms(to_int(r[13]));
   return d;
 }
 
@@ -368,6 +370,15 @@ void Engine::commit_push(PushRecord rec, std::function<void(Result<PushResult>)>
       }
     }
     for (const OutboxItem& o : r.deliveries) GW_CHECK_OK(insert_outbox(c, b, r.handoff_id, o, now));
+    if (r.continuity) {
+      // A counter, not a row per handoff: what is kept cannot be joined
+      // back to the handoff (schema.cpp, version 4).
+      const ContinuityFact& f = *r.continuity;
+      GW_CHECK_OK(c.query("INSERT INTO continuity_count (follow_up, immunizations, interpreter, handoffs) "
+                          "VALUES (?1, ?2, ?3, 1) ON CONFLICT (follow_up, immunizations, interpreter) "
+                          "DO UPDATE SET handoffs = continuity_count.handoffs + 1",
+                          {f.follow_up, f.immunizations ? 1 : 0, f.interpreter ? 1 : 0}));
+    }
     GW_CHECK_OK(append_events(c, *job->events));
     job->out = PushResult{false, r.handoff_id, r.response_status, r.response_body};
     return {};
@@ -571,6 +582,33 @@ Result<std::vector<QueueStats>> Engine::queue_stats() {
     q.cancelled = to_int(row[6]);
     out.push_back(std::move(q));
   }
+  return out;
+}
+
+// ---- continuity metrics --------------------------------------------------------
+
+Result<std::vector<ContinuityCount>> Engine::continuity_counts() {
+  GW_TRY(auto r, reader());
+  GW_TRY(auto rows, (*r).query("SELECT follow_up, immunizations, interpreter, handoffs FROM continuity_count "
+                               "ORDER BY follow_up, immunizations, interpreter",
+                               {}));
+  std::vector<ContinuityCount> out;
+  for (Row& row : rows) {
+    out.push_back(ContinuityCount{ContinuityFact{text(row[0]), to_int(row[1]) != 0, to_int(row[2]) != 0},
+                                  to_int(row[3])});
+  }
+  return out;
+}
+
+Result<std::vector<DeliveredCount>> Engine::delivered_handoffs() {
+  GW_TRY(auto r, reader());
+  // path '' is a pushed handoff's copy; withdrawal notices go under the
+  // endpoint (Task, $process-message).
+  GW_TRY(auto rows, (*r).query("SELECT recipient, COUNT(*) FROM outbox WHERE state = 'delivered' AND path = '' "
+                               "GROUP BY recipient ORDER BY recipient",
+                               {}));
+  std::vector<DeliveredCount> out;
+  for (Row& row : rows) out.push_back(DeliveredCount{text(row[0]), to_int(row[1])});
   return out;
 }
 

@@ -218,8 +218,35 @@ CREATE TABLE IF NOT EXISTS outbox_consent (
 );
 )sql";
 
-constexpr std::array<std::string_view, 3> kSqlite = {kSqliteV1, kV2, kSqliteV3};
-constexpr std::array<std::string_view, 3> kPostgres = {kPostgresV1, kV2, kPostgresV3};
+// Version 4 (issue #10, continuity metrics): de-identified counters, one
+// row per combination of follow-up delay bucket and the two yes/no facts.
+// No handoff id, patient key, date or recipient: a row is a count of
+// handoffs that share these coarse facts, and nothing links it back to one
+// of them (committed in the push's transaction, so it counts exactly the
+// handoffs the gateway accepted, once each, on every node that shares the
+// database).
+constexpr std::string_view kSqliteV4 = R"sql(
+CREATE TABLE IF NOT EXISTS continuity_count (
+  follow_up TEXT NOT NULL,
+  immunizations INTEGER NOT NULL CHECK (immunizations IN (0, 1)),
+  interpreter INTEGER NOT NULL CHECK (interpreter IN (0, 1)),
+  handoffs INTEGER NOT NULL,
+  PRIMARY KEY (follow_up, immunizations, interpreter)
+) STRICT;
+)sql";
+
+constexpr std::string_view kPostgresV4 = R"sql(
+CREATE TABLE IF NOT EXISTS continuity_count (
+  follow_up TEXT NOT NULL,
+  immunizations BIGINT NOT NULL CHECK (immunizations IN (0, 1)),
+  interpreter BIGINT NOT NULL CHECK (interpreter IN (0, 1)),
+  handoffs BIGINT NOT NULL,
+  PRIMARY KEY (follow_up, immunizations, interpreter)
+);
+)sql";
+
+constexpr std::array<std::string_view, 4> kSqlite = {kSqliteV1, kV2, kSqliteV3, kSqliteV4};
+constexpr std::array<std::string_view, 4> kPostgres = {kPostgresV1, kV2, kPostgresV3, kPostgresV4};
 static_assert(kSqlite.size() == kPostgres.size());
 
 }  // namespace

@@ -25,6 +25,14 @@ Result<WithdrawalResult> Store::withdraw_consent(Withdrawal) {
   return fail(ErrorCode::kUnsupported, "store: consent withdrawal is not implemented by this store");
 }
 
+Result<std::vector<ContinuityCount>> Store::continuity_counts() {
+  return fail(ErrorCode::kUnsupported, "store: continuity counts are not implemented by this store");
+}
+
+Result<std::vector<DeliveredCount>> Store::delivered_handoffs() {
+  return fail(ErrorCode::kUnsupported, "store: delivered counts are not implemented by this store");
+}
+
 int schema_version() noexcept { return detail::latest_schema_version(); }
 
 Result<std::shared_ptr<Store>> open_sqlite(const SqliteOptions& options) {

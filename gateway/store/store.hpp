@@ -113,6 +113,35 @@ struct OutboxItem {
   friend bool operator==(const OutboxItem&, const OutboxItem&) = default;
 };
 
+/// The de-identified continuity facts of one accepted handoff (issue #10):
+/// coarse enough that they can be kept without the handoff. The store adds
+/// them to a counter keyed by exactly these three values, in the push's
+/// transaction; nothing else about the handoff is kept with them.
+struct ContinuityFact {
+  /// Days from discharge to the first follow-up appointment, as a bucket
+  /// name the caller chose ("0-7d", "none", ...; a short bounded label).
+  std::string follow_up;
+  bool immunizations = false;  ///< the handoff lists immunizations
+  bool interpreter = false;    ///< the patient needs an interpreter
+  friend bool operator==(const ContinuityFact&, const ContinuityFact&) = default;
+};
+
+/// One counter of continuity_counts(): how many accepted handoffs had
+/// these facts.
+struct ContinuityCount {
+  ContinuityFact fact;
+  std::int64_t handoffs = 0;
+  friend bool operator==(const ContinuityCount&, const ContinuityCount&) = default;
+};
+
+/// Handoff copies delivered to one recipient (outbox rows of pushed
+/// handoffs in kDelivered; consent-withdrawal notices are not counted).
+struct DeliveredCount {
+  std::string recipient;
+  std::int64_t handoffs = 0;
+  friend bool operator==(const DeliveredCount&, const DeliveredCount&) = default;
+};
+
 /// Everything one push commits, atomically.
 struct PushRecord {
   std::string sender;           ///< registered client id (required)
@@ -126,6 +155,9 @@ struct PushRecord {
   std::string response_body;    ///< e.g. the OperationOutcome JSON
   std::vector<OutboxItem> deliveries;
   std::vector<std::string> audit_events;  ///< AuditEvent JSON, appended to the hash chain
+  /// Counted into continuity_counts() when the push is committed (not for
+  /// a duplicate); none: not counted.
+  std::optional<ContinuityFact> continuity;
   friend bool operator==(const PushRecord&, const PushRecord&) = default;
 };
 
@@ -172,6 +204,8 @@ struct Delivery {
   std::int64_t lease = 0;        ///< claim token of the current lease
   std::string last_error;        ///< shape of the last failure ("timeout", "HTTP 503")
   std::string path;              ///< appended to the recipient's endpoint (OutboxItem::path)
+  TimePoint created_at{};        ///< when the row was queued
+  TimePoint updated_at{};        ///< its last state change (for a dead letter: when it died)
   friend bool operator==(const Delivery&, const Delivery&) = default;
 };
 
@@ -364,6 +398,17 @@ class Store {
   /// (sent after the PostgreSQL listener reconnects, since NOTIFYs sent
   /// while it was away are lost). Pass an empty function to unregister.
   virtual void set_work_listener(std::function<void(const std::string& recipient)> listener) = 0;
+
+  // ---- continuity metrics (issue #10) ------------------------------------
+
+  /// The continuity counters (one per distinct ContinuityFact committed
+  /// with a push), sorted by fact. Raw counts: the caller applies the
+  /// minimum cell size before showing them. Blocking. Not pure so that
+  /// test doubles need not implement it (kUnsupported).
+  virtual Result<std::vector<ContinuityCount>> continuity_counts();
+  /// Handoff copies delivered, per recipient with at least one, sorted by
+  /// recipient. Blocking. Not pure (kUnsupported in test doubles).
+  virtual Result<std::vector<DeliveredCount>> delivered_handoffs();
 
   // ---- pulls -----------------------------------------------------------
 

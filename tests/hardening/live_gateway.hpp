@@ -66,6 +66,10 @@ struct Live {
   std::string ngo_endpoint;
   std::string retry = R"({"base_ms": 60000, "cap_ms": 600000, "max_attempts": 3})";
   std::vector<std::string> env;  ///< for the gateway process (NAME=VALUE)
+  /// JSON appended inside the configuration (each starts with a comma):
+  /// more `recipients` entries, more `smart.clients` members, more
+  /// top-level keys (e.g. `"ops"`).
+  std::string extra_recipients, extra_smart_clients, extra_top_level;
 
   std::string dir, certs;
   std::unique_ptr<testing::ChildProcess> gateway;
@@ -117,7 +121,7 @@ struct Live {
       "demo-hospital": {"jwks": )" + http::testing::jwks_of({&hospital_key}) +
            R"(, "scopes": ["system/Bundle.c", "system/Bundle.rs"]},
       "demo-clinic": {"jwks": )" + http::testing::jwks_of({&clinic_key}) +
-           R"(, "scopes": ["system/Bundle.read", "system/DocumentReference.read"]}}},
+           R"(, "scopes": ["system/Bundle.read", "system/DocumentReference.read"]})" + extra_smart_clients + R"(}},
   "recipients": [
     {"id": "demo-hospital", "organization": "Demo General Hospital", "kind": "hospital",
      "endpoint": "https://127.0.0.1:1/unused", "operations": ["submit", "pull"]},
@@ -127,8 +131,8 @@ struct Live {
                                  : R"(,
     {"id": "demo-ngo", "organization": "Demo NGO", "kind": "ngo",
      "endpoint": ")" + ngo_endpoint + R"(", "operations": ["receive"]})") +
-           R"(
-  ]
+           extra_recipients + R"(
+  ])" + extra_top_level + R"(
 })";
   }
 
@@ -240,6 +244,10 @@ struct Live {
   std::string token(Who who, std::string_view scope) {
     const auto& key = who == Who::kClinic ? clinic_key : hospital_key;
     const char* client = who == Who::kClinic ? "demo-clinic" : "demo-hospital";
+    return token_for(client, key, scope);
+  }
+  /// An access token for any registered SMART client; "" on failure.
+  std::string token_for(std::string_view client, const http::testing::TestKey& key, std::string_view scope) {
     TestClient c(as(Who::kAnonymous));
     if (c.connect(port)) return {};
     Reply r = c.request("POST", "/auth/token", form(http::testing::make_jws(key, claims(client)), scope),

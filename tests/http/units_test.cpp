@@ -234,8 +234,204 @@ TEST(Config, TheDemoConfigLoads) {
   ASSERT_TRUE(c) << c.error().to_string();
   EXPECT_EQ(c->listen, "127.0.0.1:8443");
   EXPECT_FALSE(c->plain_http_for_local_tests);
-  ASSERT_EQ(c->clients.size(), 3u);
+  ASSERT_EQ(c->clients.size(), 4u);
   EXPECT_EQ(c->clients[1], (ClientEntry{"demo-clinic", "community-clinic"}));
+  EXPECT_EQ(c->clients[3], (ClientEntry{"demo-ops", "operator"}));  // the dashboard's operator
+}
+
+
+// --- de-identified continuity metrics (issue #10) ------------------------------
+
+using store::ContinuityCount;
+using store::ContinuityFact;
+using store::DeliveredCount;
+
+Cell bucket_of(const ContinuityReport& r, std::string_view name) {
+  for (const auto& [b, c] : r.follow_up) {
+    if (b == name) return c;
+  }
+  ADD_FAILURE() << "no bucket " << name;
+  return {};
+}
+
+TEST(Deidentify, FewerThanKHandoffsShowNothingThatSinglesSomeoneOut) {
+  // Three handoffs in all, k = 5: one patient with an interpreter need and
+  // a follow-up within a week would be recognisable by anyone who knows
+  // the clinic. Nothing but zeros and "<k" may come out.
+  const std::vector<ContinuityCount> counts = {{ContinuityFact{"0-7d", true, true}, 1},
+                                               {ContinuityFact{"none", false, false}, 2}};
+  const std::vector<DeliveredCount> delivered = {{"demo-ngo", 1}, {"demo-clinic", 2}};
+  const ContinuityReport r = deidentify(counts, delivered, 5);
+  EXPECT_EQ(r.min_cell_size, 5);
+  EXPECT_EQ(r.handoffs, (Cell{0, true}));
+  EXPECT_EQ(r.immunizations, (Cell{0, true}));
+  EXPECT_EQ(r.interpreter, (Cell{0, true}));
+  EXPECT_FALSE(r.immunization_share.has_value());
+  EXPECT_FALSE(r.interpreter_share.has_value());
+  for (const auto& [bucket, c] : r.follow_up) {
+    EXPECT_EQ(c.count, 0) << bucket;  // suppressed or a true zero
+  }
+  EXPECT_TRUE(bucket_of(r, "0-7d").suppressed);
+  EXPECT_TRUE(bucket_of(r, "none").suppressed);
+  EXPECT_EQ(bucket_of(r, "31-90d"), (Cell{0, false}));
+  ASSERT_EQ(r.delivered.size(), 2u);
+  for (const auto& [recipient, c] : r.delivered) EXPECT_EQ(c, (Cell{0, true})) << recipient;
+
+  // And /metrics leaves every suppressed family empty.
+  ContinuityMetrics m([&]() -> Result<ContinuityReport> { return deidentify(counts, delivered, 5); }, 5);
+  PrometheusWriter w;
+  m.write(w);
+  const std::string text = w.str();
+  EXPECT_EQ(text.find("\ngw_continuity_handoffs "), std::string::npos) << text;
+  EXPECT_EQ(text.find("bucket=\"0-7d\""), std::string::npos) << text;
+  EXPECT_EQ(text.find("gw_continuity_share{"), std::string::npos) << text;
+  EXPECT_EQ(text.find("recipient=\""), std::string::npos) << text;
+  EXPECT_NE(text.find("gw_continuity_min_cell_size 5"), std::string::npos) << text;
+  EXPECT_NE(text.find("gw_continuity_up 1"), std::string::npos) << text;
+}
+
+TEST(Deidentify, CellsAtOrAboveKAreShownWithComplementarySuppression) {
+  // 20 handoffs: 12 within a week, 6 without follow-up, 2 after 8-14 days.
+  // The 2 is suppressed; with the total shown it would be 20 - 12 - 6, so
+  // the smallest other non-zero bucket (6) is hidden too.
+  const std::vector<ContinuityCount> counts = {{ContinuityFact{"0-7d", true, true}, 6},
+                                               {ContinuityFact{"0-7d", true, false}, 6},
+                                               {ContinuityFact{"none", false, true}, 6},
+                                               {ContinuityFact{"8-14d", true, false}, 2}};
+  const ContinuityReport r = deidentify(counts, std::vector<DeliveredCount>{{"demo-clinic", 7}}, 5);
+  EXPECT_EQ(r.handoffs, (Cell{20, false}));
+  EXPECT_EQ(bucket_of(r, "0-7d"), (Cell{12, false}));
+  EXPECT_EQ(bucket_of(r, "8-14d"), (Cell{0, true}));
+  EXPECT_EQ(bucket_of(r, "none"), (Cell{0, true}));  // complementary
+  // 14 with immunizations, 6 without: both >= k, so the share is given.
+  EXPECT_EQ(r.immunizations, (Cell{14, false}));
+  ASSERT_TRUE(r.immunization_share.has_value());
+  EXPECT_DOUBLE_EQ(*r.immunization_share, 0.7);
+  // 12 need an interpreter, 8 do not.
+  EXPECT_EQ(r.interpreter, (Cell{12, false}));
+  ASSERT_TRUE(r.interpreter_share.has_value());
+  EXPECT_DOUBLE_EQ(*r.interpreter_share, 0.6);
+  EXPECT_EQ(r.delivered, (std::vector<std::pair<std::string, Cell>>{{"demo-clinic", Cell{7, false}}}));
+}
+
+TEST(Deidentify, AllButOneIsSuppressedLikeOne) {
+  // 9 of 10 handoffs carry immunizations: the one without is as exposed as
+  // a cell of one, so neither the count nor the share is published.
+  const std::vector<ContinuityCount> counts = {{ContinuityFact{"0-7d", true, false}, 9},
+                                               {ContinuityFact{"0-7d", false, false}, 1}};
+  const ContinuityReport r = deidentify(counts, {}, 5);
+  EXPECT_EQ(r.handoffs, (Cell{10, false}));
+  EXPECT_EQ(r.immunizations, (Cell{0, true}));
+  EXPECT_FALSE(r.immunization_share.has_value());
+  EXPECT_EQ(r.interpreter, (Cell{0, false}));  // a true zero: nobody singled out
+  EXPECT_FALSE(r.interpreter_share.has_value());
+  // k below 2 would publish ones: it is raised to 2.
+  EXPECT_EQ(deidentify(counts, {}, 1).min_cell_size, 2);
+}
+
+TEST(Deidentify, ContinuityMetricsPublishShownCells) {
+  const std::vector<ContinuityCount> counts = {{ContinuityFact{"15-30d", true, true}, 5},
+                                               {ContinuityFact{"0-7d", false, false}, 5}};
+  ContinuityMetrics m([&]() -> Result<ContinuityReport> { return deidentify(counts, {}, 5); }, 5);
+  PrometheusWriter w;
+  m.write(w);
+  const std::string text = w.str();
+  EXPECT_NE(text.find("gw_continuity_handoffs 10"), std::string::npos) << text;
+  EXPECT_NE(text.find("gw_continuity_follow_up_handoffs{bucket=\"15-30d\"} 5"), std::string::npos) << text;
+  EXPECT_NE(text.find("gw_continuity_share{fact=\"immunizations\"} 0.5"), std::string::npos) << text;
+  // A store that cannot be read shows up as down, with no figures.
+  ContinuityMetrics broken([]() -> Result<ContinuityReport> { return fail(ErrorCode::kIo, "down"); }, 5);
+  PrometheusWriter b;
+  broken.write(b);
+  EXPECT_NE(b.str().find("gw_continuity_up 0"), std::string::npos) << b.str();
+  EXPECT_EQ(b.str().find("\ngw_continuity_handoffs "), std::string::npos) << b.str();
+}
+
+TEST(DeliveryLatency, QuantileIsTheUpperBoundOfItsBucket) {
+  DeliveryLatency l{"demo-clinic", {1, 5, 30}, {0, 0, 0, 0}, 0};
+  EXPECT_FALSE(quantile_bound(l, 0.5).has_value());  // nothing delivered
+  l.buckets = {5, 4, 1, 0};
+  EXPECT_EQ(quantile_bound(l, 0.5), 1.0);
+  EXPECT_EQ(quantile_bound(l, 0.9), 5.0);
+  EXPECT_EQ(quantile_bound(l, 1.0), 30.0);
+  l.buckets = {0, 0, 0, 3};
+  EXPECT_FALSE(quantile_bound(l, 0.5).has_value());  // above every bound
+  DeliveryLatencyMetrics m([] { return std::vector<DeliveryLatency>{{"demo-clinic", {1, 5}, {2, 1, 0}, 3.5}}; });
+  PrometheusWriter w;
+  m.write(w);
+  EXPECT_NE(w.str().find("gw_delivery_latency_seconds_bucket{recipient=\"demo-clinic\",le=\"5\"} 3"),
+            std::string::npos)
+      << w.str();
+  EXPECT_NE(w.str().find("gw_delivery_latency_seconds_count{recipient=\"demo-clinic\"} 3"), std::string::npos)
+      << w.str();
+}
+
+TEST(OpsConfig, ParsesOperatorsAndRefusesUnsafeCellSizes) {
+  auto parse = [](std::string text) {
+    auto d = json::Document::parse(std::move(text));
+    EXPECT_TRUE(d);
+    return parse_ops_config(d->root());
+  };
+  auto none = parse("{}");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->operators.empty());  // nobody is an operator by default
+  EXPECT_EQ(none->min_cell_size, 5);
+  auto ok = parse(R"({"ops": {"operators": ["demo-ops"], "min_cell_size": 11}})");
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  EXPECT_EQ(*ok, (OpsConfig{{"demo-ops"}, 11}));
+  for (std::string bad : {R"({"ops": {"min_cell_size": 1}})", R"({"ops": {"min_cell_size": 2.5}})",
+                          R"({"ops": {"operators": "demo-ops"}})", R"({"ops": {"operater": []}})"}) {
+    auto r = parse(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument) << bad;
+  }
+  auto demo = load_ops_config(std::string(GW_SOURCE_DIR) + "/config/demo.json");
+  ASSERT_TRUE(demo) << demo.error().to_string();
+  EXPECT_EQ(demo->operators, std::vector<std::string>{"demo-ops"});
+}
+
+class TestClock final : public gw::Clock {
+ public:
+  std::chrono::system_clock::time_point now() const override { return now_; }
+  std::chrono::system_clock::time_point now_{std::chrono::hours(24 * 365 * 56)};
+};
+
+TEST(ExchangeMetrics, RecentIssuesAreTheLastHoursAndBounded) {
+  auto clock = std::make_shared<TestClock>();
+  ExchangeMetrics m(clock);
+  const std::string outcome =
+      R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invariant","diagnostics":"ips-pat-1: x"},)"
+      R"({"severity":"error","code":"required"}]})";
+  m.record_outcome(outcome);
+  clock->now_ += 2h;
+  m.record_outcome(outcome);
+  m.record_outcome(R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"required"}]})");
+  auto snap = m.snapshot(1h);
+  using Key = std::pair<std::string, std::string>;
+  EXPECT_EQ(snap.issues.at(Key{"ips-pat-1", "error"}), 2u);
+  EXPECT_EQ(snap.issues.at(Key{"required", "error"}), 3u);
+  EXPECT_EQ(snap.recent_issues.at(Key{"ips-pat-1", "error"}), 1u);  // the first one is two hours old
+  EXPECT_EQ(snap.recent_issues.at(Key{"required", "error"}), 2u);
+  // Memory is bounded: only the last kRecentIssues are remembered.
+  for (std::size_t i = 0; i < ExchangeMetrics::kRecentIssues; ++i) {
+    m.record_outcome(R"({"resourceType":"OperationOutcome","issue":[{"severity":"warning","code":"value"}]})");
+  }
+  snap = m.snapshot(1h);
+  EXPECT_EQ(snap.recent_issues.count(Key{"required", "error"}), 0u);
+  EXPECT_EQ(snap.recent_issues.at(Key{"value", "warning"}), ExchangeMetrics::kRecentIssues);
+  EXPECT_EQ(snap.issues.at(Key{"required", "error"}), 3u);  // the totals stay
+}
+
+TEST(ExchangeMetrics, CountsRedactionsByCategoryWithBoundedLabels) {
+  ExchangeMetrics m;
+  m.record_redactions({{"immigration-status", 2}, {"(free-text)", 1}});
+  m.record_redactions({{"immigration-status", 1}, {"bad label\"", 4}});
+  auto snap = m.snapshot();
+  EXPECT_EQ(snap.redactions, (std::map<std::string, std::uint64_t>{
+                                 {"(free-text)", 1}, {"immigration-status", 3}, {"other", 4}}));
+  PrometheusWriter w;
+  m.write(w);
+  EXPECT_NE(w.str().find("gw_redactions_total{category=\"immigration-status\"} 3"), std::string::npos) << w.str();
 }
 
 }  // namespace

@@ -430,6 +430,49 @@ TYPED_TEST(StoreTest, ClaimLeasesRowsAndExpiredLeasesComeBack) {
   EXPECT_EQ(b->size(), 1u);
 }
 
+// Continuity counters (issue #10): one counter per distinct fact, bumped
+// in the push's transaction, never by a duplicate push; nothing that
+// identifies the handoff is stored with it.
+TYPED_TEST(StoreTest, ContinuityCountersCountAcceptedPushesOnceAndKeepNoIds) {
+  auto with = [](PushRecord r, std::string bucket, bool imm, bool interp) {
+    r.continuity = ContinuityFact{std::move(bucket), imm, interp};
+    return r;
+  };
+  ASSERT_TRUE(this->push(with(make_push("cf1", {"clinic-a"}), "0-7d", true, false)));
+  ASSERT_TRUE(this->push(with(make_push("cf2", {"clinic-a"}), "0-7d", true, false)));
+  ASSERT_TRUE(this->push(with(make_push("cf3", {"clinic-b"}), "none", false, true)));
+  ASSERT_TRUE(this->push(make_push("cf4", {"clinic-b"})));  // no facts: not counted
+  auto dup = this->push(with(make_push("cf1", {"clinic-a"}), "0-7d", true, false));
+  ASSERT_TRUE(dup);
+  EXPECT_TRUE(dup->duplicate);
+  auto counts = this->store_->continuity_counts();
+  ASSERT_TRUE(counts) << counts.error().to_string();
+  ASSERT_EQ(counts->size(), 2u);
+  EXPECT_EQ((*counts)[0], (ContinuityCount{ContinuityFact{"0-7d", true, false}, 2}));
+  EXPECT_EQ((*counts)[1], (ContinuityCount{ContinuityFact{"none", false, true}, 1}));
+  EXPECT_EQ(this->backend_.sql("SELECT count(*) FROM continuity_count"), "2");
+  // Survives a reopen (it is in the database, shared by every node).
+  this->reopen();
+  auto again = this->store_->continuity_counts();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *counts);
+
+  // Delivered copies per recipient: handoffs only, not notices.
+  auto c = this->store_->claim("clinic-a", 10, 30s);
+  ASSERT_TRUE(c);
+  ASSERT_EQ(c->size(), 2u);
+  // Rows carry their queue time (the dashboard's "queued", the
+  // forwarder's latency start), stored to the millisecond.
+  this->clock_->advance(5s);
+  EXPECT_EQ((*c)[0].created_at,
+            std::chrono::floor<std::chrono::milliseconds>(this->clock_->now() - 5s));
+  for (const Delivery& d : *c) ASSERT_TRUE(this->store_->mark_delivered(d.id, "{}", {}));
+  auto delivered = this->store_->delivered_handoffs();
+  ASSERT_TRUE(delivered) << delivered.error().to_string();
+  ASSERT_EQ(delivered->size(), 1u);
+  EXPECT_EQ((*delivered)[0], (DeliveredCount{"clinic-a", 2}));
+}
+
 TYPED_TEST(StoreTest, DeliveredRowsAreNeverClaimedAgain) {
   ASSERT_TRUE(this->push(make_push("d1", {"clinic-a"})));
   auto c = this->store_->claim("clinic-a", 1, 30s);

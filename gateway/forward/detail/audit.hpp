@@ -21,9 +21,11 @@ std::string iso_time(std::chrono::system_clock::time_point t);
 /// "dead-letter", "replay"), the gateway as requestor and source, the
 /// recipient as destination, the handoff Bundle as entity. `outcome` is the
 /// AuditEvent outcome code ("0" success, "4" minor failure); `outcome_desc`
-/// describes a failure's shape. Never contains payload content.
+/// describes a failure's shape. `requested_by`, when given, is the
+/// registered client (an operator) who asked for the step: it becomes the
+/// requestor agent instead of the gateway. Never contains payload content.
 std::string delivery_audit(std::string_view outcome, std::string_view outcome_desc, std::string_view subtype,
                            std::string_view recipient, const store::Delivery& d,
-                           std::chrono::system_clock::time_point now);
+                           std::chrono::system_clock::time_point now, std::string_view requested_by = {});
 
 }  // namespace gw::forward::detail

@@ -79,6 +79,8 @@ class Engine final : public Store {
   Result<std::int64_t> replay_dead_letters(std::string_view recipient,
                                            std::vector<std::string> audit_events) override;
   Result<std::vector<QueueStats>> queue_stats() override;
+  Result<std::vector<ContinuityCount>> continuity_counts() override;
+  Result<std::vector<DeliveredCount>> delivered_handoffs() override;
   void set_work_listener(std::function<void(const std::string& recipient)> listener) override;
   Result<std::vector<HandoffSummary>> handoffs_for_patient(std::string_view patient_key) override;
   Result<std::optional<StoredHandoff>> handoff(std::string_view handoff_id) override;
