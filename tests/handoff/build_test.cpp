@@ -400,6 +400,29 @@ TEST(HandoffBuild, ErrorsAreClearAndCarryNoData) {
   EXPECT_NE(refused.error().message().find("does not accept"), std::string::npos);
 }
 
+// Resources of two types under one fullUrl (invalid input; the validator
+// refuses it on the push path) are two resources, not one: merging them
+// made the Condition the patient's representative, and writing the
+// overview then threw (found by handoff_map_fuzz).
+TEST(HandoffBuild, OneFullUrlOnTwoTypesIsNotOneResource) {
+  json::Document doc = parse(R"({"resourceType": "Bundle", "type": "collection", "entry": [
+    {"fullUrl": "urn:uuid:dddddddd-0000-4000-8000-000000000001",
+     "resource": {"resourceType": "Condition", "id": "c",
+       "code": {"text": "x"}, "subject": {"reference": "urn:uuid:dddddddd-0000-4000-8000-000000000001"}}},
+    {"fullUrl": "urn:uuid:dddddddd-0000-4000-8000-000000000001",
+     "resource": {"resourceType": "Patient", "id": "p", "gender": "other"}}]})");
+  auto h = build_with(doc.root());
+  ASSERT_TRUE(h) << h.error().to_string();
+  json::Document out = parse(h->json);
+  EXPECT_EQ(count_type(out, "Patient"), 1u);
+  for (json::Value e : out.root().find("entry").items()) {
+    json::Value r = e.find("resource");
+    if (r.find("resourceType").str() != "Composition") continue;
+    const std::string subject(r.find("subject").find("reference").str());
+    EXPECT_EQ(resource_at(out, subject).find("resourceType").str(), "Patient");
+  }
+}
+
 TEST(HandoffCommand, PrintsTheDocument) {
   FixedClock clock;
   SequentialIdGenerator ids;
