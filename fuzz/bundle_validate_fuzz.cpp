@@ -21,6 +21,8 @@
 #include "gateway/terminology/terminology.hpp"
 #include "gateway/validation/validation.hpp"
 
+#include "fuzz/set_up.hpp"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -106,14 +108,7 @@ const Env& env() {
 
 }  // namespace
 
-// libFuzzer calls this once before the first input: the set-up (loading
-// the FHIR packages, several seconds) then does not count against the
-// first input's -timeout. The replay main() does not call it; env() is
-// made on first use there.
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  (void)env();
-  return 0;
-}
+GW_FUZZ_SET_UP(env)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const Env& e = env();

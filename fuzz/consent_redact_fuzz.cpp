@@ -7,6 +7,8 @@
 #include "gateway/consent/consent.hpp"
 #include "gateway/packages/packages.hpp"
 
+#include "fuzz/set_up.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -66,14 +68,7 @@ gw::consent::PatientConsent open_consent() {
 
 }  // namespace
 
-// libFuzzer calls this once before the first input: the set-up (loading
-// the FHIR packages, several seconds) then does not count against the
-// first input's -timeout. The replay main() does not call it; env() is
-// made on first use there.
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  (void)env();
-  return 0;
-}
+GW_FUZZ_SET_UP(env)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const Env& e = env();

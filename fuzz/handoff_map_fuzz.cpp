@@ -6,6 +6,8 @@
 #include "gateway/handoff/handoff.hpp"
 #include "gateway/packages/packages.hpp"
 
+#include "fuzz/set_up.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <set>
@@ -71,14 +73,7 @@ void collect(gw::json::Value v, std::set<std::string_view>& refs) {
 
 }  // namespace
 
-// libFuzzer calls this once before the first input: the set-up (loading
-// the FHIR packages, several seconds) then does not count against the
-// first input's -timeout. The replay main() does not call it; env() is
-// made on first use there.
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  (void)env();
-  return 0;
-}
+GW_FUZZ_SET_UP(env)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const Env& e = env();

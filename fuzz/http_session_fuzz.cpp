@@ -16,6 +16,8 @@
 #include "gateway/core/core.hpp"
 #include "gateway/http/http.hpp"
 
+#include "fuzz/set_up.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -139,14 +141,7 @@ std::size_t max_requests(const std::uint8_t* data, std::size_t size) {
 
 }  // namespace
 
-// libFuzzer calls this once before the first input: the set-up (loading
-// the FHIR packages, several seconds) then does not count against the
-// first input's -timeout. The replay main() does not call it; env() is
-// made on first use there.
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  (void)env();
-  return 0;
-}
+GW_FUZZ_SET_UP(env)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const Env& e = env();

@@ -25,6 +25,8 @@
 #include "gateway/http/http.hpp"
 #include "tests/http/jose_test_keys.hpp"
 
+#include "fuzz/set_up.hpp"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -123,14 +125,7 @@ gw::http::Request token_request(std::string body) {
 
 }  // namespace
 
-// libFuzzer calls this once before the first input: the set-up (loading
-// the FHIR packages, several seconds) then does not count against the
-// first input's -timeout. The replay main() does not call it; env() is
-// made on first use there.
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  (void)env();
-  return 0;
-}
+GW_FUZZ_SET_UP(env)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace d = gw::http::detail;
