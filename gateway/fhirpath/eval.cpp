@@ -28,7 +28,16 @@ Status Evaluator::check_size(std::size_t n, const Op& at) const {
   return {};
 }
 
+Status Evaluator::check_work(const Op& at) const {
+  if (work_ > context_.max_work) {
+    return Error(ErrorCode::kLimit, "evaluation exceeds its work limit (set comparisons)",
+                 "offset " + std::to_string(at.offset));
+  }
+  return {};
+}
+
 Result<Collection> Evaluator::eval(const Op& op, const Scope& scope) {
+  GW_CHECK_OK(check_work(op));
   if (depth_ >= context_.max_depth) {
     return Error(ErrorCode::kLimit, "evaluation nested too deeply", "offset " + std::to_string(op.offset));
   }

@@ -304,6 +304,17 @@ struct EvaluationContext {
   /// Most items any intermediate collection may hold (repeat(), descendants(),
   /// a cross product of unions). Exceeding it is a kLimit error.
   std::size_t max_items = 1'000'000;
+  /// Most work the set functions (distinct(), union, repeat(), intersect(),
+  /// exclude(), subsetOf(), ...) may do in one evaluation, in equality
+  /// comparisons (a quantity's counts 500: it converts units through UCUM,
+  /// about 45 us under ASan against a tenth of that for two strings).
+  /// Strings and numbers hash to their own buckets and cost about one
+  /// comparison per item; quantities and dates share buckets, so without a
+  /// bound `1.repeat(... quantity arithmetic ...)` compared for hours
+  /// (fhirpath_fuzz found it). 10M is a second or two under ASan and far
+  /// above what a definition's invariant needs. Exceeding it is a kLimit
+  /// error.
+  std::uint64_t max_work = 10'000'000;
 };
 
 /// A compiled FHIRPath expression. Immutable, cheap to copy (shared), and

@@ -84,42 +84,50 @@ Result<Collection> fn_any_false(Evaluator& ev, const Op& call, const Collection&
   return boolean(false);
 }
 
-bool subset(const Collection& small, const Collection& big) {
-  ItemSet set;
-  for (const Item& i : big) set.insert(i);
+Result<bool> subset(Evaluator& ev, const Op& call, const Collection& small, const Collection& big) {
+  ItemSet set = ev.item_set();
+  for (const Item& i : big) {
+    set.insert(i);
+    GW_CHECK_OK(ev.check_work(call));
+  }
   for (const Item& i : small) {
     if (!set.contains(i)) return false;
+    GW_CHECK_OK(ev.check_work(call));
   }
   return true;
 }
 
 Result<Collection> fn_subset_of(Evaluator& ev, const Op& call, const Collection& input, const Scope& scope) {
   GW_TRY(Collection other, ev.arg(call, 0, scope));
-  return boolean(subset(input, other));
+  GW_TRY(bool s, subset(ev, call, input, other));
+  return boolean(s);
 }
 
 Result<Collection> fn_superset_of(Evaluator& ev, const Op& call, const Collection& input, const Scope& scope) {
   GW_TRY(Collection other, ev.arg(call, 0, scope));
-  return boolean(subset(other, input));
+  GW_TRY(bool s, subset(ev, call, other, input));
+  return boolean(s);
 }
 
 Result<Collection> fn_count(Evaluator&, const Op&, const Collection& input, const Scope&) {
   return Collection{Item::integer(static_cast<std::int64_t>(input.size()))};
 }
 
-Result<Collection> fn_distinct(Evaluator&, const Op&, const Collection& input, const Scope&) {
-  ItemSet set;
+Result<Collection> fn_distinct(Evaluator& ev, const Op& call, const Collection& input, const Scope&) {
+  ItemSet set = ev.item_set();
   Collection out;
   for (const Item& i : input) {
     if (set.insert(i)) out.push_back(i);
+    GW_CHECK_OK(ev.check_work(call));
   }
   return out;
 }
 
-Result<Collection> fn_is_distinct(Evaluator&, const Op&, const Collection& input, const Scope&) {
-  ItemSet set;
+Result<Collection> fn_is_distinct(Evaluator& ev, const Op& call, const Collection& input, const Scope&) {
+  ItemSet set = ev.item_set();
   for (const Item& i : input) {
     if (!set.insert(i)) return boolean(false);
+    GW_CHECK_OK(ev.check_work(call));
   }
   return boolean(true);
 }

@@ -34,7 +34,7 @@ Result<Collection> fn_select(Evaluator& ev, const Op& call, const Collection& in
 // data, and each distinct item is expanded once (so cycles terminate).
 Result<Collection> fn_repeat(Evaluator& ev, const Op& call, const Collection& input, const Scope&) {
   Collection out;
-  ItemSet seen;
+  ItemSet seen = ev.item_set();
   Collection current = input;
   while (!current.empty()) {
     Collection next;
@@ -47,6 +47,7 @@ Result<Collection> fn_repeat(Evaluator& ev, const Op& call, const Collection& in
         }
       }
       GW_CHECK_OK(ev.check_size(out.size(), call));
+      GW_CHECK_OK(ev.check_work(call));
     }
     current = std::move(next);
   }
@@ -92,34 +93,43 @@ Result<Collection> fn_take(Evaluator& ev, const Op& call, const Collection& inpu
 // exclude() keeps them (1.combine(1).exclude(2) has two), as the suite says.
 Result<Collection> fn_intersect(Evaluator& ev, const Op& call, const Collection& input, const Scope& scope) {
   GW_TRY(Collection other, ev.arg(call, 0, scope));
-  ItemSet in_other;
-  for (const Item& i : other) in_other.insert(i);
-  ItemSet emitted;
+  ItemSet in_other = ev.item_set();
+  for (const Item& i : other) {
+    in_other.insert(i);
+    GW_CHECK_OK(ev.check_work(call));
+  }
+  ItemSet emitted = ev.item_set();
   Collection out;
   for (const Item& i : input) {
     if (in_other.contains(i) && emitted.insert(i)) out.push_back(i);
+    GW_CHECK_OK(ev.check_work(call));
   }
   return out;
 }
 
 Result<Collection> fn_exclude(Evaluator& ev, const Op& call, const Collection& input, const Scope& scope) {
   GW_TRY(Collection other, ev.arg(call, 0, scope));
-  ItemSet in_other;
-  for (const Item& i : other) in_other.insert(i);
+  ItemSet in_other = ev.item_set();
+  for (const Item& i : other) {
+    in_other.insert(i);
+    GW_CHECK_OK(ev.check_work(call));
+  }
   Collection out;
   for (const Item& i : input) {
     if (!in_other.contains(i)) out.push_back(i);
+    GW_CHECK_OK(ev.check_work(call));
   }
   return out;
 }
 
 Result<Collection> fn_union(Evaluator& ev, const Op& call, const Collection& input, const Scope& scope) {
   GW_TRY(Collection other, ev.arg(call, 0, scope));
-  ItemSet seen;
+  ItemSet seen = ev.item_set();
   Collection out;
   for (const Collection* c : {&input, static_cast<const Collection*>(&other)}) {
     for (const Item& i : *c) {
       if (seen.insert(i)) out.push_back(i);
+      GW_CHECK_OK(ev.check_work(call));
     }
   }
   return out;

@@ -119,11 +119,12 @@ Result<Collection> eval_binary(Evaluator& ev, const Op& op, const Scope& scope) 
       return ordering(ev, op, l, r);
     case BinaryOp::kUnion: {
       // `|` keeps first occurrences in order and drops later duplicates.
-      ItemSet seen;
+      ItemSet seen = ev.item_set();
       Collection out;
       for (const Collection* c : {&l, &r}) {
         for (const Item& i : *c) {
           if (seen.insert(i)) out.push_back(i);
+          GW_CHECK_OK(ev.check_work(op));
         }
       }
       return out;

@@ -408,13 +408,16 @@ bool equivalent_collections(const Collection& a, const Collection& b) {
 // the hash is deliberately coarse where equality is rich: numbers hash by
 // their normalized decimal text, all temporal values share a bucket, all
 // quantities share one, complex elements hash by their member names.
+// Every quantity hashes alike: equality converts units (1 'cm' = 10 'mm').
+constexpr std::size_t kQuantityHash = 0x7153;
+
 std::size_t item_hash(const Item& item) {
   constexpr std::size_t kNumber = 0x9e3779b97f4a7c15ULL;
   constexpr std::size_t kTemporal = 0x51ed270b1f3a2c4dULL;
   std::hash<std::string_view> h;
   if (item.is_node() && !item.node().is_primitive()) {
     const fhir::Node& n = item.node();
-    if (derives_from(n.type, "Quantity")) return 0x7153;
+    if (derives_from(n.type, "Quantity")) return kQuantityHash;
     // Shallow: member count and keys. Equal elements have equal key sets.
     std::size_t acc = n.value.size();
     for (std::size_t i = 0; i < n.value.size(); ++i) acc = acc * 31 + h(n.value.key(i));
@@ -430,17 +433,27 @@ std::size_t item_hash(const Item& item) {
     case ItemKind::kDate:
     case ItemKind::kDateTime: return kTemporal;
     case ItemKind::kTime: return kTemporal + 1;
-    case ItemKind::kQuantity: return 0x7153;
+    case ItemKind::kQuantity: return kQuantityHash;
     case ItemKind::kTypeInfo: return h(v->type_info().name);
     case ItemKind::kNode: return 0;
   }
   return 0;
 }
 
+// A quantity comparison converts units through UCUM (hundreds of times the
+// cost of comparing two strings); it is charged accordingly.
+static std::uint64_t comparison_cost(std::size_t hash) { return hash == kQuantityHash ? 500 : 1; }
+
+bool ItemSet::equal(const Item& stored, const Item& item, std::uint64_t cost) const {
+  if (work_) *work_ += cost;
+  return equal_items(stored, item).value_or(false);
+}
+
 bool ItemSet::contains(const Item& item) const {
-  auto [lo, hi] = index_.equal_range(item_hash(item));
+  const std::size_t hash = item_hash(item);
+  auto [lo, hi] = index_.equal_range(hash);
   for (auto it = lo; it != hi; ++it) {
-    if (equal_items(items_[it->second], item).value_or(false)) return true;
+    if (equal(items_[it->second], item, comparison_cost(hash))) return true;
   }
   return false;
 }
@@ -449,7 +462,7 @@ bool ItemSet::insert(const Item& item) {
   std::size_t hash = item_hash(item);
   auto [lo, hi] = index_.equal_range(hash);
   for (auto it = lo; it != hi; ++it) {
-    if (equal_items(items_[it->second], item).value_or(false)) return false;
+    if (equal(items_[it->second], item, comparison_cost(hash))) return false;
   }
   items_.push_back(item);
   index_.emplace(hash, items_.size() - 1);

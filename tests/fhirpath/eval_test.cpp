@@ -127,6 +127,31 @@ TEST(Evaluate, DepthAndSizeLimitsAreErrors) {
   EXPECT_EQ(eval_json(p, "(1 | 2).repeat(iif($this < 5, $this + 1, {}))"), "[2,3,4,5]");
 }
 
+// Dates and quantities share hash buckets (equality converts time zones and
+// units), so set functions compare each new one with every earlier one; the
+// work limit bounds that (fhirpath_fuzz found a repeat() over quantity
+// arithmetic comparing for hours).
+TEST(Evaluate, SetFunctionsOnDatesAndQuantitiesStopAtTheWorkLimit) {
+  ASSERT_TRUE(model());
+  Resource p = load(std::string(kPatient));
+  const char* days = "@2020-01-01.repeat(iif($this < @2020-12-31, $this + 1 day, {})).count()";
+  EXPECT_EQ(eval_json(p, days), "[365]");  // about 66,000 comparisons: well inside the default
+  EvaluationContext tight;
+  tight.max_work = 10'000;
+  auto stopped = compile(days).evaluate(p.root, tight);
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error().code(), ErrorCode::kLimit);
+  EXPECT_NE(stopped.error().message().find("work limit"), std::string::npos);
+  // Quantities cost more per comparison: 100 distinct ones exceed 10,000.
+  auto q = compile("1 'mg'.repeat(iif($this < 100 'mg', $this + 1 'mg', {})).distinct().count()").evaluate(p.root, tight);
+  ASSERT_FALSE(q);
+  EXPECT_EQ(q.error().code(), ErrorCode::kLimit);
+  // The input the fuzzer found ends with the limit error, not a hang.
+  auto fuzz = compile("1.repeat($this -aggregate(0.4+11'/3'/1++1'/2'/1+1+1+1+10)+1+1+1+0)").evaluate(p.root, {});
+  ASSERT_FALSE(fuzz);
+  EXPECT_EQ(fuzz.error().code(), ErrorCode::kLimit);
+}
+
 TEST(Evaluate, DeeplyNestedDataIsWalkedWithoutRecursion) {
   ASSERT_TRUE(model());
   std::string open, close;

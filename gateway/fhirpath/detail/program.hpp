@@ -9,6 +9,7 @@
 #pragma once
 
 #include "gateway/fhirpath/detail/syntax.hpp"
+#include "gateway/fhirpath/detail/value.hpp"
 #include "gateway/fhirpath/fhirpath.hpp"
 
 #include <memory>
@@ -104,6 +105,11 @@ class Evaluator {
   Result<std::optional<std::string>> string_arg(const Op& call, std::size_t i, const Scope& scope);
   Result<std::optional<std::int64_t>> integer_arg(const Op& call, std::size_t i, const Scope& scope);
 
+  /// An ItemSet that charges its comparisons to this evaluation, and the
+  /// check of that charge against EvaluationContext::max_work (kLimit).
+  ItemSet item_set() { return ItemSet(&work_); }
+  Status check_work(const Op& at) const;
+
   const fhir::Model* model() const { return model_; }
   const EvaluationContext& context() const { return context_; }
   const Program& program() const { return program_; }
@@ -128,6 +134,7 @@ class Evaluator {
   const Collection& input_;
   const fhir::Model* model_;
   std::uint32_t depth_ = 0;
+  std::uint64_t work_ = 0;  // set-function comparisons so far (ItemSet)
   std::optional<primitives::DateTime> now_;
 };
 

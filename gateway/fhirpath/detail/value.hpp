@@ -5,6 +5,7 @@
 #include "gateway/fhirpath/fhirpath.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,9 +58,14 @@ std::size_t item_hash(const Item& item);
 
 /// A set of items under FHIRPath equality, for union(), distinct(),
 /// intersect(), exclude(), subsetOf() and repeat(). Lookups are hashed, so
-/// these functions stay near-linear on large collections.
+/// these functions stay near-linear on large collections of most kinds.
+/// Quantities and dates hash coarsely (equality converts units and
+/// time zones), so many of them land in one bucket and a lookup compares
+/// with each: each comparison adds to `*work` (when given) its cost in
+/// work units, which the evaluator bounds (EvaluationContext::max_work).
 class ItemSet {
  public:
+  explicit ItemSet(std::uint64_t* work = nullptr) : work_(work) {}
   /// True if an equal item is present.
   bool contains(const Item& item) const;
   /// Adds `item` unless an equal one is present; returns true if added.
@@ -67,8 +73,11 @@ class ItemSet {
   std::size_t size() const { return items_.size(); }
 
  private:
+  bool equal(const Item& stored, const Item& item, std::uint64_t cost) const;
+
   std::vector<Item> items_;
   std::unordered_multimap<std::size_t, std::size_t> index_;
+  std::uint64_t* work_;
 };
 
 /// Strips leading/trailing whitespace and folds inner runs to one space,
