@@ -31,6 +31,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -148,8 +149,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   asio::io_context io;
   tcp::socket s(io);
   boost::system::error_code ec;
-  s.connect(tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), e.port), ec);
-  GW_ASSERT(!ec, "the server refused a connection");
+  // Hundreds of thousands of connections in a campaign can briefly use up
+  // loopback's ephemeral ports (TIME_WAIT); a connect that fails for a
+  // moment is retried, one that keeps failing is a finding.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    s.connect(tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), e.port), ec);
+    if (!ec) break;
+    s.close();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  GW_ASSERT(!ec, "the server refused connections for two seconds");
   // The read deadline: no input may keep the connection open this long
   // once the client has finished sending (every server limit is <= 5 s).
   timeval tv{.tv_sec = 20, .tv_usec = 0};
