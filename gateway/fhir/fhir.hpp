@@ -105,7 +105,19 @@ struct TypeDef {
 
   // Filled by the Model: JSON key -> match (choice types expanded), and
   // element name -> definition. Keys view strings owned by `elements`.
-  std::unordered_map<std::string_view, KeyMatch> key_index;
+  //
+  // key_slots is an open-addressing table (linear probing, power-of-two
+  // size, at most half full) rather than an unordered_map: the validator
+  // looks up every member of every JSON object here, and keys are short,
+  // so an inline FNV-1a hash and a stored hash compared before the bytes
+  // beat std::hash's out-of-line murmur plus a memcmp per probe.
+  struct KeySlot {
+    std::string_view key;
+    KeyMatch match;
+    std::uint32_t hash = 0;
+  };
+  std::vector<KeySlot> key_slots;
+  void add_key(std::string_view key, KeyMatch match);
   std::unordered_map<std::string_view, const ElementDef*> element_index;
   // Owns the expanded choice keys ("valueQuantity") that key_index views.
   std::vector<std::unique_ptr<std::string>> key_storage;

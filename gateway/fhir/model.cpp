@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 namespace gw::fhir {
 
@@ -217,13 +218,13 @@ struct ModelBuilder {
     for (const ElementDef& e : t.elements) {
       t.element_index.emplace(e.name, &e);
       if (!e.is_choice) {
-        t.key_index.emplace(e.name, TypeDef::KeyMatch{&e, e.types.empty() ? std::string_view{}
-                                                                             : std::string_view(e.types[0])});
+        t.add_key(e.name, TypeDef::KeyMatch{&e, e.types.empty() ? std::string_view{}
+                                                                    : std::string_view(e.types[0])});
         continue;
       }
       for (const std::string& code : e.types) {
         auto key = std::make_unique<std::string>(e.name + capitalized(code));
-        t.key_index.emplace(*key, TypeDef::KeyMatch{&e, code});
+        t.add_key(*key, TypeDef::KeyMatch{&e, code});
         t.key_storage.push_back(std::move(key));
       }
     }
@@ -237,9 +238,52 @@ const ElementDef* TypeDef::element(std::string_view n) const {
   return it == element_index.end() ? nullptr : it->second;
 }
 
+namespace {
+// FNV-1a, 32 bits: JSON member names are a handful of bytes.
+inline std::uint32_t key_hash(std::string_view s) {
+  std::uint32_t h = 2166136261u;
+  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+  return h;
+}
+}  // namespace
+
+void TypeDef::add_key(std::string_view key, KeyMatch match) {
+  std::size_t used = 0;
+  for (const KeySlot& s : key_slots) used += s.match.element != nullptr;
+  if ((used + 1) * 2 > key_slots.size()) {
+    // Grow to keep the table at most half full, re-inserting what is there.
+    std::vector<KeySlot> old = std::move(key_slots);
+    std::size_t n = 8;
+    while (n < (used + 1) * 2) n *= 2;
+    key_slots.assign(n, KeySlot{});
+    for (const KeySlot& s : old) {
+      if (s.match.element) add_key(s.key, s.match);
+    }
+  }
+  const std::uint32_t h = key_hash(key);
+  const std::size_t mask = key_slots.size() - 1;
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    KeySlot& s = key_slots[i];
+    if (!s.match.element) {
+      s = KeySlot{key, match, h};
+      return;
+    }
+    if (s.hash == h && s.key == key) return;  // first definition wins, as emplace did
+  }
+}
+
 TypeDef::KeyMatch TypeDef::match_key(std::string_view json_key) const {
-  auto it = key_index.find(json_key);
-  return it == key_index.end() ? KeyMatch{} : it->second;
+  if (key_slots.empty()) return {};
+  const std::uint32_t h = key_hash(json_key);
+  const std::size_t mask = key_slots.size() - 1;
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    const KeySlot& s = key_slots[i];
+    if (!s.match.element) return {};
+    if (s.hash == h && s.key.size() == json_key.size() &&
+        std::memcmp(s.key.data(), json_key.data(), json_key.size()) == 0) {
+      return s.match;
+    }
+  }
 }
 
 bool TypeDef::is_a(const TypeDef* other) const {

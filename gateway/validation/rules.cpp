@@ -469,7 +469,9 @@ void Walker::check_invariants(std::span<const Invariant* const> invariants, cons
     if (inv->native == NativeCheck::kCovered) continue;
     if (inv->best_practice && !v_.options.best_practice_warnings) continue;
     bool holds = true;
-    if (inv->native != NativeCheck::kNone) {
+    if (inv->native == NativeCheck::kExistence && item.type && item.value.is_object()) {
+      holds = existence_holds(*inv, item);
+    } else if (inv->native != NativeCheck::kNone && inv->native != NativeCheck::kExistence) {
       holds = native_invariant(*inv, item);
     } else {
       if (!v_.options.check_invariants || !inv->compiled) continue;
@@ -535,10 +537,36 @@ void Walker::check_invariants(std::span<const Invariant* const> invariants, cons
   }
 }
 
+// kExistence: which of the program's names the object carries, by the
+// model's reading of each key (choice keys, `_x` siblings), then the
+// program. A member counts when FHIRPath would see it: not null, not an
+// empty array, not an array of nulls without `_x` partners.
+bool Walker::existence_holds(const Invariant& inv, const Item& item) {
+  const ExistenceProgram& program = *inv.existence;
+  std::vector<bool>& present = existence_scratch_;
+  present.assign(program.names.size(), false);
+  json::Value obj = item.value;
+  for (std::size_t m = 0; m < obj.size(); ++m) {
+    std::string_view key = obj.key(m);
+    if (!key.empty() && key[0] == '_') key.remove_prefix(1);
+    fhir::TypeDef::KeyMatch km = item.type->match_key(key);
+    if (!km.element) continue;
+    for (std::size_t n = 0; n < program.names.size(); ++n) {
+      if (present[n] || km.element->name != program.names[n]) continue;
+      json::Value v = obj[m];
+      bool seen = !v.is_null() && !v.is_array();
+      for (std::size_t k = 0; !seen && v.is_array() && k < v.size(); ++k) seen = !v[k].is_null();
+      present[n] = seen;
+    }
+  }
+  return run_existence(program, present);
+}
+
 bool Walker::native_invariant(const Invariant& inv, const Item& item) {
   json::Value obj = item.value;
   switch (inv.native) {
     case NativeCheck::kNone:
+    case NativeCheck::kExistence:
     case NativeCheck::kCovered:
     case NativeCheck::kTxt1:
     case NativeCheck::kTxt2:

@@ -136,7 +136,21 @@ const detail::Invariant* Validator::Impl::intern_invariant(json::Value c, std::s
   inv->severity = severity == "warning" ? Issue::Severity::kWarning : Issue::Severity::kError;
   inv->best_practice = best_practice;
   inv->native = native_for(key, expr);
-  if (inv->native == detail::NativeCheck::kNone && options.check_invariants) {
+  if (inv->native == detail::NativeCheck::kNone && options.check_invariants && context &&
+      context->kind != fhir::TypeKind::kPrimitive) {
+    // Presence logic over members the context type really has (a name it
+    // lacks would be a typo FHIRPath reports, or a path into a child type).
+    if (auto program = detail::compile_existence(expr)) {
+      bool known = std::all_of(program->names.begin(), program->names.end(),
+                               [&](const std::string& n) { return context->element(n) != nullptr; });
+      if (known) {
+        inv->existence = std::move(*program);
+        inv->native = detail::NativeCheck::kExistence;
+      }
+    }
+  }
+  if ((inv->native == detail::NativeCheck::kNone || inv->native == detail::NativeCheck::kExistence) &&
+      options.check_invariants) {
     fhirpath::CompileOptions co;
     co.model = model;
     if (context) co.context_type = context->name;

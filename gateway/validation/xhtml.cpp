@@ -120,17 +120,20 @@ class Scanner {
       }
       char c = s_[i_];
       if (c == '<') {
-        if (s_.substr(i_, 4) == "<!--") {
+        // Dispatch on the byte after '<': this runs for every tag of every
+        // narrative, and most tags are plain start and end tags.
+        const char next = i_ + 1 < s_.size() ? s_[i_ + 1] : '\0';
+        if (next == '!' && s_.substr(i_, 4) == "<!--") {
           if (!comment()) return;
-        } else if (s_.substr(i_, 9) == "<![CDATA[") {
+        } else if (next == '!' && s_.substr(i_, 9) == "<![CDATA[") {
           auto end = s_.find("]]>", i_);
           if (end == std::string_view::npos) return bad("unterminated CDATA section");
           if (!stack_.empty()) note_text(s_.substr(i_ + 9, end - i_ - 9));
           i_ = end + 3;
-        } else if (s_.substr(i_, 2) == "</") {
+        } else if (next == '/') {
           if (!end_tag()) return;
           if (stack_.empty()) root_done = true;
-        } else if (s_.substr(i_, 2) == "<!" || s_.substr(i_, 2) == "<?") {
+        } else if (next == '!' || next == '?') {
           return bad("declarations and processing instructions are not allowed in the narrative");
         } else {
           bool self_closed = false;

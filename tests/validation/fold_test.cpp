@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <initializer_list>
+#include <optional>
+
 namespace gw::validation::detail {
 namespace {
 
@@ -39,6 +43,55 @@ TEST(FoldTest, KeyMayHoldElement) {
   EXPECT_TRUE(key_may_hold("_given", "given"));
   EXPECT_FALSE(key_may_hold("values", "value"));
   EXPECT_FALSE(key_may_hold("name", "value"));
+}
+
+// Evaluates `expr` with the named members present.
+std::optional<bool> existence(std::string_view expr, std::initializer_list<std::string_view> present) {
+  auto program = compile_existence(expr);
+  if (!program) return std::nullopt;
+  std::vector<bool> flags;
+  for (const std::string& n : program->names) {
+    flags.push_back(std::find(present.begin(), present.end(), n) != present.end());
+  }
+  return run_existence(*program, flags);
+}
+
+TEST(FoldTest, ExistenceLogicCompilesPresenceConstraints) {
+  // qty-3
+  EXPECT_EQ(existence("code.empty() or system.exists()", {}), true);
+  EXPECT_EQ(existence("code.empty() or system.exists()", {"code"}), false);
+  EXPECT_EQ(existence("code.empty() or system.exists()", {"code", "system"}), true);
+  // rat-1: xor and parentheses
+  const char* rat1 = "(numerator.empty() xor denominator.exists()) and (numerator.exists() or extension.exists())";
+  EXPECT_EQ(existence(rat1, {"numerator", "denominator"}), true);
+  EXPECT_EQ(existence(rat1, {"numerator"}), false);
+  EXPECT_EQ(existence(rat1, {"denominator"}), false);  // numerator.empty() xor true = false
+  EXPECT_EQ(existence(rat1, {"extension"}), true);
+  // implies binds loosest, and before or
+  EXPECT_EQ(existence("a.exists() implies b.exists() or c.exists()", {"a", "c"}), true);
+  EXPECT_EQ(existence("a.exists() implies b.exists() or c.exists()", {"a"}), false);
+  EXPECT_EQ(existence("a.exists() or b.exists() and c.exists()", {"a"}), true);
+  EXPECT_EQ(existence("a.exists() or b.exists() and c.exists()", {"b"}), false);
+  // .not()
+  EXPECT_EQ(existence("a.exists().not() or b.exists()", {"a"}), false);
+  EXPECT_EQ(existence("a.exists().not() or b.exists()", {}), true);
+}
+
+TEST(FoldTest, ExistenceLogicLeavesEverythingElseToFhirPath) {
+  EXPECT_FALSE(compile_existence("fullUrl.exists() implies fullUrl.contains('/_history/').not()"));
+  EXPECT_FALSE(compile_existence("identifier.system.exists()"));
+  EXPECT_FALSE(compile_existence("start <= end"));
+  EXPECT_FALSE(compile_existence("hasValue() or children().exists()"));
+  EXPECT_FALSE(compile_existence("a.exists() or"));
+  EXPECT_FALSE(compile_existence("(a.exists()"));
+  EXPECT_FALSE(compile_existence("a.exists() b.exists()"));
+  EXPECT_FALSE(compile_existence("and.exists()"));
+  // Deeper than the evaluator's fixed stack: refused, not truncated.
+  std::string deep;
+  for (int i = 0; i < 40; ++i) deep += "(a.exists() or ";
+  deep += "a.exists()";
+  for (int i = 0; i < 40; ++i) deep += ")";
+  EXPECT_FALSE(compile_existence(deep));
 }
 
 }  // namespace

@@ -135,3 +135,33 @@ TEST(ValidatorTest, MessagesNeverQuoteFreeText) {
 
 }  // namespace
 }  // namespace gw::validation
+
+namespace gw::validation {
+namespace {
+// Presence constraints run natively (detail/fold.hpp, kExistence) rather
+// than through FHIRPath: the verdicts must be FHIRPath's, including members
+// seen only through their `_x` sibling and choice keys.
+TEST(ValidatorTest, PresenceInvariantsFollowFhirPath) {
+  const std::string text =
+      R"("text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"})";
+  // qty-3: a code without a system; obs-6: a value beside dataAbsentReason,
+  // the value present only as `_valueString` (an extension, no value).
+  auto issues = validate_text(R"({"resourceType": "Observation", "status": "final", "code": {"text": "x"}, )" + text +
+                              R"(, "dataAbsentReason": {"text": "n/a"},
+      "_valueString": {"extension": [{"url": "http://example.org/x", "valueBoolean": true}]},
+      "component": [{"code": {"text": "c"}, "valueQuantity": {"value": 1, "code": "mg"}}],
+      "referenceRange": [{"type": {"text": "t"}}]})");
+  EXPECT_THAT(summarize(issues),
+              ::testing::IsSupersetOf({"error invariant Observation",
+                                       "error invariant Observation.component[0].valueQuantity",
+                                       "error invariant Observation.referenceRange[0]"}));
+  // The same shapes made valid: a system for the code; the absent reason
+  // alone; a low bound.
+  auto fixed = validate_text(R"({"resourceType": "Observation", "status": "final", "code": {"text": "x"}, )" + text +
+                             R"(, "dataAbsentReason": {"text": "n/a"}, "component": [{"code": {"text": "c"},
+         "valueQuantity": {"value": 1, "code": "mg", "system": "http://unitsofmeasure.org"}}],
+      "referenceRange": [{"low": {"value": 1}}]})");
+  for (const std::string& s : summarize(fixed)) EXPECT_EQ(s.find("error invariant"), std::string::npos) << s;
+}
+}  // namespace
+}  // namespace gw::validation

@@ -20,6 +20,7 @@
 #include "gateway/fhirpath/fhirpath.hpp"
 #include "gateway/terminology/terminology.hpp"
 #include "gateway/json/json.hpp"
+#include "gateway/validation/detail/fold.hpp"
 #include "gateway/validation/detail/primitive.hpp"
 
 #include <atomic>
@@ -87,6 +88,7 @@ enum class NativeCheck : std::uint8_t {
   kBdl3,     ///< entry.request exactly in batch/transaction/history
   kBdl4,     ///< entry.response exactly in batch-response/transaction-response/history
   kSdf9,     ///< no label/code/requirements on a root element (children() walk)
+  kExistence,  ///< presence logic over members (detail/fold.hpp), FHIRPath as the fallback
 };
 
 /// One constraint (invariant), shared by every node that carries it.
@@ -106,6 +108,8 @@ struct Invariant {
   bool foldable = false;
   std::vector<std::string> reads;
   std::optional<bool> folded;
+  /// For kExistence: the compiled presence logic.
+  std::optional<ExistenceProgram> existence;
 };
 
 struct StructurePlan;

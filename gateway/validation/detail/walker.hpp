@@ -183,6 +183,7 @@ class Walker final : public fhirpath::Environment {
   void check_invariants(std::span<const Invariant* const> invariants, const ElementPlan& node,
                         const Item& item);
   bool native_invariant(const Invariant& inv, const Item& item);
+  bool existence_holds(const Invariant& inv, const Item& item);
 
   // ---- references and bundles (references.cpp) ----
   void check_reference(const ElementPlan& node, const TypeRule* rule, const Item& item, Mode mode);
@@ -253,6 +254,7 @@ class Walker final : public fhirpath::Environment {
   std::unordered_map<MemoKey, MemoState, MemoHash> conform_memo_;
   // Load problems already reported once in this call (invariant eval errors).
   std::vector<const Invariant*> failed_invariants_;
+  std::vector<bool> existence_scratch_;  // existence_holds: presence per name, reused
   fhirpath::EvaluationContext fp_ctx_;
 };
 
