@@ -6,7 +6,10 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 namespace gw::validation::detail {
 namespace {
@@ -648,16 +651,18 @@ bool Walker::native_invariant(const Invariant& inv, const Item& item) {
     }
     case NativeCheck::kBdl7: {
       if (obj.find("type").str() == "history") return true;
-      std::unordered_set<std::string> seen;
-      for (json::Value e : obj.find("entry").items()) {
+      // (fullUrl, versionId) views sorted, duplicates adjacent: no string
+      // or node allocated per entry (a 100k-entry Bundle built 100k keys).
+      std::vector<std::pair<std::string_view, std::string_view>> keys;
+      json::Value entries = obj.find("entry");
+      keys.reserve(entries.size());
+      for (json::Value e : entries.items()) {
         json::Value fu = e.find("fullUrl");
         if (!fu.is_string()) continue;
-        std::string key(fu.str());
-        key += '|';
-        key += e.find("resource").find("meta").find("versionId").str();
-        if (!seen.insert(std::move(key)).second) return false;
+        keys.emplace_back(fu.str(), e.find("resource").find("meta").find("versionId").str());
       }
-      return true;
+      std::sort(keys.begin(), keys.end());
+      return std::adjacent_find(keys.begin(), keys.end()) == keys.end();
     }
   }
   return true;
