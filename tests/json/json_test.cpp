@@ -181,5 +181,30 @@ TEST(JsonWriter, RoundTripsAndEscapes) {
   EXPECT_EQ(p.str(), "{\n  \"k\": [\n    1,\n    false\n  ]\n}");
 }
 
+// append_quoted copies unescaped runs whole: escapes at either end, next to
+// each other and between runs must all land in place.
+TEST(JsonWriter, QuotesEveryEscapePosition) {
+  auto quoted = [](std::string_view s) {
+    std::string out = "x";
+    append_quoted(out, s);
+    return out;
+  };
+  EXPECT_EQ(quoted(""), "x\"\"");
+  EXPECT_EQ(quoted("plain text"), "x\"plain text\"");
+  EXPECT_EQ(quoted("\"start"), "x\"\\\"start\"");
+  EXPECT_EQ(quoted("end\\"), "x\"end\\\\\"");
+  EXPECT_EQ(quoted("a\t\n\rb"), "x\"a\\t\\n\\rb\"");
+  EXPECT_EQ(quoted(std::string_view("\x1f\x00z", 3)), "x\"\\u001f\\u0000z\"");
+  // DEL and UTF-8 pass through unchanged.
+  EXPECT_EQ(quoted("\x7f caf\xc3\xa9 \xe2\x82\xac"), "x\"\x7f caf\xc3\xa9 \xe2\x82\xac\"");
+  // The result parses back to the input.
+  const std::string tricky = "q\"\\/\b\f\n\r\t\x01 \xc3\xa9 end";
+  std::string doc = "[";
+  append_quoted(doc, tricky);
+  doc += "]";
+  Document d = must_parse(doc);
+  EXPECT_EQ(d.root()[0].str(), tricky);
+}
+
 }  // namespace
 }  // namespace gw::json
