@@ -109,6 +109,19 @@ class SystemClock final : public Clock {
   }
 };
 
+/// The longest prefix of `s` of at most `max_bytes` bytes that does not end
+/// inside a UTF-8 sequence. Messages quote keys and names from untrusted
+/// input cut to a length; a cut through a multi-byte character made
+/// OperationOutcomes that are not valid JSON text (bundle_validate_fuzz).
+inline std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) noexcept {
+  if (s.size() <= max_bytes) return s;
+  std::size_t n = max_bytes;
+  // Back off over continuation bytes (10xxxxxx) to the start of the
+  // character that straddles the cut, and cut before it.
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
 }  // namespace gw
 
 /// Checks an invariant of our own code. On failure it aborts: a broken

@@ -325,7 +325,7 @@ Result<Node> Model::resource(json::Value obj) const {
   if (!t || t->kind != TypeKind::kResource) {
     // Type names are structure, but cap what we echo from untrusted input.
     return fail(ErrorCode::kParse,
-                "unknown resourceType '" + std::string(rt.str().substr(0, 64)) + "'");
+                "unknown resourceType '" + std::string(gw::utf8_prefix(rt.str(), 64)) + "'");
   }
   if (t->is_abstract) return fail(ErrorCode::kParse, "resourceType names an abstract type");
   Node n;

@@ -7,6 +7,8 @@
 // explicit element stack with a depth bound), never recursive.
 #include "gateway/fhirpath/detail/xhtml.hpp"
 
+#include "gateway/core/core.hpp"
+
 #include <algorithm>
 #include <array>
 #include <vector>
@@ -170,7 +172,7 @@ class Reader {
     bool is_root = !root_seen_;
     root_seen_ = true;
     if (is_root && n != "div") return "the root element must be a div";
-    if (!contains("elements", n)) return "element <" + lower(n).substr(0, 16) + "> is not allowed in a narrative";
+    if (!contains("elements", n)) return "element <" + std::string(gw::utf8_prefix(lower(n), 16)) + "> is not allowed in a narrative";
     if (n == "img") has_content_ = true;
     bool xhtml_ns = false;
     std::vector<std::string> seen;
@@ -213,7 +215,7 @@ class Reader {
       if (attr.rfind("xmlns:", 0) == 0) continue;
       std::string la = lower(attr);
       if (la.rfind("on", 0) == 0) return "event handler attributes are not allowed";
-      if (!contains("attributes", attr)) return "attribute '" + la.substr(0, 24) + "' is not allowed in a narrative";
+      if (!contains("attributes", attr)) return "attribute '" + std::string(gw::utf8_prefix(la, 24)) + "' is not allowed in a narrative";
       if (la == "href" || la == "src" || la == "longdesc" || la == "usemap" || la == "cite") {
         std::string v = lower(value);
         v.erase(std::remove_if(v.begin(), v.end(), [](char c) { return is_space(c); }), v.end());

@@ -344,7 +344,7 @@ class Loader {
           if (!sec.kind) {
             return at(
                 f, ErrorCode::kInvalidArgument,
-                "unknown section code '" + std::string(f.str().substr(0, 20)) +
+                "unknown section code '" + std::string(gw::utf8_prefix(f.str(), 20)) +
                     "' (known: 10160-0 11450-4 48765-2 11369-6 47519-4 18776-5 29762-2 30954-2)");
           }
         } else if (k == "title") {

@@ -301,7 +301,7 @@ class Builder {
     }
     if (!dup) return true;
     // Keys are structure (element names), not data; cap the length anyway.
-    std::string key(st.key(*dup).substr(0, 64));
+    std::string key(gw::utf8_prefix(st.key(*dup), 64));
     error_ = Error(ErrorCode::kParse, "duplicate key '" + key + "' in object",
                    location_of(s_, dup->offset));
     return false;

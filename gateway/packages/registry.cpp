@@ -280,7 +280,7 @@ Result<std::vector<Wanted>> dependencies_of(const std::string& package_json, con
     auto id = PackageId::parse(std::string(d.key(i)) + "#" + std::string(d[i].str()));
     if (!id || !d[i].is_string()) {
       warnings.push_back({self.to_string() + " has a dependency '" +
-                          std::string(d.key(i).substr(0, 100)) +
+                          std::string(gw::utf8_prefix(d.key(i), 100)) +
                           "' whose version is not a plain version; it is not loaded"});
       continue;
     }

@@ -424,7 +424,7 @@ void Walker::check_binding(const ElementPlan& node, const Item& item) {
   }
   if (open_reason != terminology::Reason::kNone) {
     std::string sys = open_system.empty() ? std::string("its code system")
-                                          : std::string(open_system.substr(0, 128));
+                                          : std::string(gw::utf8_prefix(open_system, 128));
     warning("not-supported", item.anchor(),
             "codes from " + sys + " cannot be checked offline against the value set " + vs_shown() + " (" +
                 std::string(terminology::to_string(open_reason)) + ")");
@@ -448,7 +448,7 @@ void Walker::check_code_system(const Item& item) {
   terminology::LookupResult r = ts.lookup(system.str(), code.str());
   if (r.status == terminology::CodeStatus::kNotFound) {
     error("code-invalid", code, "code " + shown_code(code.str()) + " is not defined in the code system " +
-                                    std::string(system.str().substr(0, 128)));
+                                    std::string(gw::utf8_prefix(system.str(), 128)));
     return;
   }
   if (r.status != terminology::CodeStatus::kFound || !v_.options.check_displays) return;
@@ -457,7 +457,7 @@ void Walker::check_code_system(const Item& item) {
       !terminology::display_matches(display.str(), r.display, r.designations)) {
     warning("code-invalid", display, "display does not match the code system's display for code " +
                                          shown_code(code.str()) + " in " +
-                                         std::string(system.str().substr(0, 128)));
+                                         std::string(gw::utf8_prefix(system.str(), 128)));
   }
 }
 

@@ -14,7 +14,7 @@ constexpr std::uint32_t kMaxDepth = 600;
 
 // Keys come from untrusted input: cap what an error message repeats.
 std::string shown_key(std::string_view k) {
-  std::string out(k.substr(0, 64));
+  std::string out(gw::utf8_prefix(k, 64));
   for (char& c : out) {
     if (static_cast<unsigned char>(c) < 0x20) c = '?';
   }

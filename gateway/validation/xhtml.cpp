@@ -6,6 +6,8 @@
 // for having some non-whitespace content (txt-2).
 #include "gateway/validation/detail/xhtml.hpp"
 
+#include "gateway/core/core.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -62,7 +64,7 @@ bool is_name_char(char c) {
 }
 
 // Element and attribute names are structure, but cap what we echo.
-std::string shown(std::string_view name) { return std::string(name.substr(0, 40)); }
+std::string shown(std::string_view name) { return std::string(gw::utf8_prefix(name, 40)); }
 
 bool element_allowed(std::string_view name) {
   return name == kArea ||

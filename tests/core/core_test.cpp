@@ -38,3 +38,21 @@ TEST(CoreAssertDeathTest, AbortsOnBrokenInvariant) {
 
 }  // namespace
 }  // namespace gw
+
+namespace gw {
+namespace {
+// Messages quote untrusted keys cut to a length: the cut must never split
+// a UTF-8 character (the OperationOutcome would not be valid JSON text).
+TEST(CoreUtf8Prefix, CutsOnlyAtCharacterBoundaries) {
+  EXPECT_EQ(utf8_prefix("short", 64), "short");
+  EXPECT_EQ(utf8_prefix("abcdef", 3), "abc");
+  const std::string euro = "ab\xe2\x82\xac" "cd";  // a b € c d
+  EXPECT_EQ(utf8_prefix(euro, 2), "ab");
+  EXPECT_EQ(utf8_prefix(euro, 3), "ab");  // inside the euro sign
+  EXPECT_EQ(utf8_prefix(euro, 4), "ab");
+  EXPECT_EQ(utf8_prefix(euro, 5), "ab\xe2\x82\xac");
+  EXPECT_EQ(utf8_prefix("\xc3\xa9\xc3\xa9", 3), "\xc3\xa9");
+  EXPECT_EQ(utf8_prefix("\xf0\x9f\x98\x80", 2), "");
+}
+}  // namespace
+}  // namespace gw
