@@ -371,19 +371,13 @@ std::string_view Value::key() const noexcept { return node_ ? doc_->key(*node_) 
 Value Value::find(std::string_view k) const noexcept {
   if (!is_object()) return {};
   const Node* first = doc_->nodes.data() + node_->a;
-  if (k.empty()) {
-    for (std::uint32_t i = 0; i < node_->b; ++i) {
-      if (first[i].key_len == 0) return Value(doc_, first + i);
-    }
-    return {};
-  }
   const char* work = doc_->work.data();
   // Length, then first byte, then the rest: most members differ early, and
   // this runs for every lookup the validator and the mappings make.
   for (std::uint32_t i = 0; i < node_->b; ++i) {
     const Node& n = first[i];
-    if (n.key_len == k.size() && work[n.key_at] == k[0] &&
-        std::memcmp(work + n.key_at + 1, k.data() + 1, k.size() - 1) == 0) {
+    if (n.key_len == k.size() &&
+        (k.empty() || (work[n.key_at] == k[0] && std::memcmp(work + n.key_at + 1, k.data() + 1, k.size() - 1) == 0))) {
       return Value(doc_, first + i);
     }
   }
