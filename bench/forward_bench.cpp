@@ -90,7 +90,7 @@ void BM_Deliver(benchmark::State& state) {
       rec.handoff_id = "h-" + std::to_string(round) + "-" + std::to_string(i);
       rec.handoff = "{}";
       rec.response_status = "201";
-      rec.deliveries.push_back({"clinic", "urn:uuid:b-" + std::to_string(i), payload(i, pad)});
+      rec.deliveries.push_back({"clinic", "urn:uuid:b-" + std::to_string(i), payload(i, pad), {}, "", ""});
       commits.push_back(promises[i].get_future());
       (*st)->commit_push(std::move(rec), [&p = promises[i]](gw::Result<store::PushResult> r) { p.set_value(bool(r)); });
     }

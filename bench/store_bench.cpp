@@ -102,8 +102,8 @@ double store_pushes(const std::string& path, int n, int clients, const std::stri
     r.handoff = body;
     r.response_status = "201";
     r.response_body = R"({"resourceType":"OperationOutcome"})";
-    r.deliveries.push_back({"clinic-a", "urn:uuid:" + std::to_string(i), body});
-    r.deliveries.push_back({"clinic-b", "urn:uuid:" + std::to_string(i), body});
+    r.deliveries.push_back({"clinic-a", "urn:uuid:" + std::to_string(i), body, {}, "", ""});
+    r.deliveries.push_back({"clinic-b", "urn:uuid:" + std::to_string(i), body, {}, "", ""});
     r.audit_events.push_back(R"({"resourceType":"AuditEvent","action":"C","n":)" + std::to_string(i) + "}");
     // The callback runs on the writer thread; the next push of this client
     // is issued from there (commit_push never blocks).

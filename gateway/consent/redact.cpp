@@ -39,16 +39,6 @@ std::string PathStack::str() const {
   return s;
 }
 
-const fhir::TypeDef* element_type(const fhir::Model& model, const fhir::TypeDef::KeyMatch& m,
-                                  json::Value v) {
-  if (m.element->backbone) return m.element->backbone;
-  if (m.type == "Resource" || m.type == "DomainResource") {
-    const fhir::TypeDef* t = v.is_object() ? model.type(v.find("resourceType").str()) : nullptr;
-    return t && t->kind == fhir::TypeKind::kResource ? t : nullptr;
-  }
-  return model.type(m.type);
-}
-
 std::string normalise_text(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -464,7 +454,7 @@ void Redactor::collect_object(json::Value obj, const fhir::TypeDef* t, bool incl
     fhir::TypeDef::KeyMatch m = t->match_key(underscore ? key.substr(1) : key);
     if (!m.element) continue;
     auto one = [&](json::Value x) {
-      const fhir::TypeDef* et = detail::element_type(s_.model, m, x);
+      const fhir::TypeDef* et = s_.model.value_type(m, x);
       if (underscore) {
         collect_values(json::Value(), x, et, include_refs, depth);
       } else {
@@ -502,7 +492,7 @@ bool Redactor::plan_coarsen(json::Value v, int rule_index, int r, PathStack& pat
     if (!m.element) continue;
     json::Value item = v[i];
     auto one = [&](json::Value x) {
-      const fhir::TypeDef* et = detail::element_type(s_.model, m, x);
+      const fhir::TypeDef* et = s_.model.value_type(m, x);
       if (underscore) {
         collect_values(json::Value(), x, et, true, 0);
       } else {
@@ -525,7 +515,7 @@ bool Redactor::plan_item(json::Value v, json::Value e, const fhir::TypeDef::KeyM
     s_.limit_hit = true;
     return false;
   }
-  const fhir::TypeDef* t = detail::element_type(s_.model, m, v);
+  const fhir::TypeDef* t = s_.model.value_type(m, v);
   if (!t) {
     record(Removal::Action::kUnknown, r, path, -1, -1);
     return false;
@@ -619,7 +609,7 @@ Redactor::PlanResult Redactor::plan_object(json::Value obj, const fhir::TypeDef*
     json::Value v = underscore ? json::Value() : obj[i];
     json::Value e = underscore ? obj[i] : underscore_sibling(obj, key);
     bool had = false, kept_any = false;
-    const fhir::TypeDef* probe = detail::element_type(s_.model, m, v.is_array() ? v[0] : v);
+    const fhir::TypeDef* probe = s_.model.value_type(m, v.is_array() ? v[0] : v);
     bool trivial = probe && probe->kind == fhir::TypeKind::kPrimitive &&
                    (probe->name == "code" || probe->name == "boolean");
     if (v.is_array() || e.is_array()) {

@@ -138,7 +138,7 @@ class OutputWriter {
   // object holding it (for narratives, which describe their owner).
   void write_value(json::Value v, const fhir::TypeDef::KeyMatch& m, json::Value owner,
                    const fhir::TypeDef* owner_type, int r, std::uint32_t depth) {
-    const fhir::TypeDef* t = element_type(s_.model, m, v);
+    const fhir::TypeDef* t = s_.model.value_type(m, v);
     GW_ASSERT(t != nullptr, "plan kept an untyped value");
     if (t->kind == fhir::TypeKind::kResource) {
       auto it = s_.resource_at.find(v.offset());
@@ -202,7 +202,7 @@ class OutputWriter {
       }
       if (v.is_null()) v = json::Value();
       if ((!v && !e) || s_.is_dropped(v, e)) continue;
-      const fhir::TypeDef* t = element_type(s_.model, m, v);
+      const fhir::TypeDef* t = s_.model.value_type(m, v);
       if (t && t->kind == fhir::TypeKind::kPrimitive) {
         if (v) {
           w_.key(base);
@@ -240,7 +240,7 @@ class OutputWriter {
       any_ext = any_ext || ie.is_object();
     }
     if (kept.empty()) return;
-    const fhir::TypeDef* t = element_type(s_.model, m, kept.front().first);
+    const fhir::TypeDef* t = s_.model.value_type(m, kept.front().first);
     if (t && t->kind == fhir::TypeKind::kPrimitive) {
       if (any_value) {
         w_.key(base);

@@ -22,11 +22,11 @@
 #include "gateway/json/json.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace gw::packages {
@@ -56,11 +56,80 @@ enum class SystemType : std::uint8_t {
 
 struct TypeDef;
 
+/// A read-mostly map from names to small values, for the lookups made per
+/// JSON member and per resource: open addressing (linear probing, power-of-
+/// two size, at most half full) with an inline FNV-1a hash kept in each
+/// slot and compared before the bytes. Names are short, so this beats
+/// std::unordered_map's out-of-line murmur hash, node chasing and a memcmp
+/// per probe. Keys are views: their bytes must outlive the table. The first
+/// value added for a name wins.
+template <class V>
+class NameTable {
+ public:
+  void add(std::string_view key, V value) {
+    if ((used_ + 1) * 2 > slots_.size()) grow();
+    const std::uint32_t h = hash(key);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (!s.used) {
+        s = Slot{key, std::move(value), h, true};
+        ++used_;
+        return;
+      }
+      if (s.hash == h && s.key == key) return;
+    }
+  }
+  /// The value for `key`, or null.
+  const V* find(std::string_view key) const {
+    if (slots_.empty()) return nullptr;
+    const std::uint32_t h = hash(key);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (!s.used) return nullptr;
+      if (s.hash == h && s.key.size() == key.size() &&
+          (key.empty() || std::memcmp(s.key.data(), key.data(), key.size()) == 0)) {
+        return &s.value;
+      }
+    }
+  }
+
+ private:
+  struct Slot {
+    std::string_view key;
+    V value{};
+    std::uint32_t hash = 0;
+    bool used = false;
+  };
+  static std::uint32_t hash(std::string_view s) {
+    std::uint32_t h = 2166136261u;
+    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+    return h;
+  }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    std::size_t n = 8;
+    while (n < (used_ + 1) * 2) n *= 2;
+    slots_.assign(n, Slot{});
+    used_ = 0;
+    for (Slot& s : old) {
+      if (s.used) add(s.key, std::move(s.value));
+    }
+  }
+  std::vector<Slot> slots_;
+  std::size_t used_ = 0;
+};
+
 /// One element of a type, from the base StructureDefinition snapshot.
 struct ElementDef {
   std::string name;                ///< JSON name without [x]: "value", "birthDate"
   std::string path;                ///< "Observation.value[x]", "Patient.contact.name"
   std::vector<std::string> types;  ///< type codes ("Quantity", "string", "BackboneElement")
+  /// Parallel to `types`: the type each code names, resolved once when the
+  /// Model is built (null when the model lacks it), so that walking an
+  /// instance never looks a type up by name.
+  std::vector<const TypeDef*> type_defs;
   bool is_choice = false;          ///< path ends in [x]
   bool is_array = false;           ///< max is not "0" or "1": JSON carries an array
   std::uint32_t min = 0;
@@ -96,7 +165,8 @@ struct TypeDef {
   /// keys pass the name without the underscore.
   struct KeyMatch {
     const ElementDef* element = nullptr;
-    std::string_view type;  ///< the concrete type code
+    std::string_view type;             ///< the concrete type code
+    const TypeDef* type_def = nullptr;  ///< the type `type` names; null when unknown
   };
   KeyMatch match_key(std::string_view json_key) const;
 
@@ -104,22 +174,10 @@ struct TypeDef {
   bool is_a(const TypeDef* other) const;
 
   // Filled by the Model: JSON key -> match (choice types expanded), and
-  // element name -> definition. Keys view strings owned by `elements`.
-  //
-  // key_slots is an open-addressing table (linear probing, power-of-two
-  // size, at most half full) rather than an unordered_map: the validator
-  // looks up every member of every JSON object here, and keys are short,
-  // so an inline FNV-1a hash and a stored hash compared before the bytes
-  // beat std::hash's out-of-line murmur plus a memcmp per probe.
-  struct KeySlot {
-    std::string_view key;
-    KeyMatch match;
-    std::uint32_t hash = 0;
-  };
-  std::vector<KeySlot> key_slots;
-  void add_key(std::string_view key, KeyMatch match);
-  std::unordered_map<std::string_view, const ElementDef*> element_index;
-  // Owns the expanded choice keys ("valueQuantity") that key_index views.
+  // element name -> definition. Keys view strings owned by `elements` and
+  // `key_storage`.
+  NameTable<KeyMatch> key_index;
+  NameTable<const ElementDef*> element_index;
   std::vector<std::unique_ptr<std::string>> key_storage;
 };
 
@@ -173,6 +231,12 @@ class Model {
   /// problem without quoting data.
   Result<Node> resource(json::Value obj) const;
 
+  /// The type of a member's value `v` that `m` matched: the element's
+  /// inline backbone, the value's own resourceType where the element holds
+  /// any resource (contained, Bundle.entry.resource), else the type the
+  /// key names. Null when unknown (the validator reports it).
+  const TypeDef* value_type(const TypeDef::KeyMatch& m, json::Value v) const;
+
   /// Appends the children of `parent` named `name` (element name; a choice
   /// element's base name matches whichever type is present). For arrays,
   /// one Node per item, with primitive `_x` arrays paired by index. Unknown
@@ -193,9 +257,9 @@ class Model {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::vector<std::unique_ptr<TypeDef>> types_;
-  std::unordered_map<std::string_view, const TypeDef*> by_name_;
-  void add_child(const Node& parent, const ElementDef* def, std::string_view type_code,
-                 json::Value v, json::Value ext, std::int32_t index, std::vector<Node>& out) const;
+  NameTable<const TypeDef*> by_name_;
+  void add_child(const TypeDef::KeyMatch& m, json::Value v, json::Value ext, std::int32_t index,
+                 std::vector<Node>& out) const;
   friend struct ModelBuilder;
 };
 

@@ -189,13 +189,13 @@ struct ModelBuilder {
   Status finish() {
     for (auto& t : model.types_) {
       if (t->url.empty()) continue;
-      model.by_name_.emplace(t->name, t.get());
-      model.by_name_.emplace(t->url, t.get());
+      model.by_name_.add(t->name, t.get());
+      model.by_name_.add(t->url, t.get());
     }
-    for (auto& [path, t] : by_path) model.by_name_.emplace(t->name, t);
+    for (auto& [path, t] : by_path) model.by_name_.add(t->name, t);
     for (auto& [t, base_url] : pending_bases) {
-      auto it = model.by_name_.find(base_url);
-      if (it != model.by_name_.end() && it->second != t) t->base = it->second;
+      const TypeDef* const* b = model.by_name_.find(base_url);
+      if (b && *b != t) t->base = *b;
     }
     for (auto& t : model.types_) {
       for (ElementDef& e : t->elements) {
@@ -210,21 +210,27 @@ struct ModelBuilder {
       }
       r.owner->elements[r.element].backbone = it->second;
     }
+    for (auto& t : model.types_) {
+      for (ElementDef& e : t->elements) {
+        e.type_defs.clear();
+        for (const std::string& code : e.types) e.type_defs.push_back(model.type(code));
+      }
+    }
     for (auto& t : model.types_) index_keys(*t);
     return {};
   }
 
   static void index_keys(TypeDef& t) {
     for (const ElementDef& e : t.elements) {
-      t.element_index.emplace(e.name, &e);
+      t.element_index.add(e.name, &e);
       if (!e.is_choice) {
-        t.add_key(e.name, TypeDef::KeyMatch{&e, e.types.empty() ? std::string_view{}
-                                                                    : std::string_view(e.types[0])});
+        t.key_index.add(e.name, e.types.empty() ? TypeDef::KeyMatch{&e, {}, nullptr}
+                                          : TypeDef::KeyMatch{&e, e.types[0], e.type_defs[0]});
         continue;
       }
-      for (const std::string& code : e.types) {
-        auto key = std::make_unique<std::string>(e.name + capitalized(code));
-        t.add_key(*key, TypeDef::KeyMatch{&e, code});
+      for (std::size_t i = 0; i < e.types.size(); ++i) {
+        auto key = std::make_unique<std::string>(e.name + capitalized(e.types[i]));
+        t.key_index.add(*key, TypeDef::KeyMatch{&e, e.types[i], e.type_defs[i]});
         t.key_storage.push_back(std::move(key));
       }
     }
@@ -234,56 +240,13 @@ struct ModelBuilder {
 // ---- TypeDef -------------------------------------------------------------
 
 const ElementDef* TypeDef::element(std::string_view n) const {
-  auto it = element_index.find(n);
-  return it == element_index.end() ? nullptr : it->second;
-}
-
-namespace {
-// FNV-1a, 32 bits: JSON member names are a handful of bytes.
-inline std::uint32_t key_hash(std::string_view s) {
-  std::uint32_t h = 2166136261u;
-  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
-  return h;
-}
-}  // namespace
-
-void TypeDef::add_key(std::string_view key, KeyMatch match) {
-  std::size_t used = 0;
-  for (const KeySlot& s : key_slots) used += s.match.element != nullptr;
-  if ((used + 1) * 2 > key_slots.size()) {
-    // Grow to keep the table at most half full, re-inserting what is there.
-    std::vector<KeySlot> old = std::move(key_slots);
-    std::size_t n = 8;
-    while (n < (used + 1) * 2) n *= 2;
-    key_slots.assign(n, KeySlot{});
-    for (const KeySlot& s : old) {
-      if (s.match.element) add_key(s.key, s.match);
-    }
-  }
-  const std::uint32_t h = key_hash(key);
-  const std::size_t mask = key_slots.size() - 1;
-  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-    KeySlot& s = key_slots[i];
-    if (!s.match.element) {
-      s = KeySlot{key, match, h};
-      return;
-    }
-    if (s.hash == h && s.key == key) return;  // first definition wins, as emplace did
-  }
+  const ElementDef* const* e = element_index.find(n);
+  return e ? *e : nullptr;
 }
 
 TypeDef::KeyMatch TypeDef::match_key(std::string_view json_key) const {
-  if (key_slots.empty()) return {};
-  const std::uint32_t h = key_hash(json_key);
-  const std::size_t mask = key_slots.size() - 1;
-  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-    const KeySlot& s = key_slots[i];
-    if (!s.match.element) return {};
-    if (s.hash == h && s.key.size() == json_key.size() &&
-        std::memcmp(s.key.data(), json_key.data(), json_key.size()) == 0) {
-      return s.match;
-    }
-  }
+  const KeyMatch* m = key_index.find(json_key);
+  return m ? *m : KeyMatch{};
 }
 
 bool TypeDef::is_a(const TypeDef* other) const {
@@ -313,8 +276,8 @@ Result<std::shared_ptr<const Model>> Model::build(std::span<const json::Value> s
 }
 
 const TypeDef* Model::type(std::string_view name) const {
-  auto it = by_name_.find(name);
-  return it == by_name_.end() ? nullptr : it->second;
+  const TypeDef* const* t = by_name_.find(name);
+  return t ? *t : nullptr;
 }
 
 Result<Node> Model::resource(json::Value obj) const {
@@ -334,30 +297,27 @@ Result<Node> Model::resource(json::Value obj) const {
   return n;
 }
 
-void Model::add_child(const Node& parent, const ElementDef* def, std::string_view type_code,
-                      json::Value v, json::Value ext, std::int32_t index,
+const TypeDef* Model::value_type(const TypeDef::KeyMatch& m, json::Value v) const {
+  if (m.element && m.element->backbone) return m.element->backbone;
+  if (m.type == "Resource" || m.type == "DomainResource") {
+    const TypeDef* t = v.is_object() ? type(v.find("resourceType").str()) : nullptr;
+    return t && t->kind == TypeKind::kResource ? t : nullptr;
+  }
+  return m.type_def;
+}
+
+void Model::add_child(const TypeDef::KeyMatch& m, json::Value v, json::Value ext, std::int32_t index,
                       std::vector<Node>& out) const {
-  (void)parent;
   if (v.is_null()) v = json::Value();
   if (ext.is_null()) ext = json::Value();
   if (!v && !ext) return;
   Node n;
   n.value = v;
   n.extension_part = ext;
-  n.element = def;
-  n.name = def->name;
+  n.element = m.element;
+  n.name = m.element->name;
   n.index = index;
-  if (def->backbone) {
-    n.type = def->backbone;
-  } else if (type_code == "Resource" || type_code == "DomainResource") {
-    // contained, Bundle.entry.resource, Parameters.parameter.resource: the
-    // resource says what it is. An unknown resourceType leaves type null;
-    // the validator reports it.
-    const TypeDef* t = v.is_object() ? type(v.find("resourceType").str()) : nullptr;
-    n.type = t && t->kind == TypeKind::kResource ? t : nullptr;
-  } else {
-    n.type = type(type_code);
-  }
+  n.type = value_type(m, v);
   out.push_back(n);
 }
 
@@ -405,10 +365,9 @@ void Model::children(const Node& parent, std::string_view name, std::vector<Node
         ext = obj[i];
       }
     }
-    std::string_view code = def->types.empty() ? std::string_view{} : std::string_view(def->types[0]);
-    emit_pairs(v, ext, [&](json::Value a, json::Value b, std::int32_t idx) {
-      add_child(parent, def, code, a, b, idx, out);
-    });
+    const TypeDef::KeyMatch m = def->types.empty() ? TypeDef::KeyMatch{def, {}, nullptr}
+                                                   : TypeDef::KeyMatch{def, def->types[0], def->type_defs[0]};
+    emit_pairs(v, ext, [&](json::Value a, json::Value b, std::int32_t idx) { add_child(m, a, b, idx, out); });
     return;
   }
   // A choice: whichever `name<Type>` member is present (normally one).
@@ -418,7 +377,7 @@ void Model::children(const Node& parent, std::string_view name, std::vector<Node
     TypeDef::KeyMatch m = parent.type->match_key(k);
     if (m.element != def) continue;
     emit_pairs(obj[i], find_underscore(obj, k), [&](json::Value a, json::Value b, std::int32_t idx) {
-      add_child(parent, def, m.type, a, b, idx, out);
+      add_child(m, a, b, idx, out);
     });
   }
   // `_valueString` without `valueString`: extensions on a value that is absent.
@@ -428,7 +387,7 @@ void Model::children(const Node& parent, std::string_view name, std::vector<Node
     TypeDef::KeyMatch m = parent.type->match_key(k.substr(1));
     if (m.element != def || obj.find(k.substr(1))) continue;
     emit_pairs(json::Value(), obj[i], [&](json::Value a, json::Value b, std::int32_t idx) {
-      add_child(parent, def, m.type, a, b, idx, out);
+      add_child(m, a, b, idx, out);
     });
   }
 }
@@ -446,12 +405,12 @@ void Model::children(const Node& parent, std::vector<Node>& out) const {
     if (underscore) {
       if (obj.find(base)) continue;  // emitted with its value
       emit_pairs(json::Value(), obj[i], [&](json::Value a, json::Value b, std::int32_t idx) {
-        add_child(parent, m.element, m.type, a, b, idx, out);
+        add_child(m, a, b, idx, out);
       });
       continue;
     }
     emit_pairs(obj[i], find_underscore(obj, k), [&](json::Value a, json::Value b, std::int32_t idx) {
-      add_child(parent, m.element, m.type, a, b, idx, out);
+      add_child(m, a, b, idx, out);
     });
   }
 }

@@ -656,6 +656,21 @@ Result<std::string> Engine::link_patient(std::vector<PatientLink> links, std::st
   if (links.empty() || proposed_key.empty()) {
     return fail(ErrorCode::kInvalidArgument, "link patient: links and a proposed key are required");
   }
+  // A known patient (every link already committed, all to one key) needs
+  // no write: the durable step below would insert nothing and return that
+  // key. Reading it on a pooled reader keeps the caller's thread off the
+  // writer's commit, which under push load was the gateway's bottleneck: a
+  // CPU worker waited for an fsync on every push of a returning patient.
+  std::optional<std::string> known;
+  for (const PatientLink& l : links) {
+    GW_TRY(auto k, find_patient(l));
+    if (!k || (known && *known != *k)) {
+      known.reset();
+      break;
+    }
+    known = std::move(k);
+  }
+  if (known) return std::move(*known);
   return write_sync<std::string>(false, [this, links = std::move(links), proposed = std::move(proposed_key)](
                                             Connection& c, Batch&) -> Result<std::string> {
     auto key_of = [&c](const PatientLink& l) -> Result<std::optional<std::string>> {

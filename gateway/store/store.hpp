@@ -426,7 +426,8 @@ class Store {
   /// several sharing PostgreSQL) agree on one key instead of one of them
   /// failing: the loser of the insert race reads the winner's key.
   /// A link already mapped to another key is left as it is (the push's
-  /// commit then refuses the conflict). Blocking. Errors: kInvalidArgument
+  /// commit then refuses the conflict). When every link is already linked
+  /// to one key, that key is read and nothing is written. Blocking. Errors: kInvalidArgument
   /// (no links, empty key), store errors.
   virtual Result<std::string> link_patient(std::vector<PatientLink> links, std::string proposed_key) = 0;
 

@@ -311,23 +311,18 @@ class Compiler {
     if (n.is_root) return plan_.type;
     if (n.base && n.base->backbone) return n.base->backbone;
     if (n.types.size() == 1) return n.types[0].type;
-    if (n.types.empty() && n.base && n.base->types.size() == 1) {
-      return v_.model->type(n.base->types[0]);
-    }
+    if (n.types.empty() && n.base && n.base->types.size() == 1) return n.base->type_defs[0];
     return nullptr;
   }
 
   void link(ElementPlan& n) {
     n.single_type = concrete_type(n);
-    if (n.base) {
-      for (const std::string& code : n.base->types) n.model_types.push_back(v_.model->type(code));
-    }
     if (n.types.empty() && n.base && !n.base->backbone) {
       // Snapshot elements nearly always list their types; fall back to the model's.
-      for (const std::string& code : n.base->types) {
+      for (std::size_t i = 0; i < n.base->types.size(); ++i) {
         TypeRule r;
-        r.code = code;
-        r.type = v_.model->type(code);
+        r.code = n.base->types[i];
+        r.type = n.base->type_defs[i];
         n.types.push_back(std::move(r));
       }
     }

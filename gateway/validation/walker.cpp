@@ -39,13 +39,11 @@ std::string allowed_types(const ElementPlan& node) {
 
 }  // namespace
 
-const fhir::TypeDef* Walker::model_type(const ElementPlan* child, const fhir::ElementDef* def,
-                                        std::string_view code) const {
-  // `code` views one of def->types (TypeDef::KeyMatch): find it by address.
-  if (child && child->base == def && child->model_types.size() == def->types.size()) {
-    for (std::size_t i = 0; i < def->types.size(); ++i) {
-      if (def->types[i].data() == code.data()) return child->model_types[i];
-    }
+const fhir::TypeDef* Walker::model_type(const fhir::ElementDef* def, std::string_view code) const {
+  // `code` views one of def->types (TypeDef::KeyMatch), whose TypeDef the
+  // Model resolved when it was built: find it by address, not by name.
+  for (std::size_t i = 0; i < def->types.size(); ++i) {
+    if (def->types[i].data() == code.data()) return def->type_defs[i];
   }
   return v_.model->type(code);
 }
@@ -534,7 +532,7 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
       continue;
     }
     if (underscore) {
-      const fhir::TypeDef* t = model_type(kids.child(m.element), m.element, m.type);
+      const fhir::TypeDef* t = m.type_def;
       if (!t || t->kind != fhir::TypeKind::kPrimitive) {
         if (mode == Mode::kBase) {
           std::size_t len = push_key(shown_key(key));
@@ -598,7 +596,7 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
         type = v_.t_id;
         code = "id";
       } else if (!is_resource_code(code)) {
-        type = model_type(child, first.def, code);
+        type = model_type(first.def, code);
       }
       bool primitive = type && type->kind == fhir::TypeKind::kPrimitive;
       if (mode == Mode::kBase) {

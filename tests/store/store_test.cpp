@@ -343,6 +343,38 @@ TYPED_TEST(StoreTest, ConcurrentFirstLinksAgreeOnOnePatientKey) {
   EXPECT_FALSE(this->store_->link_patient({}, "x"));
 }
 
+// A returning patient (every link already stored, all to one key) is
+// resolved by a read: no transaction, so a push of a known patient never
+// waits for a commit of its own before the push's commit.
+TYPED_TEST(StoreTest, KnownPatientLinksResolveWithoutAWrite) {
+  const std::vector<PatientLink> links = {{"hospital-a", "urn:oid:1.2.3", "mrn-5"},
+                                          {"hospital-a", "urn:oid:1.2.4", "case-5"}};
+  auto first = this->store_->link_patient(links, "key-5");
+  ASSERT_TRUE(first) << first.error().to_string();
+  EXPECT_EQ(*first, "key-5");
+  const std::int64_t before = this->store_->stats().transactions;
+  ASSERT_GT(before, 0);  // the first link was written
+
+  auto again = this->store_->link_patient(links, "key-other");
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(*again, "key-5");
+  EXPECT_EQ(this->store_->stats().transactions, before);
+
+  // One link unknown: the durable step runs, and links it to the known key.
+  auto mixed = this->store_->link_patient({links[0], {"hospital-a", "urn:oid:1.2.5", "new-5"}}, "key-other");
+  ASSERT_TRUE(mixed) << mixed.error().to_string();
+  EXPECT_EQ(*mixed, "key-5");
+  EXPECT_EQ(this->store_->stats().transactions, before + 1);
+  EXPECT_EQ(this->count("patient_link", "patient_key = 'key-5'"), 3);
+
+  // Links stored under two different keys are not "known": the durable
+  // step decides (the first link's key), as before.
+  ASSERT_TRUE(this->store_->link_patient({{"hospital-b", "urn:oid:7", "b-1"}}, "key-b"));
+  auto split = this->store_->link_patient({{"hospital-b", "urn:oid:7", "b-1"}, links[0]}, "key-x");
+  ASSERT_TRUE(split) << split.error().to_string();
+  EXPECT_EQ(*split, "key-b");
+}
+
 TYPED_TEST(StoreTest, BadPushIsRolledBackAloneAndLinksResolve) {
   PushRecord first = make_push("l1", {"clinic-a"});
   first.links.push_back(PatientLink{"hospital-a", "urn:oid:1.2.3", "mrn-7"});

@@ -105,11 +105,6 @@ struct RedactState {
   }
 };
 
-/// The concrete type of a JSON value in an element: the backbone, the
-/// resource named by resourceType, or the datatype of the key.
-const fhir::TypeDef* element_type(const fhir::Model& model, const fhir::TypeDef::KeyMatch& m,
-                                  json::Value v);
-
 /// Lower case (ASCII), whitespace runs collapsed to one space, trimmed.
 std::string normalise_text(std::string_view s);
 

@@ -126,9 +126,6 @@ struct ElementPlan {
   bool is_root = false;
   bool is_modifier = false;
   std::vector<TypeRule> types;
-  /// Model types of base->types, index for index (saves a name lookup per
-  /// JSON member).
-  std::vector<const fhir::TypeDef*> model_types;
 
   json::Value definition;      ///< the ElementDefinition JSON
   json::Value fixed;           ///< fixed[x] value (absent if none)

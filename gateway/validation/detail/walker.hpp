@@ -212,8 +212,8 @@ class Walker final : public fhirpath::Environment {
   void pop(std::size_t len) { path_.truncate(len); }
 
   const ResourceFrame& frame() const { return *frames_.back(); }
-  const fhir::TypeDef* model_type(const ElementPlan* child, const fhir::ElementDef* def,
-                                  std::string_view code) const;
+  /// The type `code` names, `code` being one of def->types.
+  const fhir::TypeDef* model_type(const fhir::ElementDef* def, std::string_view code) const;
 
   const Validator::Impl& v_;
   std::vector<Issue>* out_;
