@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <span>
 #include <sstream>
+#include <string_view>
 
 #include "bench/env.hpp"
 #include "gateway/json/json.hpp"
@@ -82,27 +84,52 @@ std::string generated_bundle(int entries) {
   return s;
 }
 
+namespace {
+
+Definitions load_definitions(std::span<const std::string_view> extra) {
+  Definitions out;
+  packages::LoadOptions load;
+  load.cache_dir = packages::resolve_cache_dir("");
+  for (std::string_view id : packages::kDefaultPackages) load.packages.emplace_back(id);
+  for (std::string_view id : extra) load.packages.emplace_back(id);
+  auto reg = packages::Registry::load(load);
+  if (!reg) {
+    std::fprintf(stderr, "cannot load the FHIR packages: %s\n", reg.error().to_string().c_str());
+    std::exit(2);
+  }
+  out.registry = *reg;
+  auto model = fhir::Model::from_registry(*out.registry);
+  if (!model) {
+    std::fprintf(stderr, "cannot build the element model: %s\n", model.error().to_string().c_str());
+    std::exit(2);
+  }
+  out.model = *model;
+  return out;
+}
+
+}  // namespace
+
 const Definitions& definitions() {
-  static const Definitions d = [] {
-    Definitions out;
-    packages::LoadOptions load;
-    load.cache_dir = packages::resolve_cache_dir("");
-    for (std::string_view id : packages::kDefaultPackages) load.packages.emplace_back(id);
-    auto reg = packages::Registry::load(load);
-    if (!reg) {
-      std::fprintf(stderr, "cannot load the FHIR packages: %s\n", reg.error().to_string().c_str());
+  static const Definitions d = load_definitions({});
+  return d;
+}
+
+const HandoffCase& handoff_case() {
+  static const HandoffCase c = [] {
+    constexpr std::string_view kOwn[] = {"migrantcare.fhir.gateway#0.1.0"};
+    HandoffCase out;
+    out.defs = load_definitions(kOwn);
+    const std::string path =
+        std::string(GW_SOURCE_DIR) + "/fhir-profiles/input/examples/valid/Bundle-mc-handoff-example.json";
+    auto doc = json::Document::parse_file(path);
+    if (!doc) {
+      std::fprintf(stderr, "cannot read %s: %s\n", path.c_str(), doc.error().to_string().c_str());
       std::exit(2);
     }
-    out.registry = *reg;
-    auto model = fhir::Model::from_registry(*out.registry);
-    if (!model) {
-      std::fprintf(stderr, "cannot build the element model: %s\n", model.error().to_string().c_str());
-      std::exit(2);
-    }
-    out.model = *model;
+    out.example = std::string(doc->source());
     return out;
   }();
-  return d;
+  return c;
 }
 
 }  // namespace gw::bench

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "gateway/fhir/fhir.hpp"
 #include "gateway/packages/packages.hpp"
@@ -18,5 +20,16 @@ struct Definitions {
 
 /// The process-wide definitions (loaded on first call, thread-safe).
 const Definitions& definitions();
+
+/// The definitions plus the project's own package (migrantcare.fhir.gateway,
+/// built into the cache by the set-up), and the HandoffDocument example of
+/// fhir-profiles: what the push path validates against its profile.
+struct HandoffCase {
+  Definitions defs;
+  std::string example;  ///< JSON text of Bundle-mc-handoff-example.json
+  static constexpr std::string_view kProfile =
+      "http://fhir.migrant-care.example.org/StructureDefinition/HandoffDocument";
+};
+const HandoffCase& handoff_case();
 
 }  // namespace gw::bench

@@ -119,48 +119,24 @@ void BM_GeneratedBundle(benchmark::State& state) {
 // the gateway's validation time goes here: per byte it runs at about a
 // third of the speed of base-R4 validation (BM_ValidateOnly).
 void BM_HandoffProfile(benchmark::State& state) {
-  static const auto setup = [] {
-    struct S {
-      std::shared_ptr<const gw::packages::Registry> registry;
-      std::shared_ptr<const gw::fhir::Model> model;
-      std::shared_ptr<const gw::validation::Validator> validator;
-      std::string bytes;
-    } s;
-    gw::packages::LoadOptions load;
-    load.cache_dir = gw::packages::resolve_cache_dir("");
-    for (std::string_view id : gw::packages::kDefaultPackages) load.packages.emplace_back(id);
-    load.packages.emplace_back("migrantcare.fhir.gateway#0.1.0");
-    auto reg = gw::packages::Registry::load(load);
-    if (!reg) {
-      std::fprintf(stderr, "cannot load the packages: %s\n", reg.error().to_string().c_str());
-      std::exit(2);
-    }
-    s.registry = *reg;
-    auto model = gw::fhir::Model::from_registry(*s.registry);
-    if (!model) std::exit(2);
-    s.model = *model;
+  const auto& hc = gw::bench::handoff_case();
+  static const auto validator = [&] {
     gw::validation::ValidatorOptions opt;
-    opt.terminology = std::make_shared<const gw::terminology::Service>(s.registry);
-    auto v = gw::validation::Validator::create(s.registry, s.model, opt);
+    opt.terminology = std::make_shared<const gw::terminology::Service>(hc.defs.registry);
+    auto v = gw::validation::Validator::create(hc.defs.registry, hc.defs.model, opt);
     if (!v) std::exit(2);
-    s.validator = *v;
-    auto doc = gw::json::Document::parse_file(std::string(GW_SOURCE_DIR) +
-                                              "/fhir-profiles/input/examples/valid/Bundle-mc-handoff-example.json");
-    if (!doc) std::exit(2);
-    s.bytes = std::string(doc->source());
-    return s;
+    return *v;
   }();
-  constexpr std::string_view kProfile = "http://fhir.migrant-care.example.org/StructureDefinition/HandoffDocument";
   gw::validation::ValidateOptions vo;
-  vo.profiles.emplace_back(kProfile);
-  auto doc = gw::json::Document::parse(setup.bytes);
-  auto check = setup.validator->validate(doc->root(), vo);
+  vo.profiles.emplace_back(gw::bench::HandoffCase::kProfile);
+  auto doc = gw::json::Document::parse(hc.example);
+  auto check = validator->validate(doc->root(), vo);
   if (!check || gw::validation::has_errors(*check)) {
     std::fprintf(stderr, "the handoff example does not validate against its profile\n");
     std::abort();
   }
-  for (auto _ : state) benchmark::DoNotOptimize(setup.validator->validate(doc->root(), vo));
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * setup.bytes.size()));
+  for (auto _ : state) benchmark::DoNotOptimize(validator->validate(doc->root(), vo));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * hc.example.size()));
 }
 
 BENCHMARK(BM_RapidJsonDom)->Unit(benchmark::kMillisecond);

@@ -8,6 +8,7 @@
 //     build-bench/bin/validation_count bundle 10000
 //   valgrind ... build-bench/bin/validation_count corpus        # parse + validate
 //   valgrind ... build-bench/bin/validation_count rapidjson     # RapidJSON DOM parse
+//   valgrind ... build-bench/bin/validation_count handoff 20      # HandoffDocument vs its profile
 //
 // callgrind's "Collected" line is then the instruction count of the work;
 // divided by the entries (bundle) it must stay flat from 1k to 100k, and
@@ -36,8 +37,7 @@
 
 namespace {
 
-std::shared_ptr<const gw::validation::Validator> make_validator() {
-  const auto& defs = gw::bench::definitions();
+std::shared_ptr<const gw::validation::Validator> make_validator(const gw::bench::Definitions& defs) {
   gw::validation::ValidatorOptions opt;
   opt.terminology = std::make_shared<const gw::terminology::Service>(defs.registry);
   auto v = gw::validation::Validator::create(defs.registry, defs.model, opt);
@@ -46,7 +46,7 @@ std::shared_ptr<const gw::validation::Validator> make_validator() {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: validation_count bundle N | corpus | rapidjson\n");
+  std::fprintf(stderr, "usage: validation_count bundle N | corpus | rapidjson | handoff N\n");
   return 2;
 }
 
@@ -71,7 +71,31 @@ int main(int argc, char** argv) {
     std::printf("rapidjson: %zu files, %zu bytes\n", files.size(), bytes);
     return 0;
   }
-  auto v = make_validator();
+  if (mode == "handoff" && argc == 3) {
+    // The HandoffDocument example against its profile, N times after a
+    // warm-up: instructions per validation are "Collected" / N.
+    const int n = std::atoi(argv[2]);
+    const auto& hc = gw::bench::handoff_case();
+    auto v = make_validator(hc.defs);
+    gw::validation::ValidateOptions vo;
+    vo.profiles.emplace_back(gw::bench::HandoffCase::kProfile);
+    auto doc = gw::json::Document::parse(hc.example);
+    if (!doc) std::abort();
+    auto warm = v->validate(doc->root(), vo);
+    if (!warm || gw::validation::has_errors(*warm)) {
+      std::fprintf(stderr, "the handoff example does not validate against its profile\n");
+      std::abort();
+    }
+    CALLGRIND_START_INSTRUMENTATION;
+    for (int i = 0; i < n; ++i) {
+      auto r = v->validate(doc->root(), vo);
+      if (!r || r->size() != warm->size()) std::abort();
+    }
+    CALLGRIND_STOP_INSTRUMENTATION;
+    std::printf("handoff: %d validations of %zu bytes, %zu issues each\n", n, hc.example.size(), warm->size());
+    return 0;
+  }
+  auto v = make_validator(gw::bench::definitions());
   if (mode == "corpus") {
     const auto files = gw::bench::load_clinical_examples();
     std::size_t issues = 0, bytes = 0;

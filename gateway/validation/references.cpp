@@ -379,7 +379,7 @@ void Walker::check_reference(const ElementPlan& node, const TypeRule* rule, cons
   // conform to one of those that apply to its type.
   std::vector<const StructurePlan*> candidates;
   for (const std::string& p : rule->target_profiles) {
-    const StructurePlan* plan = v_.plan(p);
+    const StructurePlan* plan = plan_of(p);
     if (!plan) continue;
     if (plan->is_base) {
       if (target->is_a(plan->type)) return;  // a base type target is satisfied already

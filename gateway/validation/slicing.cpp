@@ -16,36 +16,58 @@
 #include "gateway/validation/detail/walker.hpp"
 
 namespace gw::validation::detail {
-namespace {
 
-struct Segment {
+// A step of a discriminator path. Outside the anonymous namespace, as is
+// PathTarget: Walker::DiscriminatorPlan holds both.
+struct PathStep {
   enum class Kind : std::uint8_t { kThis, kName, kResolve, kExtension, kOfType };
   Kind kind = Kind::kName;
-  std::string_view arg;
+  std::string_view arg;  ///< views the plan's Discriminator::path
 };
 
+// Where a discriminator path leads in a slice's plan.
+struct PathTarget {
+  const ElementPlan* node = nullptr;  ///< the first candidate
+  std::vector<const ElementPlan*> candidates;
+  bool after_resolve = false;
+  std::string_view of_type;
+
+  // For value discriminators: the fixed/pattern value along the path. A
+  // slice may put it one level down in a slice of its own (bp: the code is
+  // fixed in component:SystolicBP.code.coding:SBPCode.code), so every
+  // candidate is looked at.
+  const ElementPlan* with_value() const {
+    for (const ElementPlan* c : candidates) {
+      if (c->fixed || c->pattern) return c;
+    }
+    return node;
+  }
+};
+
+namespace {
+
 // Splits a discriminator path at top-level dots.
-std::vector<Segment> parse_path(std::string_view path) {
-  std::vector<Segment> out;
+std::vector<PathStep> parse_path(std::string_view path) {
+  std::vector<PathStep> out;
   std::size_t start = 0;
   int depth = 0;
   bool quoted = false;
   auto emit = [&](std::string_view s) {
-    Segment seg;
+    PathStep seg;
     if (s == "$this" || s.empty()) {
-      seg.kind = Segment::Kind::kThis;
+      seg.kind = PathStep::Kind::kThis;
     } else if (s == "resolve()") {
-      seg.kind = Segment::Kind::kResolve;
+      seg.kind = PathStep::Kind::kResolve;
     } else if (s.substr(0, 10) == "extension(") {
-      seg.kind = Segment::Kind::kExtension;
+      seg.kind = PathStep::Kind::kExtension;
       auto q1 = s.find('\'');
       auto q2 = s.rfind('\'');
       if (q1 != std::string_view::npos && q2 > q1) seg.arg = s.substr(q1 + 1, q2 - q1 - 1);
     } else if (s.substr(0, 7) == "ofType(" && s.back() == ')') {
-      seg.kind = Segment::Kind::kOfType;
+      seg.kind = PathStep::Kind::kOfType;
       seg.arg = s.substr(7, s.size() - 8);
     } else {
-      seg.kind = Segment::Kind::kName;
+      seg.kind = PathStep::Kind::kName;
       seg.arg = s;
     }
     out.push_back(seg);
@@ -87,35 +109,18 @@ std::string_view extension_slice_url(const ElementPlan& slice) {
   return {};
 }
 
-struct Target {
-  const ElementPlan* node = nullptr;  ///< the first candidate
-  std::vector<const ElementPlan*> candidates;
-  bool after_resolve = false;
-  std::string_view of_type;
 
-  // For value discriminators: the fixed/pattern value along the path. A
-  // slice may put it one level down in a slice of its own (bp: the code is
-  // fixed in component:SystolicBP.code.coding:SBPCode.code), so every
-  // candidate is looked at.
-  const ElementPlan* with_value() const {
-    for (const ElementPlan* c : candidates) {
-      if (c->fixed || c->pattern) return c;
-    }
-    return node;
-  }
-};
-
-Target find_target(const ElementPlan& slice, const std::vector<Segment>& segs) {
-  Target t;
+PathTarget find_target(const ElementPlan& slice, const std::vector<PathStep>& segs) {
+  PathTarget t;
   t.candidates.push_back(&slice);
   std::vector<const ElementPlan*> next;
-  for (const Segment& s : segs) {
+  for (const PathStep& s : segs) {
     if (t.candidates.empty()) break;
     switch (s.kind) {
-      case Segment::Kind::kThis: break;
-      case Segment::Kind::kResolve: t.after_resolve = true; break;
-      case Segment::Kind::kOfType: t.of_type = s.arg; break;
-      case Segment::Kind::kName:
+      case PathStep::Kind::kThis: break;
+      case PathStep::Kind::kResolve: t.after_resolve = true; break;
+      case PathStep::Kind::kOfType: t.of_type = s.arg; break;
+      case PathStep::Kind::kName:
         next.clear();
         for (const ElementPlan* c : t.candidates) {
           if (const ElementPlan* child = child_named(*c, s.arg)) {
@@ -125,7 +130,7 @@ Target find_target(const ElementPlan& slice, const std::vector<Segment>& segs) {
         }
         t.candidates.swap(next);
         break;
-      case Segment::Kind::kExtension: {
+      case PathStep::Kind::kExtension: {
         next.clear();
         for (const ElementPlan* c : t.candidates) {
           const ElementPlan* ext = child_named(*c, "extension");
@@ -152,8 +157,24 @@ bool type_allowed(const fhir::TypeDef* type, std::string_view code, const fhir::
 
 }  // namespace
 
+struct Walker::DiscriminatorPlan {
+  std::vector<PathStep> steps;
+  PathTarget target;
+};
+
 struct SliceMatcher {
   Walker& w;
+
+  const Walker::DiscriminatorPlan& plan_for(const ElementPlan& slice, const Discriminator& d) const {
+    auto [it, fresh] = w.discriminator_plans_.try_emplace(Walker::DiscriminatorKey{&slice, &d});
+    if (fresh) {
+      auto p = std::make_shared<Walker::DiscriminatorPlan>();
+      p->steps = parse_path(d.path);
+      p->target = find_target(slice, p->steps);
+      it->second = std::move(p);
+    }
+    return *it->second;
+  }
 
   fhir::Node node_of(const Item& item) const {
     fhir::Node n;
@@ -171,18 +192,18 @@ struct SliceMatcher {
 
   // Values at `segs` from the item; stops before a resolve() when
   // `stop_at_resolve` (the caller resolves with full location information).
-  void eval(const Item& item, const std::vector<Segment>& segs, bool stop_at_resolve,
+  void eval(const Item& item, const std::vector<PathStep>& segs, bool stop_at_resolve,
             std::vector<fhir::Node>& out) const {
     std::vector<fhir::Node> cur{node_of(item)};
     std::vector<fhir::Node> next;
-    for (const Segment& s : segs) {
+    for (const PathStep& s : segs) {
       next.clear();
       switch (s.kind) {
-        case Segment::Kind::kThis: continue;
-        case Segment::Kind::kName:
+        case PathStep::Kind::kThis: continue;
+        case PathStep::Kind::kName:
           for (const fhir::Node& n : cur) w.v_.model->children(n, s.arg, next);
           break;
-        case Segment::Kind::kExtension: {
+        case PathStep::Kind::kExtension: {
           std::vector<fhir::Node> exts;
           for (const fhir::Node& n : cur) w.v_.model->children(n, "extension", exts);
           for (const fhir::Node& e : exts) {
@@ -190,12 +211,12 @@ struct SliceMatcher {
           }
           break;
         }
-        case Segment::Kind::kOfType:
+        case PathStep::Kind::kOfType:
           for (const fhir::Node& n : cur) {
             if (n.type && n.type->name == s.arg) next.push_back(n);
           }
           break;
-        case Segment::Kind::kResolve:
+        case PathStep::Kind::kResolve:
           if (stop_at_resolve) {
             out = std::move(cur);
             return;
@@ -261,8 +282,9 @@ struct SliceMatcher {
       }
       return !want.empty() && item.value.find("url").str() == want;
     }
-    std::vector<Segment> segs = parse_path(d.path);
-    Target t = find_target(slice, segs);
+    const Walker::DiscriminatorPlan& dp = plan_for(slice, d);
+    const std::vector<PathStep>& segs = dp.steps;
+    const PathTarget& t = dp.target;
     std::vector<fhir::Node> values;
     switch (d.kind) {
       case DiscriminatorKind::kValue:
@@ -329,7 +351,7 @@ struct SliceMatcher {
         std::vector<const StructurePlan*> plans;
         for (const TypeRule& r : t.node->types) {
           for (const std::string& p : t.after_resolve ? r.target_profiles : r.profiles) {
-            if (const StructurePlan* plan = w.v_.plan(p)) plans.push_back(plan);
+            if (const StructurePlan* plan = w.plan_of(p)) plans.push_back(plan);
           }
         }
         if (plans.empty()) return false;

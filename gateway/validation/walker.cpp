@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 namespace gw::validation::detail {
 namespace {
@@ -46,6 +47,22 @@ const fhir::TypeDef* Walker::model_type(const fhir::ElementDef* def, std::string
     if (def->types[i].data() == code.data()) return def->type_defs[i];
   }
   return v_.model->type(code);
+}
+
+const StructurePlan* Walker::plan_of(std::string_view canonical) {
+  for (const PlanMemo& m : plan_memo_) {
+    // The same address (a type rule's string) or the same text (each
+    // entry's own meta.profile): sizes differ for most misses.
+    if (m.size == canonical.size() &&
+        (m.data == canonical.data() || std::memcmp(m.data, canonical.data(), m.size) == 0)) {
+      return m.plan;
+    }
+  }
+  const StructurePlan* plan = v_.plan(canonical);
+  // Bounded: a hostile document's many distinct meta.profile strings are
+  // looked up each time rather than growing a list searched linearly.
+  if (plan_memo_.size() < 64) plan_memo_.push_back(PlanMemo{canonical.data(), canonical.size(), plan});
+  return plan;
 }
 
 Walker::Walker(const Validator::Impl& v, std::vector<Issue>& out) : v_(v), out_(&out), root_out_(&out) {
@@ -164,7 +181,7 @@ void Walker::walk_resource(json::Value obj, ResourceFrame f,
         pop(len);
         continue;
       }
-      const StructurePlan* plan = v_.plan(p.str());
+      const StructurePlan* plan = plan_of(p.str());
       if (!plan) {
         warning("not-found", p, "profile " + shown_key(strip_version(p.str())) +
                                     " is unknown; the resource was not checked against it");
@@ -255,7 +272,7 @@ void Walker::walk_item(const ElementPlan& node, const Item& item, Mode mode, con
     std::string saved_elem = elem_path_;
     elem_path_ = rtype->name;
     for (const std::string& p : rule->profiles) {
-      const StructurePlan* plan = v_.plan(p);
+      const StructurePlan* plan = plan_of(p);
       if (!plan) {
         warning("not-found", obj, "profile " + std::string(strip_version(p)) +
                                       " is unknown; the resource was not checked against it");
@@ -355,7 +372,7 @@ void Walker::walk_item(const ElementPlan& node, const Item& item, Mode mode, con
         extension_checked = true;
         if (strip_version(p) == here.extension_url && mode == Mode::kProfile) continue;
       }
-      const StructurePlan* plan = v_.plan(p);
+      const StructurePlan* plan = plan_of(p);
       if (!plan) {
         if (type == v_.t_extension) {
           check_extension(node, item, parent);
@@ -395,7 +412,7 @@ void Walker::check_extension(const ElementPlan& node, const Item& item, const Ob
   // extension's definition checks them.
   if (url.find(':') == std::string_view::npos) return;
   bool modifier_slot = node.base && node.base->name == "modifierExtension";
-  const StructurePlan* plan = v_.plan(url);
+  const StructurePlan* plan = plan_of(url);
   if (!plan) {
     if (v_.options.allow_example_urls &&
         (url.find("example.org") != std::string_view::npos || url.find("acme.com") != std::string_view::npos)) {

@@ -28,6 +28,7 @@
 #include <deque>
 #include <span>
 #include <string>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -252,6 +253,35 @@ class Walker final : public fhirpath::Environment {
   };
   enum class MemoState : std::uint8_t { kRunning, kConforms, kFails };
   std::unordered_map<MemoKey, MemoState, MemoHash> conform_memo_;
+  // Plans by canonical for this validation. A bundle looks the same few
+  // profile strings (type rules' profiles and targetProfiles, meta.profile,
+  // extension urls) up hundreds of times, and Impl::plan hashes the whole
+  // URL twice on every call. Keyed by the text, viewed where it lives: the
+  // plan's strings and the document's both outlive the validation.
+  struct PlanMemo {
+    const char* data;
+    std::size_t size;
+    const StructurePlan* plan;
+  };
+  std::vector<PlanMemo> plan_memo_;
+  const StructurePlan* plan_of(std::string_view canonical);
+  // A discriminator's path, parsed and followed through one slice's plan
+  // (slicing.cpp). Both depend on the plan only, not on the item, so they
+  // are made once per (slice, discriminator) in a validation rather than
+  // for every item tried against every slice.
+  struct DiscriminatorPlan;
+  struct DiscriminatorKey {
+    const ElementPlan* slice;
+    const Discriminator* discriminator;
+    bool operator==(const DiscriminatorKey&) const = default;
+  };
+  struct DiscriminatorKeyHash {
+    std::size_t operator()(const DiscriminatorKey& k) const noexcept {
+      return std::hash<const void*>()(k.slice) ^ (std::hash<const void*>()(k.discriminator) * 0x9E3779B97F4A7C15ull);
+    }
+  };
+  std::unordered_map<DiscriminatorKey, std::shared_ptr<const DiscriminatorPlan>, DiscriminatorKeyHash>
+      discriminator_plans_;
   // Load problems already reported once in this call (invariant eval errors).
   std::vector<const Invariant*> failed_invariants_;
   std::vector<bool> existence_scratch_;  // existence_holds: presence per name, reused
