@@ -39,9 +39,14 @@ std::string PathStack::str() const {
   return s;
 }
 
-std::string normalise_text(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
+void append_normalised(std::string& out, std::string_view s) {
+  // Written through a pointer into room of the input's size (the output is
+  // never longer): the verifier normalises every text it reads, and a
+  // push_back per byte was the release's top frame.
+  const std::size_t start = out.size();
+  out.resize(start + s.size());
+  char* const begin = out.data() + start;
+  char* o = begin;
   bool space = false;
   for (std::size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
@@ -52,15 +57,21 @@ std::string normalise_text(std::string_view s) {
       ++i;
     }
     if (ws) {
-      space = !out.empty();
+      space = o != begin;
       continue;
     }
     if (space) {
-      out += ' ';
+      *o++ = ' ';
       space = false;
     }
-    out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c);
+    *o++ = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c);
   }
+  out.resize(start + static_cast<std::size_t>(o - begin));
+}
+
+std::string normalise_text(std::string_view s) {
+  std::string out;
+  append_normalised(out, s);
   return out;
 }
 

@@ -91,10 +91,10 @@ struct TextIndex {
   std::string text;
   std::vector<std::pair<std::size_t, std::uint32_t>> segments;  // start in text, JSON offset
   void add(std::string_view raw, std::uint32_t json_offset) {
-    std::string n = detail::normalise_text(raw);
-    if (n.empty()) return;
-    segments.emplace_back(text.size(), json_offset);
-    text += n;
+    const std::size_t start = text.size();
+    detail::append_normalised(text, raw);
+    if (text.size() == start) return;
+    segments.emplace_back(start, json_offset);
     text += '\n';
   }
   std::uint32_t json_offset_at(std::size_t offset) const {

@@ -15,6 +15,8 @@
 // A slicing with no discriminator assigns by validating against each slice.
 #include "gateway/validation/detail/walker.hpp"
 
+#include <deque>
+
 namespace gw::validation::detail {
 
 // A step of a discriminator path. Outside the anonymous namespace, as is
@@ -164,6 +166,26 @@ struct Walker::DiscriminatorPlan {
 
 struct SliceMatcher {
   Walker& w;
+  // The values at each discriminator's path for the item being assigned.
+  // The path is the slicing's, not a slice's, so every slice tried for the
+  // item would evaluate it again (Composition.section against each of its
+  // sliced sections). A deque: references handed out stay valid.
+  mutable const Item* memo_item = nullptr;
+  mutable std::deque<std::pair<const Discriminator*, std::vector<fhir::Node>>> memo;
+
+  const std::vector<fhir::Node>& values_at(const Item& item, const Discriminator& d,
+                                           const std::vector<PathStep>& steps) const {
+    if (memo_item != &item) {
+      memo_item = &item;
+      memo.clear();
+    }
+    for (const auto& [disc, values] : memo) {
+      if (disc == &d) return values;
+    }
+    memo.emplace_back(&d, std::vector<fhir::Node>{});
+    eval(item, steps, false, memo.back().second);
+    return memo.back().second;
+  }
 
   const Walker::DiscriminatorPlan& plan_for(const ElementPlan& slice, const Discriminator& d) const {
     auto [it, fresh] = w.discriminator_plans_.try_emplace(Walker::DiscriminatorKey{&slice, &d});
@@ -285,14 +307,13 @@ struct SliceMatcher {
     const Walker::DiscriminatorPlan& dp = plan_for(slice, d);
     const std::vector<PathStep>& segs = dp.steps;
     const PathTarget& t = dp.target;
-    std::vector<fhir::Node> values;
     switch (d.kind) {
       case DiscriminatorKind::kValue:
       case DiscriminatorKind::kPattern: {
         if (!t.node) return false;
         const ElementPlan* holder = t.with_value();
         json::Value want = holder->fixed ? holder->fixed : holder->pattern;
-        eval(item, segs, false, values);
+        const std::vector<fhir::Node>& values = values_at(item, d, segs);
         if (!want) {
           // A value discriminator may also be bound to a required value set.
           if (t.node->strength == Strength::kRequired && w.v_.options.terminology) {
@@ -318,14 +339,14 @@ struct SliceMatcher {
       }
       case DiscriminatorKind::kExists: {
         if (!t.node) return false;
-        eval(item, segs, false, values);
+        const std::vector<fhir::Node>& values = values_at(item, d, segs);
         if (t.node->min > 0) return !values.empty();
         if (t.node->max == 0) return values.empty();
         return true;
       }
       case DiscriminatorKind::kType: {
         if (!t.node) return false;
-        eval(item, segs, false, values);
+        const std::vector<fhir::Node>& values = values_at(item, d, segs);
         if (values.empty()) return false;
         for (const fhir::Node& v : values) {
           bool ok = false;
@@ -368,7 +389,7 @@ struct SliceMatcher {
           }
           return true;
         }
-        eval(item, segs, false, values);
+        const std::vector<fhir::Node>& values = values_at(item, d, segs);
         if (values.empty()) return false;
         for (const fhir::Node& v : values) {
           bool ok = false;

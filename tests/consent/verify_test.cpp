@@ -2,6 +2,7 @@
 // the planted bundle, puts one thing back, and expects the verifier to
 // name it. The last tests show the release failing closed.
 #include "gateway/consent/consent.hpp"
+#include "gateway/consent/detail/engine.hpp"
 
 #include <gtest/gtest.h>
 
@@ -197,3 +198,28 @@ TEST_F(Verify, NotAResourceIsAnError) {
 
 }  // namespace
 }  // namespace gw::consent
+
+// The verifier's text normalisation (detail::normalise_text): lower case,
+// whitespace runs (with U+00A0) collapsed to one space, trimmed; UTF-8
+// other than U+00A0 passes through byte for byte.
+TEST(NormaliseText, FoldsCaseAndCollapsesWhitespace) {
+  using gw::consent::detail::normalise_text;
+  EXPECT_EQ(normalise_text(""), "");
+  EXPECT_EQ(normalise_text(" \t\n"), "");
+  EXPECT_EQ(normalise_text("Abc"), "abc");
+  EXPECT_EQ(normalise_text("  Tier  One\r\nCamp\f\v "), "tier one camp");
+  EXPECT_EQ(normalise_text("a\xC2\xA0\xC2\xA0" "B"), "a b");
+  EXPECT_EQ(normalise_text("\xC2\xA0X"), "x");
+  EXPECT_EQ(normalise_text("\xC3\x89vora  \xC3\xA9"), "\xC3\x89vora \xC3\xA9");  // non-ASCII kept as is
+  EXPECT_EQ(normalise_text("x\xC2"), "x\xC2");  // a lone lead byte at the end stays
+  std::string long_ws(1000, ' ');
+  EXPECT_EQ(normalise_text(long_ws + "Q" + long_ws), "q");
+}
+
+TEST(NormaliseText, AppendsAfterWhatIsThere) {
+  std::string out = "seg\n";
+  gw::consent::detail::append_normalised(out, "  Two  Words ");
+  EXPECT_EQ(out, "seg\ntwo words");
+  gw::consent::detail::append_normalised(out, " \t ");
+  EXPECT_EQ(out, "seg\ntwo words");
+}

@@ -107,6 +107,8 @@ struct RedactState {
 
 /// Lower case (ASCII), whitespace runs collapsed to one space, trimmed.
 std::string normalise_text(std::string_view s);
+/// The same, appended to `out`.
+void append_normalised(std::string& out, std::string_view s);
 
 /// Text content of an XHTML fragment: tags dropped (as spaces), the common
 /// entities decoded.
