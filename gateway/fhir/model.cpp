@@ -396,6 +396,13 @@ void Model::children(const Node& parent, std::vector<Node>& out) const {
   if (!parent.type) return;
   json::Value obj = parent.is_primitive() ? parent.extension_part : parent.value;
   if (!obj.is_object()) return;
+  // Most objects have no `_x` member at all; then no member needs the scan
+  // for its sibling (a scan per member made this quadratic in the object).
+  bool any_underscore = false;
+  for (std::size_t i = 0; i < obj.size() && !any_underscore; ++i) {
+    std::string_view k = obj.key(i);
+    any_underscore = !k.empty() && k[0] == '_';
+  }
   for (std::size_t i = 0; i < obj.size(); ++i) {
     std::string_view k = obj.key(i);
     bool underscore = !k.empty() && k[0] == '_';
@@ -409,9 +416,8 @@ void Model::children(const Node& parent, std::vector<Node>& out) const {
       });
       continue;
     }
-    emit_pairs(obj[i], find_underscore(obj, k), [&](json::Value a, json::Value b, std::int32_t idx) {
-      add_child(m, a, b, idx, out);
-    });
+    json::Value ext = any_underscore ? find_underscore(obj, k) : json::Value();
+    emit_pairs(obj[i], ext, [&](json::Value a, json::Value b, std::int32_t idx) { add_child(m, a, b, idx, out); });
   }
 }
 

@@ -206,5 +206,63 @@ TEST(JsonWriter, QuotesEveryEscapePosition) {
   EXPECT_EQ(d.root()[0].str(), tricky);
 }
 
+// append_quoted skips eight bytes at a time while none needs an escape:
+// every byte value at every offset of strings from 1 to 40 bytes (so in
+// each lane of a word, in the tail and at the boundaries) is quoted exactly
+// as a byte-by-byte reference quotes it.
+TEST(JsonWriter, QuotesEveryByteValueAtEveryOffsetLikeAByteLoop) {
+  auto reference = [](std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out = "\"";
+    for (char ch : s) {
+      auto c = static_cast<unsigned char>(ch);
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+          if (c < 0x20) {
+            out += "\\u00";
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 0xF]);
+          } else {
+            out.push_back(static_cast<char>(c));
+          }
+      }
+    }
+    out += '"';
+    return out;
+  };
+  std::size_t checked = 0;
+  for (std::size_t len = 1; len <= 40; ++len) {
+    for (std::size_t at = 0; at < len; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string s(len, 'a');
+        s[at] = static_cast<char>(b);
+        std::string got;
+        append_quoted(got, s);
+        ASSERT_EQ(got, reference(s)) << "length " << len << ", byte " << b << " at " << at;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 256u * 820u);
+  // Two escapes in one word, at every pair of offsets.
+  for (std::size_t i = 0; i < 17; ++i) {
+    for (std::size_t j = i + 1; j < 17; ++j) {
+      std::string s(17, 'z');
+      s[i] = '"';
+      s[j] = '\x01';
+      std::string got;
+      append_quoted(got, s);
+      ASSERT_EQ(got, reference(s)) << "escapes at " << i << " and " << j;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace gw::json
