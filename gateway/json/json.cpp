@@ -30,42 +30,11 @@
 #include <rapidjson/stream.h>
 
 namespace gw::json {
-namespace detail {
-
-// 24 bytes: every string a node names (its member key, its text) lives in
-// Storage::work and is kept as offset and length. Small nodes matter for
-// large Bundles, whose node array is far larger than the caches.
-struct Node {
-  std::uint32_t key_at = 0;   // member key when the parent is an object
-  std::uint32_t key_len = 0;
-  std::uint32_t a = 0;        // containers: index of the first child; strings, numbers: text offset
-  std::uint32_t b = 0;        // containers: number of children; strings, numbers: text length
-  std::uint32_t offset = 0;   // where the value starts in the source
-  Kind kind = Kind::kNull;
-};
-static_assert(sizeof(Node) == 24);
-
-struct Storage {
-  std::string source;
-  // The in-situ parse buffer: a copy of the source in which RapidJSON
-  // decodes each string over its own raw text (never longer). Keys, strings
-  // and number literals (never rewritten) are read from here.
-  std::string work;
-  std::vector<Node> nodes;
-  std::vector<std::uint32_t> line_starts;  // offset of the first byte of each line
-
-  std::string_view text(std::uint32_t at, std::uint32_t len) const { return {work.data() + at, len}; }
-  std::string_view key(const Node& n) const { return text(n.key_at, n.key_len); }
-};
-
-}  // namespace detail
-
 namespace {
 
 using detail::Node;
 using detail::Storage;
 
-constexpr std::string_view kLiteralText[] = {"null", "false", "true"};
 
 Position position_in(const Storage& s, std::uint32_t offset) {
   auto it = std::upper_bound(s.line_starts.begin(), s.line_starts.end(), offset);
@@ -338,36 +307,6 @@ rapidjson::ParseResult run_reader(InStream& in, Builder& builder) {
 }  // namespace
 
 // ---- Value ---------------------------------------------------------------
-
-Kind Value::kind() const noexcept { return node_ ? node_->kind : Kind::kNull; }
-
-std::string_view Value::str() const noexcept {
-  if (!node_) return {};
-  switch (node_->kind) {
-    case Kind::kNull: return kLiteralText[0];
-    case Kind::kFalse: return kLiteralText[1];
-    case Kind::kTrue: return kLiteralText[2];
-    case Kind::kNumber:
-    case Kind::kString: return doc_->text(node_->a, node_->b);
-    default: return {};
-  }
-}
-
-std::size_t Value::size() const noexcept {
-  return node_ && node_->kind >= Kind::kArray ? node_->b : 0;
-}
-
-Value Value::operator[](std::size_t i) const noexcept {
-  if (i >= size()) return {};
-  return Value(doc_, doc_->nodes.data() + node_->a + i);
-}
-
-std::string_view Value::key(std::size_t i) const noexcept {
-  if (!is_object() || i >= node_->b) return {};
-  return doc_->key(doc_->nodes[node_->a + i]);
-}
-
-std::string_view Value::key() const noexcept { return node_ ? doc_->key(*node_) : std::string_view{}; }
 
 Value Value::find(std::string_view k) const noexcept {
   if (!is_object()) return {};
