@@ -71,6 +71,13 @@ std::string type_code_of(json::Value type) {
   return "string";
 }
 
+// What the key of a non-choice element denotes: the element, its (first)
+// type code and the type that names.
+TypeDef::KeyMatch plain_match(const ElementDef& e) {
+  if (e.types.empty()) return TypeDef::KeyMatch{&e, {}, nullptr};
+  return TypeDef::KeyMatch{&e, e.types[0], e.type_defs[0]};
+}
+
 }  // namespace
 
 struct ModelBuilder {
@@ -224,8 +231,7 @@ struct ModelBuilder {
     for (const ElementDef& e : t.elements) {
       t.element_index.add(e.name, &e);
       if (!e.is_choice) {
-        t.key_index.add(e.name, e.types.empty() ? TypeDef::KeyMatch{&e, {}, nullptr}
-                                          : TypeDef::KeyMatch{&e, e.types[0], e.type_defs[0]});
+        t.key_index.add(e.name, plain_match(e));
         continue;
       }
       for (std::size_t i = 0; i < e.types.size(); ++i) {
@@ -365,8 +371,7 @@ void Model::children(const Node& parent, std::string_view name, std::vector<Node
         ext = obj[i];
       }
     }
-    const TypeDef::KeyMatch m = def->types.empty() ? TypeDef::KeyMatch{def, {}, nullptr}
-                                                   : TypeDef::KeyMatch{def, def->types[0], def->type_defs[0]};
+    const TypeDef::KeyMatch m = plain_match(*def);
     emit_pairs(v, ext, [&](json::Value a, json::Value b, std::int32_t idx) { add_child(m, a, b, idx, out); });
     return;
   }

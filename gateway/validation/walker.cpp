@@ -40,15 +40,6 @@ std::string allowed_types(const ElementPlan& node) {
 
 }  // namespace
 
-const fhir::TypeDef* Walker::model_type(const fhir::ElementDef* def, std::string_view code) const {
-  // `code` views one of def->types (TypeDef::KeyMatch), whose TypeDef the
-  // Model resolved when it was built: find it by address, not by name.
-  for (std::size_t i = 0; i < def->types.size(); ++i) {
-    if (def->types[i].data() == code.data()) return def->type_defs[i];
-  }
-  return v_.model->type(code);
-}
-
 const StructurePlan* Walker::plan_of(std::string_view canonical) {
   for (const PlanMemo& m : plan_memo_) {
     // The same address (a type rule's string) or the same text (each
@@ -564,6 +555,7 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
     r.member = static_cast<std::uint32_t>(i);
     r.underscore = underscore;
     r.type_code = m.type;
+    r.type_def = m.type_def;
     r.def = m.element;
     refs.push_back(r);
   }
@@ -592,7 +584,8 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
     items.clear();
     const bool is_array = first.def->is_array;
     std::size_t distinct_keys = 0;
-    auto add = [&](json::Value v, json::Value x, std::string_view key, std::string_view code) {
+    auto add = [&](json::Value v, json::Value x, std::string_view key, std::string_view code,
+                   const fhir::TypeDef* code_type) {
       ++distinct_keys;
       if (distinct_keys >= 2) {
         // A second type of a choice: reported once, its content not walked
@@ -613,7 +606,7 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
         type = v_.t_id;
         code = "id";
       } else if (!is_resource_code(code)) {
-        type = model_type(first.def, code);
+        type = code_type;
       }
       bool primitive = type && type->kind == fhir::TypeKind::kPrimitive;
       if (mode == Mode::kBase) {
@@ -706,7 +699,7 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
         const MemberRef& u = members_[my_depth][q];
         if (u.underscore && u.type_code == r.type_code) partner = obj[u.member];
       }
-      add(obj[r.member], partner, obj.key(r.member), r.type_code);
+      add(obj[r.member], partner, obj.key(r.member), r.type_code, r.type_def);
     }
     for (std::size_t k = g; k < e; ++k) {
       const MemberRef r = members_[my_depth][k];
@@ -716,7 +709,7 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
         const MemberRef& u = members_[my_depth][q];
         if (!u.underscore && u.type_code == r.type_code) paired = true;
       }
-      if (!paired) add(json::Value(), obj[r.member], obj.key(r.member).substr(1), r.type_code);
+      if (!paired) add(json::Value(), obj[r.member], obj.key(r.member).substr(1), r.type_code, r.type_def);
     }
     walk_items(*child, items_[my_depth], mode, ctx, obj);
     g = e;

@@ -213,8 +213,6 @@ class Walker final : public fhirpath::Environment {
   void pop(std::size_t len) { path_.truncate(len); }
 
   const ResourceFrame& frame() const { return *frames_.back(); }
-  /// The type `code` names, `code` being one of def->types.
-  const fhir::TypeDef* model_type(const fhir::ElementDef* def, std::string_view code) const;
 
   const Validator::Impl& v_;
   std::vector<Issue>* out_;
@@ -236,6 +234,7 @@ class Walker final : public fhirpath::Environment {
     std::uint32_t member = 0;  // member index in the JSON object
     bool underscore = false;
     std::string_view type_code;
+    const fhir::TypeDef* type_def = nullptr;  // the type type_code names (TypeDef::KeyMatch)
     const fhir::ElementDef* def = nullptr;
   };
   std::deque<std::vector<MemberRef>> members_;  // per depth
