@@ -46,6 +46,45 @@ bool last_two(std::string_view url, std::string_view& type, std::string_view& id
 
 }  // namespace
 
+void FullUrlIndex::reserve(std::size_t n) {
+  std::size_t size = 8;
+  while (size < n * 2) size *= 2;
+  slots_.assign(size, 0);
+}
+
+bool FullUrlIndex::add(std::span<const BundleEntry> entries, std::uint32_t idx) {
+  const std::string_view url = entries[idx].full_url;
+  const std::uint64_t high = std::hash<std::string_view>{}(url) & 0xffffffff00000000ull;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = (high >> 32) & mask;; i = (i + 1) & mask) {
+    std::uint64_t& s = slots_[i];
+    if (s == 0) {
+      s = high | (std::uint64_t{idx} + 1);
+      return true;
+    }
+    if ((s & 0xffffffff00000000ull) == high && entries[(s & 0xffffffffu) - 1].full_url == url) return false;
+  }
+}
+
+std::int32_t FullUrlIndex::find(std::span<const BundleEntry> entries, std::string_view url) const {
+  if (slots_.empty()) return -1;
+  const std::uint64_t high = std::hash<std::string_view>{}(url) & 0xffffffff00000000ull;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = (high >> 32) & mask;; i = (i + 1) & mask) {
+    const std::uint64_t s = slots_[i];
+    if (s == 0) return -1;
+    if ((s & 0xffffffff00000000ull) == high) {
+      const auto idx = static_cast<std::uint32_t>(s & 0xffffffffu) - 1;
+      if (entries[idx].full_url == url) return static_cast<std::int32_t>(idx);
+    }
+  }
+}
+
+// One pass over the entries: what the walk and the entry-level rules need,
+// including the fullUrl checks (absolute, or a URN; a RESTful fullUrl ends
+// with the entry's type and id, as HL7's validator checks with
+// BUNDLE_ENTRY_URL_MATCHES_TYPE_ID). check_bundle reports those after the
+// walk.
 void Walker::index_bundle(json::Value bundle, BundleScope& scope) {
   scope.bundle = bundle;
   scope.type = bundle.find("type").str();
@@ -54,15 +93,36 @@ void Walker::index_bundle(json::Value bundle, BundleScope& scope) {
   scope.by_full_url.reserve(entries.size());
   for (json::Value e : entries.items()) {
     BundleEntry be;
+    std::string_view rid;
     be.resource = e.find("resource");
     if (be.resource.is_object()) {
       const fhir::TypeDef* t = v_.model->type(be.resource.find("resourceType").str());
       if (t && t->kind == fhir::TypeKind::kResource) be.type = t;
+      rid = be.resource.find("id").str();
     }
     be.full_url = e.find("fullUrl").str();
+    be.request = static_cast<bool>(e.find("request"));
+    be.response = static_cast<bool>(e.find("response"));
+    scope.with_request += be.request;
+    scope.with_response += be.response;
     auto idx = static_cast<std::uint32_t>(scope.entries.size());
-    if (!be.full_url.empty()) scope.by_full_url.emplace(be.full_url, idx);
     scope.entries.push_back(be);
+    if (be.full_url.empty()) continue;
+    if (!scope.by_full_url.add(scope.entries, idx)) scope.repeated_full_url = true;
+    if (!is_absolute(be.full_url)) {
+      scope.full_url_problems.emplace_back(idx, "fullUrl must be an absolute URL or a URN");
+      continue;
+    }
+    std::string_view t, id;
+    if (!be.type || !last_two(strip_history(be.full_url), t, id)) continue;
+    const fhir::TypeDef* named = v_.model->type(t);
+    if (!named || named->kind != fhir::TypeKind::kResource) continue;
+    if (named != be.type) {
+      scope.full_url_problems.emplace_back(
+          idx, "fullUrl names resource type " + named->name + " but the entry holds a " + be.type->name);
+    } else if (!rid.empty() && rid != id) {
+      scope.full_url_problems.emplace_back(idx, "fullUrl does not end with the resource's id");
+    }
   }
 }
 
@@ -96,38 +156,17 @@ std::int32_t BundleScope::entry_of(json::Value resource) {
   return it == by_offset.end() ? -1 : static_cast<std::int32_t>(it->second);
 }
 
-// Entry-level Bundle rules that are not invariants: a fullUrl is absolute
-// (or a URN), and a RESTful fullUrl ends with the entry's type and id, as
-// HL7's validator checks (BUNDLE_ENTRY_URL_MATCHES_TYPE_ID). Uniqueness is
-// bdl-7, implemented natively with a hash set (the FHIRPath form is
-// quadratic in the number of entries).
+// Entry-level Bundle rules that are not invariants, found by index_bundle
+// and reported after the base walk, in entry order. Uniqueness is bdl-7,
+// native (the FHIRPath form is quadratic in the number of entries): the
+// index notes a repeated fullUrl, and only then are versionIds compared.
 void Walker::check_bundle(const BundleScope& scope) {
-  const std::size_t base_len = path_.size();
-  for (std::size_t i = 0; i < scope.entries.size(); ++i) {
-    const BundleEntry& e = scope.entries[i];
-    if (e.full_url.empty()) continue;
-    json::Value fu = scope.bundle.find("entry")[i].find("fullUrl");
-    push_key("entry");
+  json::Value entries = scope.bundle.find("entry");
+  for (const auto& [i, message] : scope.full_url_problems) {
+    const std::size_t base_len = push_key("entry");
     push_index(static_cast<std::int32_t>(i));
     push_key("fullUrl");
-    if (!is_absolute(e.full_url)) {
-      error("business-rule", fu, "fullUrl must be an absolute URL or a URN");
-    } else if (e.type) {
-      std::string_view t, id;
-      std::string_view url = strip_history(e.full_url);
-      std::string_view rid = e.resource.find("id").str();
-      if (last_two(url, t, id)) {
-        const fhir::TypeDef* named = v_.model->type(t);
-        if (named && named->kind == fhir::TypeKind::kResource) {
-          if (named != e.type) {
-            error("business-rule", fu, "fullUrl names resource type " + named->name +
-                                           " but the entry holds a " + e.type->name);
-          } else if (!rid.empty() && rid != id) {
-            error("business-rule", fu, "fullUrl does not end with the resource's id");
-          }
-        }
-      }
-    }
+    error("business-rule", entries[i].find("fullUrl"), message);
     pop(base_len);
   }
 }
@@ -165,9 +204,9 @@ Resolved Walker::resolve_reference(std::string_view ref) const {
   BundleScope* scope = here->bundle;
   if (!scope) return r;
   std::string_view target = strip_history(ref);
-  auto found = scope->by_full_url.end();
+  std::int32_t found = -1;
   if (is_absolute(target)) {
-    found = scope->by_full_url.find(target);
+    found = scope->by_full_url.find(scope->entries, target);
   } else {
     std::string_view t, id;
     std::string_view base_url = strip_history(here->full_url);
@@ -175,9 +214,9 @@ Resolved Walker::resolve_reference(std::string_view ref) const {
       std::string_view base = base_url.substr(0, base_url.size() - t.size() - id.size() - 1);
       ref_key_.assign(base);
       ref_key_ += target;
-      found = scope->by_full_url.find(ref_key_);
+      found = scope->by_full_url.find(scope->entries, ref_key_);
     }
-    if (found == scope->by_full_url.end()) {
+    if (found < 0) {
       const auto& ids = scope->type_ids();
       auto it = ids.find(std::string(target));
       if (it != ids.end()) {
@@ -190,13 +229,13 @@ Resolved Walker::resolve_reference(std::string_view ref) const {
       }
     }
   }
-  if (found == scope->by_full_url.end()) return r;
-  const BundleEntry& e = scope->entries[found->second];
+  if (found < 0) return r;
+  const BundleEntry& e = scope->entries[static_cast<std::size_t>(found)];
   if (!e.resource) return r;
   r.resource = e.resource;
   r.type = e.type;
   r.bundle = scope;
-  r.entry = static_cast<std::int32_t>(found->second);
+  r.entry = found;
   return r;
 }
 

@@ -634,6 +634,10 @@ bool Walker::native_invariant(const Invariant& inv, const Item& item) {
       bool want = inv.native == NativeCheck::kBdl3
                       ? (type == "batch" || type == "transaction" || type == "history")
                       : (type == "batch-response" || type == "transaction-response" || type == "history");
+      if (const BundleScope* scope = scope_of(obj)) {
+        std::size_t with = inv.native == NativeCheck::kBdl3 ? scope->with_request : scope->with_response;
+        return with == (want ? scope->entries.size() : 0);
+      }
       const char* member = inv.native == NativeCheck::kBdl3 ? "request" : "response";
       for (json::Value e : obj.find("entry").items()) {
         if (static_cast<bool>(e.find(member)) != want) return false;
@@ -651,6 +655,9 @@ bool Walker::native_invariant(const Invariant& inv, const Item& item) {
     }
     case NativeCheck::kBdl7: {
       if (obj.find("type").str() == "history") return true;
+      // Without a repeated fullUrl (the index saw each once) there is
+      // nothing to compare.
+      if (const BundleScope* scope = scope_of(obj); scope && !scope->repeated_full_url) return true;
       // (fullUrl, versionId) views sorted, duplicates adjacent: no string
       // or node allocated per entry (a 100k-entry Bundle built 100k keys).
       std::vector<std::pair<std::string_view, std::string_view>> keys;

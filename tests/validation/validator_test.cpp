@@ -165,3 +165,43 @@ TEST(ValidatorTest, PresenceInvariantsFollowFhirPath) {
 }
 }  // namespace
 }  // namespace gw::validation
+
+namespace gw::validation {
+namespace {
+// A Bundle large enough that its fullUrl index probes and grows past a few
+// slots: every relative reference must still resolve to its own entry
+// (the one deliberately pointing at an Observation is caught as the wrong
+// type, so resolution really found it), and one repeated fullUrl, at the
+// very end, is bdl-7's only error.
+TEST(ValidatorTest, LargeBundleResolvesEveryEntryAndFindsTheOneRepeatedFullUrl) {
+  const std::string div =
+      R"("text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"})";
+  auto patient = [&](int i) {
+    return R"({"fullUrl": "http://example.org/fhir/Patient/p)" + std::to_string(i) +
+           R"(", "resource": {"resourceType": "Patient", "id": "p)" + std::to_string(i) + R"(", )" + div + "}}";
+  };
+  std::string text = R"({"resourceType": "Bundle", "type": "collection", "entry": [)";
+  constexpr int kEntries = 3000;
+  constexpr int kWrong = 2001;
+  for (int i = 0; i < kEntries; ++i) {
+    if (i) text += ',';
+    if (i % 2 == 0) {
+      text += patient(i);
+      continue;
+    }
+    const std::string subject = i == kWrong ? "Observation/o" + std::to_string(i - 2) : "Patient/p" + std::to_string(i - 1);
+    text += R"({"fullUrl": "http://example.org/fhir/Observation/o)" + std::to_string(i) +
+            R"(", "resource": {"resourceType": "Observation", "id": "o)" + std::to_string(i) + R"(", )" + div +
+            R"(, "status": "final", "code": {"text": "pulse"}, "subject": {"reference": ")" + subject + R"("}}})";
+  }
+  const std::string clean = text + "]}";
+  EXPECT_THAT(summarize(validate_text(clean)),
+              ElementsAre("error structure Bundle.entry[" + std::to_string(kWrong) + "].resource.subject"));
+  const std::string repeated = text + "," + patient(0) + "]}";
+  EXPECT_THAT(summarize(validate_text(repeated)),
+              ::testing::UnorderedElementsAre("error invariant Bundle",
+                                              "error structure Bundle.entry[" + std::to_string(kWrong) +
+                                                  "].resource.subject"));
+}
+}  // namespace
+}  // namespace gw::validation

@@ -111,15 +111,43 @@ struct BundleEntry {
   json::Value resource;
   const fhir::TypeDef* type = nullptr;
   std::string_view full_url;
+  bool request = false;   ///< has entry.request
+  bool response = false;  ///< has entry.response
 };
 
-/// A Bundle's entries indexed once for reference resolution.
+/// Entry index by fullUrl: open addressing over 8-byte slots (the hash's
+/// high half and the entry's index), the URL bytes compared through the
+/// entry. A 100k-entry Bundle's index is 2 MiB, a fifth of a node-based
+/// map's, built and freed on every validation.
+class FullUrlIndex {
+ public:
+  /// Sizes the table for `n` entries; call once, before add.
+  void reserve(std::size_t n);
+  /// Adds entry `idx` under its fullUrl; false (and nothing added) when an
+  /// earlier entry has the same fullUrl.
+  bool add(std::span<const BundleEntry> entries, std::uint32_t idx);
+  /// The first entry whose fullUrl is `url`, or -1.
+  std::int32_t find(std::span<const BundleEntry> entries, std::string_view url) const;
+
+ private:
+  std::vector<std::uint64_t> slots_;  // 0 = empty, else (hash >> 32) << 32 | (idx + 1)
+};
+
+/// A Bundle's entries, indexed in one pass over them before the walk: the
+/// reference index and what the entry-level rules (fullUrl, bdl-3, bdl-4,
+/// bdl-7) need, so that those rules do not fetch a large Bundle's entries
+/// from memory again.
 struct BundleScope {
   json::Value bundle;
   std::string_view type;
   std::string path;  ///< FHIRPath location of the Bundle
   std::vector<BundleEntry> entries;
-  std::unordered_map<std::string_view, std::uint32_t> by_full_url;
+  FullUrlIndex by_full_url;
+  bool repeated_full_url = false;  ///< some fullUrl appears twice (bdl-7 looks closer)
+  std::size_t with_request = 0;
+  std::size_t with_response = 0;
+  /// fullUrl problems found by the index pass, reported by check_bundle.
+  std::vector<std::pair<std::uint32_t, std::string>> full_url_problems;
   // Built on first use only (most Bundles never need them):
   std::unordered_map<std::string, std::uint32_t> by_type_id;  ///< "Patient/123"
   std::unordered_map<std::uint32_t, std::uint32_t> by_offset; ///< resource JSON offset -> entry
@@ -190,6 +218,13 @@ class Walker final : public fhirpath::Environment {
   void check_reference(const ElementPlan& node, const TypeRule* rule, const Item& item, Mode mode);
   void index_bundle(json::Value bundle, BundleScope& scope);
   void check_bundle(const BundleScope& scope);
+  /// The index of `bundle` when it is a Bundle under walk, else null.
+  const BundleScope* scope_of(json::Value bundle) const {
+    for (auto it = bundles_.rbegin(); it != bundles_.rend(); ++it) {
+      if ((*it)->bundle == bundle) return *it;
+    }
+    return nullptr;
+  }
   Resolved resolve_reference(std::string_view ref) const;
   std::string location_of(const Resolved& r) const;
 
