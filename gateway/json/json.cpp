@@ -108,7 +108,7 @@ bool is_utf8(std::string_view s) {
 class Builder {
  public:
   Builder(Storage& s, const InStream& in, const ParseOptions& opt)
-      : s_(s), in_(in), work_(s.work.data()), opt_(opt) {}
+      : s_(s), in_(in), work_(s.work.data()), opt_(opt), surrogate_escapes_(may_escape_surrogate(s.source)) {}
 
   bool Null() { return scalar(Kind::kNull, 0, 0, token_start(4)); }
   bool Bool(bool b) {
@@ -129,11 +129,13 @@ class Builder {
   }
   bool String(const char* str, rapidjson::SizeType len, bool) {
     auto start = static_cast<std::uint32_t>(str - work_);
-    if (has_surrogate(str, len)) return lone_surrogate(start - 1);
+    if (surrogate_escapes_ && has_surrogate(str, len)) return lone_surrogate(start - 1);
     return scalar(Kind::kString, start, len, start - 1);
   }
   bool Key(const char* str, rapidjson::SizeType len, bool) {
-    if (has_surrogate(str, len)) return lone_surrogate(static_cast<std::uint32_t>(str - work_) - 1);
+    if (surrogate_escapes_ && has_surrogate(str, len)) {
+      return lone_surrogate(static_cast<std::uint32_t>(str - work_) - 1);
+    }
     pending_key_at_ = static_cast<std::uint32_t>(str - work_);
     pending_key_len_ = len;
     return true;
@@ -158,6 +160,14 @@ class Builder {
   // found it). The raw text is valid UTF-8 by now, where ED is never
   // followed by A0..BF, so such a pair in a decoded string can only come
   // from an escape; a memchr per string finds it.
+  // Only an escape \uD800 to \uDFFF decodes to a surrogate: a text
+  // without "\ud" or "\uD" (nearly every one) skips the per-string scan.
+  static bool may_escape_surrogate(std::string_view text) {
+    for (std::size_t at = text.find('\\'); at != std::string_view::npos; at = text.find('\\', at + 1)) {
+      if (at + 2 < text.size() && text[at + 1] == 'u' && (text[at + 2] == 'd' || text[at + 2] == 'D')) return true;
+    }
+    return false;
+  }
   static bool has_surrogate(const char* str, std::size_t len) {
     const char* end = str + len;
     while (const void* hit = std::memchr(str, '\xED', static_cast<std::size_t>(end - str))) {
@@ -290,6 +300,7 @@ class Builder {
   std::uint32_t pending_key_at_ = 0;
   std::uint32_t pending_key_len_ = 0;
   std::optional<Error> error_;
+  bool surrogate_escapes_;
 };
 
 // The reader's flags (STYLE.md §9): iterative (no recursion on hostile

@@ -120,8 +120,18 @@ class Engine {
   CodeCheck validate(std::string_view value_set, std::string_view system_version,
                      std::string_view code, std::optional<std::string_view> display) const;
   LookupResult lookup(std::string_view system_version, std::string_view code) const;
+  CodeFound find_code(std::string_view system_version, std::string_view code) const;
 
  private:
+  // What lookup and find_code decide: the concept when found, else why not.
+  struct Found {
+    CodeStatus status = CodeStatus::kCannotCheck;
+    Reason reason = Reason::kNone;
+    const CsConcept* entry = nullptr;  // the concept
+    std::shared_ptr<const CodeSystemIndex> cs;
+  };
+  Found find(std::string_view system, std::string_view version, std::string_view code) const;
+
   // Where a system's concepts come from.
   struct Resolved {
     std::shared_ptr<const CodeSystemIndex> cs;  // null when not loaded/usable
@@ -525,6 +535,27 @@ LookupResult Engine::lookup(std::string_view system_version, std::string_view co
     }
     return r;
   };
+  Found f = find(system, version, code);
+  if (f.cs) {
+    r.case_sensitive = f.cs->case_sensitive();
+    r.system_version = f.cs->version();
+  }
+  if (f.entry) {
+    r.display = f.entry->display;
+    r.designations = f.entry->designations;
+    r.abstract = f.entry->abstract;
+    r.inactive = f.entry->inactive;
+  }
+  return finish(f.status, f.reason);
+}
+
+Engine::Found Engine::find(std::string_view system, std::string_view version, std::string_view code) const {
+  Found f;
+  auto finish = [&](CodeStatus status, Reason reason) {
+    f.status = status;
+    f.reason = reason;
+    return f;
+  };
   if (code.empty()) return finish(CodeStatus::kNotFound, Reason::kMissingCode);
   // UCUM has no finite code list; its grammar is the only thing we can check.
   if (system == kUcum) {
@@ -533,18 +564,25 @@ LookupResult Engine::lookup(std::string_view system_version, std::string_view co
   }
   Resolved res = resolve_system(system, version);
   if (res.cs == nullptr) return finish(CodeStatus::kCannotCheck, res.reason);
-  r.case_sensitive = res.cs->case_sensitive();
-  r.system_version = res.cs->version();
+  f.cs = res.cs;
   if (auto i = res.cs->find(code)) {
-    const CsConcept& c = res.cs->concepts()[*i];
-    r.display = c.display;
-    r.designations = c.designations;
-    r.abstract = c.abstract;
-    r.inactive = c.inactive;
+    f.entry = &res.cs->concepts()[*i];
     return finish(CodeStatus::kFound, Reason::kNone);
   }
   if (res.complete()) return finish(CodeStatus::kNotFound, Reason::kCodeNotInSystem);
   return finish(CodeStatus::kCannotCheck, res.reason);
+}
+
+CodeFound Engine::find_code(std::string_view system_version, std::string_view code) const {
+  const auto [system, version] = split_canonical(system_version);
+  Found f = find(system, version, code);
+  CodeFound out;
+  out.status = f.status;
+  if (f.entry) {
+    out.display = f.entry->display;
+    out.designations = &f.entry->designations;
+  }
+  return out;
 }
 
 CodeCheck Engine::validate(std::string_view value_set, std::string_view system_version,
@@ -742,6 +780,10 @@ CodeCheck Service::validate_code(std::string_view value_set, std::string_view sy
 
 LookupResult Service::lookup(std::string_view system, std::string_view code) const {
   return engine_->lookup(system, code);
+}
+
+CodeFound Service::find_code(std::string_view system, std::string_view code) const {
+  return engine_->find_code(system, code);
 }
 
 const packages::Registry& Service::registry() const noexcept { return engine_->registry(); }

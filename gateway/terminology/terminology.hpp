@@ -242,6 +242,15 @@ struct LookupResult {
   friend bool operator==(const LookupResult&, const LookupResult&) = default;
 };
 
+/// lookup() without the message and copies, for a caller that checks every
+/// Coding of a document (the validator). The views stay valid as long as
+/// the Service: compiled CodeSystems are kept for its lifetime.
+struct CodeFound {
+  CodeStatus status = CodeStatus::kCannotCheck;
+  std::string_view display;                     ///< CodeSystem display, when found
+  const std::vector<std::string>* designations = nullptr;  ///< when found
+};
+
 /// Display comparison used by validate_code: equal to `display` or one of
 /// `designations` after trimming, collapsing runs of whitespace and ASCII
 /// case folding.
@@ -297,6 +306,8 @@ class Service {
   /// Does `code` exist in `system` ("url" or "url|version")? Gives display,
   /// designations and case sensitivity when the CodeSystem is local.
   LookupResult lookup(std::string_view system, std::string_view code) const;
+  /// lookup()'s status, display and designations (see CodeFound).
+  CodeFound find_code(std::string_view system, std::string_view code) const;
 
   /// The registry this service reads.
   const packages::Registry& registry() const noexcept;

@@ -70,6 +70,22 @@ void local_refs(json::Value root, std::unordered_set<std::string_view>& out, boo
   }
 }
 
+// A value[x] member: `_valueString` alone counts, FHIRPath sees the element.
+bool has_choice_value(json::Value obj) {
+  for (std::size_t i = 0; i < obj.size(); ++i) {
+    std::string_view k = obj.key(i);
+    if (!k.empty() && k[0] == '_') k.remove_prefix(1);
+    if (k.size() > 5 && k.substr(0, 5) == "value" && k[5] >= 'A' && k[5] <= 'Z') return true;
+  }
+  return false;
+}
+
+// obs-7 needs FHIRPath's Coding equality only when an Observation has both
+// a value and components; without either it holds.
+bool obs7_holds_plainly(json::Value obj) {
+  return !obj.is_object() || !obj.find("component") || !has_choice_value(obj);
+}
+
 }  // namespace
 
 // fixed[x] means exactly this value; an instance may still carry an id and
@@ -445,7 +461,7 @@ void Walker::check_code_system(const Item& item) {
   json::Value code = item.value.find("code");
   json::Value system = item.value.find("system");
   if (!code.is_string() || !system.is_string() || code.str().empty() || system.str().empty()) return;
-  terminology::LookupResult r = ts.lookup(system.str(), code.str());
+  terminology::CodeFound r = ts.find_code(system.str(), code.str());
   if (r.status == terminology::CodeStatus::kNotFound) {
     error("code-invalid", code, "code " + shown_code(code.str()) + " is not defined in the code system " +
                                     std::string(gw::utf8_prefix(system.str(), 128)));
@@ -454,7 +470,7 @@ void Walker::check_code_system(const Item& item) {
   if (r.status != terminology::CodeStatus::kFound || !v_.options.check_displays) return;
   json::Value display = item.value.find("display");
   if (display.is_string() && !r.display.empty() &&
-      !terminology::display_matches(display.str(), r.display, r.designations)) {
+      !terminology::display_matches(display.str(), r.display, *r.designations)) {
     warning("code-invalid", display, "display does not match the code system's display for code " +
                                          shown_code(code.str()) + " in " +
                                          std::string(gw::utf8_prefix(system.str(), 128)));
@@ -474,10 +490,12 @@ void Walker::check_invariants(std::span<const Invariant* const> invariants, cons
     bool holds = true;
     if (inv->native == NativeCheck::kExistence && item.type && item.value.is_object()) {
       holds = existence_holds(*inv, item);
-    } else if (inv->native != NativeCheck::kNone && inv->native != NativeCheck::kExistence) {
+    } else if (inv->native != NativeCheck::kNone && inv->native != NativeCheck::kExistence &&
+               inv->native != NativeCheck::kObs7) {
       holds = native_invariant(*inv, item);
     } else {
       if (!v_.options.check_invariants || !inv->compiled) continue;
+      if (inv->native == NativeCheck::kObs7 && obs7_holds_plainly(item.value)) continue;
       if (inv->foldable && item.value.is_object()) {
         bool relevant = false;
         for (std::size_t m = 0; m < item.value.size() && !relevant; ++m) {
@@ -569,6 +587,7 @@ bool Walker::native_invariant(const Invariant& inv, const Item& item) {
   json::Value obj = item.value;
   switch (inv.native) {
     case NativeCheck::kNone:
+    case NativeCheck::kObs7:  // check_invariants: a prefilter, then FHIRPath
     case NativeCheck::kExistence:
     case NativeCheck::kCovered:
     case NativeCheck::kTxt1:
@@ -577,14 +596,13 @@ bool Walker::native_invariant(const Invariant& inv, const Item& item) {
     case NativeCheck::kExt1: {
       if (!obj.is_object()) return true;
       bool has_ext = obj.find("extension").is_array() && obj.find("extension").size() > 0;
-      bool has_value = false;
-      for (std::size_t i = 0; i < obj.size(); ++i) {
-        std::string_view k = obj.key(i);
-        // `_valueString` alone is a value too: FHIRPath sees the element.
-        if (!k.empty() && k[0] == '_') k.remove_prefix(1);
-        if (k.size() > 5 && k.substr(0, 5) == "value" && k[5] >= 'A' && k[5] <= 'Z') has_value = true;
-      }
-      return has_ext != has_value;
+      return has_ext != has_choice_value(obj);
+    }
+    case NativeCheck::kBdl8: {
+      // A fullUrl that is not one string is a structural error already
+      // (and FHIRPath's contains() would not apply to it).
+      json::Value fu = obj.find("fullUrl");
+      return !fu.is_string() || fu.str().find("/_history/") == std::string_view::npos;
     }
     case NativeCheck::kDom2:
     case NativeCheck::kDom4:

@@ -32,8 +32,17 @@ constexpr std::string_view kBdl4Expr =
     "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = "
     "'transaction-response' or %resource.type = 'history'))";
 
+// Together the two below are half of the FHIRPath evaluations on the R4
+// clinical examples: bdl-8 runs for every Bundle entry, obs-7 for every
+// Observation with a value.
+constexpr std::string_view kBdl8Expr = "fullUrl.exists() implies fullUrl.contains('/_history/').not()";
+constexpr std::string_view kObs7Expr =
+    "value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()";
+
 detail::NativeCheck native_for(std::string_view key, std::string_view expr) {
   using detail::NativeCheck;
+  if (key == "bdl-8" && expr == kBdl8Expr) return NativeCheck::kBdl8;
+  if (key == "obs-7" && expr == kObs7Expr) return NativeCheck::kObs7;
   if (key == "sdf-9" && expr == kSdf9Expr) return NativeCheck::kSdf9;
   if (key == "bdl-3" && expr == kBdl3Expr) return NativeCheck::kBdl3;
   if (key == "bdl-4" && expr == kBdl4Expr) return NativeCheck::kBdl4;
@@ -149,7 +158,8 @@ const detail::Invariant* Validator::Impl::intern_invariant(json::Value c, std::s
       }
     }
   }
-  if ((inv->native == detail::NativeCheck::kNone || inv->native == detail::NativeCheck::kExistence) &&
+  if ((inv->native == detail::NativeCheck::kNone || inv->native == detail::NativeCheck::kExistence ||
+       inv->native == detail::NativeCheck::kObs7) &&
       options.check_invariants) {
     fhirpath::CompileOptions co;
     co.model = model;

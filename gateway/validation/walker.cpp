@@ -284,7 +284,7 @@ void Walker::walk_item(const ElementPlan& node, const Item& item, Mode mode, con
   const fhir::TypeDef* type = item.type;
   const TypeRule* rule = nullptr;
   if (!node.is_root && !node.types.empty()) {
-    rule = node.type_rule(item.type_code);
+    rule = node.type_rule(item.type_code, type);
     if (!rule && type) {
       // A backbone element's rule says BackboneElement/Element.
       if (node.base && node.base->backbone == type) rule = &node.types.front();

@@ -89,6 +89,8 @@ enum class NativeCheck : std::uint8_t {
   kBdl4,     ///< entry.response exactly in batch-response/transaction-response/history
   kSdf9,     ///< no label/code/requirements on a root element (children() walk)
   kExistence,  ///< presence logic over members (detail/fold.hpp), FHIRPath as the fallback
+  kBdl8,     ///< an entry's fullUrl has no /_history/
+  kObs7,     ///< holds without a value or without components; FHIRPath otherwise (Coding equality)
 };
 
 /// One constraint (invariant), shared by every node that carries it.
@@ -175,6 +177,17 @@ struct ElementPlan {
       if (t.code == code) return &t;
     }
     return nullptr;
+  }
+  /// The rule for a value of model type `type` named `code`: by the type
+  /// first (a pointer compare, per element walked), by the code otherwise
+  /// (backbone elements, whose rule names BackboneElement).
+  const TypeRule* type_rule(std::string_view code, const fhir::TypeDef* type) const {
+    if (type) {
+      for (const TypeRule& t : types) {
+        if (t.type == type) return &t;
+      }
+    }
+    return type_rule(code);
   }
 };
 
