@@ -9,8 +9,20 @@
 //             [--target /fhir?recipient=demo-clinic] [--body FILE]
 //             [--marker TEXT]   (text in the body replaced per request; default
 //                                the demo bundle's identifier UUID tail)
+//             [--rate R]        (open loop: R requests/s in all, see below)
 //
-// Prints one line: requests, req/s, p50, p99 (ms), and the count of
+// Closed loop (the default): each connection sends its next request as soon
+// as the answer to the last one arrives, so the figure is the most the
+// server does with that many callers, and the latency is whatever queueing
+// that many outstanding requests makes (Little's law: 64 callers at 1,000
+// req/s wait 64 ms on average, however fast the server).
+// Open loop (--rate): requests are due at fixed times, R per second spread
+// over the connections, whether or not earlier answers came back; latency
+// is counted from when a request was due, not from when it was sent, so a
+// server that falls behind is charged for the wait it caused (no
+// coordinated omission). This is the latency a caller sees at that load.
+//
+// Prints one line: requests, req/s, p50, p99, max (ms), and the count of
 // non-2xx answers and transport errors. Figures compare servers on the same
 // machine only; the client shares the cores with the server.
 #include <boost/asio/connect.hpp>
@@ -49,6 +61,7 @@ struct Options {
   std::string target = "/fhir?recipient=demo-clinic";
   std::string body_file = "config/demo/discharge-summary.json";
   std::string marker = "0000000000ff";
+  double rate = 0;  // requests per second in all; 0: closed loop
 };
 
 struct Totals {
@@ -76,11 +89,21 @@ std::string body_for(const std::string& body, std::size_t at, std::size_t marker
   return out;
 }
 
-void connection(const Options& o, ssl::context& ctx, const std::string& body, std::size_t marker_at,
-                std::atomic<std::uint64_t>& counter, Clock::time_point end, Totals& totals) {
+void finish(Totals& totals, const std::vector<double>& lat, std::uint64_t ok, std::uint64_t non2xx,
+            std::uint64_t errors, const std::map<unsigned, std::uint64_t>& statuses);
+
+void connection(const Options& o, int index, ssl::context& ctx, const std::string& body, std::size_t marker_at,
+                std::atomic<std::uint64_t>& counter, Clock::time_point start, Clock::time_point end,
+                Totals& totals) {
   std::vector<double> lat;
   std::uint64_t ok = 0, non2xx = 0, errors = 0;
   std::map<unsigned, std::uint64_t> statuses;
+  // Open loop: this connection's requests are due every `period`, the
+  // connections staggered evenly across one period.
+  const bool open_loop = o.rate > 0;
+  const auto period = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(open_loop ? o.conns / o.rate : 0.0));
+  Clock::time_point due = start + period * index / o.conns;
   while (Clock::now() < end) {
     try {
       net::io_context ioc;
@@ -95,7 +118,13 @@ void connection(const Options& o, ssl::context& ctx, const std::string& body, st
         req.keep_alive(true);
         req.body() = body_for(body, marker_at, o.marker.size(), counter.fetch_add(1));
         req.prepare_payload();
-        const auto t0 = Clock::now();
+        Clock::time_point t0 = Clock::now();
+        if (open_loop) {
+          if (due >= end) return finish(totals, lat, ok, non2xx, errors, statuses);
+          if (due > t0) std::this_thread::sleep_until(due);
+          t0 = due;  // a late send is charged to the server that made it late
+          due += period;
+        }
         http::write(stream, req);
         http::response<http::string_body> res;
         http::read(stream, buffer, res);
@@ -114,6 +143,11 @@ void connection(const Options& o, ssl::context& ctx, const std::string& body, st
       ++errors;  // a closed or refused connection: reconnect
     }
   }
+  finish(totals, lat, ok, non2xx, errors, statuses);
+}
+
+void finish(Totals& totals, const std::vector<double>& lat, std::uint64_t ok, std::uint64_t non2xx,
+            std::uint64_t errors, const std::map<unsigned, std::uint64_t>& statuses) {
   std::lock_guard lock(totals.mutex);
   totals.latencies_ms.insert(totals.latencies_ms.end(), lat.begin(), lat.end());
   totals.ok += ok;
@@ -135,7 +169,8 @@ bool parse(int argc, char** argv, Options& o) {
   if (a.count("--target")) o.target = a["--target"];
   if (a.count("--body")) o.body_file = a["--body"];
   if (a.count("--marker")) o.marker = a["--marker"];
-  return o.port != 0 && o.conns > 0 && o.seconds > 0;
+  if (a.count("--rate")) o.rate = std::atof(a["--rate"].c_str());
+  return o.port != 0 && o.conns > 0 && o.seconds > 0 && o.rate >= 0;
 }
 
 }  // namespace
@@ -144,7 +179,7 @@ int main(int argc, char** argv) {
   Options o;
   if (!parse(argc, argv, o)) {
     std::fprintf(stderr, "usage: push_load --port P [--cert C --key K] [--ca CA] [--conns N] [--seconds S] "
-                         "[--target PATH] [--body FILE] [--marker TEXT]\n");
+                         "[--target PATH] [--body FILE] [--marker TEXT] [--rate R]\n");
     return 2;
   }
   const std::string body = read_all(o.body_file);
@@ -169,16 +204,17 @@ int main(int argc, char** argv) {
   const auto end = start + std::chrono::seconds(o.seconds);
   std::vector<std::thread> threads;
   for (int i = 0; i < o.conns; ++i) {
-    threads.emplace_back(connection, std::cref(o), std::ref(ctx), std::cref(body), marker_at, std::ref(counter), end,
-                         std::ref(totals));
+    threads.emplace_back(connection, std::cref(o), i, std::ref(ctx), std::cref(body), marker_at, std::ref(counter),
+                         start, end, std::ref(totals));
   }
   for (auto& t : threads) t.join();
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   auto& l = totals.latencies_ms;
   std::sort(l.begin(), l.end());
   auto pct = [&](double p) { return l.empty() ? 0.0 : l[std::min(l.size() - 1, static_cast<std::size_t>(p * l.size()))]; };
-  std::printf("requests %zu  %.1f req/s  p50 %.2f ms  p99 %.2f ms  2xx %llu  non-2xx %llu  transport errors %llu\n",
-              l.size(), static_cast<double>(l.size()) / secs, pct(0.50), pct(0.99),
+  std::printf("requests %zu  %.1f req/s  p50 %.2f ms  p99 %.2f ms  max %.2f ms  2xx %llu  non-2xx %llu  "
+              "transport errors %llu\n",
+              l.size(), static_cast<double>(l.size()) / secs, pct(0.50), pct(0.99), l.empty() ? 0.0 : l.back(),
               static_cast<unsigned long long>(totals.ok), static_cast<unsigned long long>(totals.non2xx),
               static_cast<unsigned long long>(totals.errors));
   for (const auto& [status, n] : totals.statuses) {

@@ -5,7 +5,11 @@
 # redacted, verified and committed durably to SQLite before its 201. Then the
 # same client against nginx answering a fixed 200 over TLS: the baseline the
 # issue asks for, measured in the same run on the same machine.
-# Usage: bench/push_load.sh [SECONDS] [CONNECTIONS]     (run from anywhere)
+# Usage: bench/push_load.sh [SECONDS] [CONNECTIONS] [RATE]   (run from anywhere)
+# Without RATE the client runs a closed loop (each connection sends again
+# when answered: throughput). With RATE it runs an open loop at RATE
+# requests/s in all, latency counted from when each request was due: the
+# latency callers see at that load (bench/push_load.cpp says more).
 # Needs nginx for the baseline (apt-get install nginx-light); builds
 # build-bench (Release) if needed. Prints req/s, p50, p99 for both.
 set -euo pipefail
@@ -13,6 +17,7 @@ source "$(dirname "$0")/nginx_baseline.sh"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 secs="${1:-10}"
 conns="${2:-64}"
+rate="${3:-0}"
 bdir="$root/build-bench"
 work="$bdir/push-load"
 rm -rf "$work/var"
@@ -52,14 +57,15 @@ wait_port() {
   return 1
 }
 client=("$bdir/bin/push_load" --ca "$work/certs/ca.crt" --cert "$work/certs/demo-hospital.crt"
-        --key "$work/certs/demo-hospital.key" --conns "$conns" --seconds "$secs"
+        --key "$work/certs/demo-hospital.key" --conns "$conns" --seconds "$secs" --rate "$rate"
         --body "$root/config/demo/discharge-summary.json")
 
 cd "$root"   # mappings/ and config/ are read relative to the repository root
 "$bdir/bin/fhir-gateway" serve --config "$work/gateway.json" >"$work/gateway.out" 2>"$work/gateway.log" &
 pids+=($!)
 wait_port 18445
-echo "body: $(wc -c <config/demo/discharge-summary.json) bytes, $conns connections, ${secs}s, $(nproc) cores shared by client and server"
+if [ "$rate" = 0 ]; then mode="closed loop"; else mode="open loop at $rate req/s"; fi
+echo "body: $(wc -c <config/demo/discharge-summary.json) bytes, $conns connections, ${secs}s, $mode, $(nproc) cores shared by client and server"
 printf '%-40s ' "gateway POST /fhir (full push, durable)"
 "${client[@]}" --port 18445 --target '/fhir?recipient=demo-clinic'
 echo "stored handoffs: $(sqlite3 "$work/var/gateway.db" 'select count(*) from handoff' 2>/dev/null || echo '?')"

@@ -37,6 +37,14 @@ using detail::Storage;
 
 
 Position position_in(const Storage& s, std::uint32_t offset) {
+  std::call_once(s.lines_once, [&s] {
+    s.line_starts.push_back(0);
+    for (const char* p = s.source.data(), *end = p + s.source.size();
+         (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))));) {
+      ++p;
+      s.line_starts.push_back(static_cast<std::uint32_t>(p - s.source.data()));
+    }
+  });
   auto it = std::upper_bound(s.line_starts.begin(), s.line_starts.end(), offset);
   auto line = static_cast<std::uint32_t>(it - s.line_starts.begin());  // 1-based
   std::uint32_t start = line == 0 ? 0 : s.line_starts[line - 1];
@@ -319,22 +327,6 @@ rapidjson::ParseResult run_reader(InStream& in, Builder& builder) {
 
 // ---- Value ---------------------------------------------------------------
 
-Value Value::find(std::string_view k) const noexcept {
-  if (!is_object()) return {};
-  const Node* first = doc_->nodes.data() + node_->a;
-  const char* work = doc_->work.data();
-  // Length, then first byte, then the rest: most members differ early, and
-  // this runs for every lookup the validator and the mappings make.
-  for (std::uint32_t i = 0; i < node_->b; ++i) {
-    const Node& n = first[i];
-    if (n.key_len == k.size() &&
-        (k.empty() || (work[n.key_at] == k[0] && std::memcmp(work + n.key_at + 1, k.data() + 1, k.size() - 1) == 0))) {
-      return Value(doc_, first + i);
-    }
-  }
-  return {};
-}
-
 std::uint32_t Value::offset() const noexcept { return node_ ? node_->offset : 0; }
 
 Position Value::position() const noexcept {
@@ -377,12 +369,6 @@ Result<Document> Document::parse(std::string bytes, const ParseOptions& options)
   s.work.reserve(s.source.size() + 4);
   s.work = s.source;
   s.work.append(3, '\0');
-  s.line_starts.push_back(0);
-  for (const char* p = s.source.data(), *end = p + s.source.size();
-       (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))));) {
-    ++p;
-    s.line_starts.push_back(static_cast<std::uint32_t>(p - s.source.data()));
-  }
   // A rough guess that avoids most regrowth: one value per ~12 bytes.
   s.nodes.reserve(s.source.size() / 12 + 1);
 

@@ -26,7 +26,9 @@
 #include "gateway/core/core.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,7 +70,11 @@ struct Storage {
   // and number literals (never rewritten) are read from here.
   std::string work;
   std::vector<Node> nodes;
-  std::vector<std::uint32_t> line_starts;  // offset of the first byte of each line
+  // Offset of the first byte of each line, built on the first position()
+  // asked (an issue, an error): most documents never need it, and the scan
+  // was a tenth of the parse.
+  mutable std::vector<std::uint32_t> line_starts;
+  mutable std::once_flag lines_once;
 
   std::string_view text(std::uint32_t at, std::uint32_t len) const { return {work.data() + at, len}; }
   std::string_view key(const Node& n) const { return text(n.key_at, n.key_len); }
@@ -212,6 +218,23 @@ class Document {
  private:
   std::unique_ptr<detail::Storage> storage_;
 };
+
+// Inline: the validator and the mappings make a member lookup for nearly
+// every element. Length, then first byte, then the rest: most members
+// differ early.
+inline Value Value::find(std::string_view k) const noexcept {
+  if (!is_object()) return {};
+  const detail::Node* first = doc_->nodes.data() + node_->a;
+  const char* work = doc_->work.data();
+  for (std::uint32_t i = 0; i < node_->b; ++i) {
+    const detail::Node& n = first[i];
+    if (n.key_len == k.size() &&
+        (k.empty() || (work[n.key_at] == k[0] && std::memcmp(work + n.key_at + 1, k.data() + 1, k.size() - 1) == 0))) {
+      return Value(doc_, first + i);
+    }
+  }
+  return {};
+}
 
 /// Streaming JSON writer producing compact, valid JSON (strings escaped per
 /// RFC 8259, UTF-8 passed through). Usage:

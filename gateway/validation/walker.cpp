@@ -60,13 +60,6 @@ Walker::Walker(const Validator::Impl& v, std::vector<Issue>& out) : v_(v), out_(
   elem_path_.reserve(256);
 }
 
-std::size_t Walker::push_key(std::string_view key) {
-  std::size_t len = path_.size();
-  if (len != 0) path_.push('.');
-  path_.append(key);
-  return len;
-}
-
 std::size_t Walker::push_index(std::int32_t index) {
   std::size_t len = path_.size();
   char buf[16];

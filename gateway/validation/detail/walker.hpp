@@ -243,7 +243,12 @@ class Walker final : public fhirpath::Environment {
   bool silent() const { return silent_ > 0; }
 
   // Path helpers: push returns the previous length for pop.
-  std::size_t push_key(std::string_view key);
+  std::size_t push_key(std::string_view key) {
+    std::size_t len = path_.size();
+    if (len != 0) path_.push('.');
+    path_.append(key);
+    return len;
+  }
   std::size_t push_index(std::int32_t index);
   void pop(std::size_t len) { path_.truncate(len); }
 
