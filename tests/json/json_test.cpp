@@ -111,6 +111,12 @@ TEST(JsonParse, SurrogateEscapesDecodeOnlyInPairs) {
   EXPECT_EQ(located.error().location(), "line 3, column 8") << located.error().to_string();
   // Characters next to the surrogate block stay accepted.
   EXPECT_TRUE(Document::parse(R"({"a": "\ud7ff\ue000"})"));
+  // The per-string scan runs only for texts with a \uD escape (either
+  // case); raw ED bytes of valid UTF-8 (U+D7FF) are never one.
+  EXPECT_FALSE(Document::parse(R"({"a": "\uDC00"})"));
+  EXPECT_FALSE(Document::parse(R"({"a": "ok", "b": "\uDFFF"})"));
+  Document hangul = must_parse("{\"a\": \"\xED\x9F\xBF\", \"b\": \"\\\"q\\\"\"}");
+  EXPECT_EQ(hangul.root().find("a").str(), "\xED\x9F\xBF");
 }
 
 TEST(JsonParse, MalformedInputReportsLineAndColumn) {
