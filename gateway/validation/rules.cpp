@@ -80,10 +80,33 @@ bool has_choice_value(json::Value obj) {
   return false;
 }
 
-// obs-7 needs FHIRPath's Coding equality only when an Observation has both
-// a value and components; without either it holds.
-bool obs7_holds_plainly(json::Value obj) {
-  return !obj.is_object() || !obj.find("component") || !has_choice_value(obj);
+// The prefilters (is_prefilter): true when the invariant holds without
+// evaluating it. obs-7 needs FHIRPath's Coding equality only when an
+// Observation has both a value and components; per-1 needs dateTime order
+// (precision, time zones) only when start and end both have values; tim-9
+// reads `when` only when there is an offset.
+bool holds_plainly(NativeCheck check, json::Value obj) {
+  if (!obj.is_object()) return true;
+  switch (check) {
+    case NativeCheck::kObs7: return !obj.find("component") || !has_choice_value(obj);
+    case NativeCheck::kPer1: return !obj.find("start").is_string() || !obj.find("end").is_string();
+    case NativeCheck::kTim9: return !obj.find("offset");
+    default: return false;
+  }
+}
+
+// tim-4, tim-5: a decimal `>= 0`. Anything but a JSON number is a format
+// error reported with the primitive (or, `_period` alone, no value to
+// compare: the constraint does not apply).
+bool not_negative(json::Value v) {
+  if (!v.is_number()) return true;
+  std::string_view text = v.str();
+  if (text.empty() || text[0] != '-') return true;
+  for (char c : text) {
+    if (c >= '1' && c <= '9') return false;
+    if (c == 'e' || c == 'E') break;  // -0e5 is zero; the exponent's digits do not count
+  }
+  return true;
 }
 
 }  // namespace
@@ -491,11 +514,11 @@ void Walker::check_invariants(std::span<const Invariant* const> invariants, cons
     if (inv->native == NativeCheck::kExistence && item.type && item.value.is_object()) {
       holds = existence_holds(*inv, item);
     } else if (inv->native != NativeCheck::kNone && inv->native != NativeCheck::kExistence &&
-               inv->native != NativeCheck::kObs7) {
+               !is_prefilter(inv->native)) {
       holds = native_invariant(*inv, item);
     } else {
       if (!v_.options.check_invariants || !inv->compiled) continue;
-      if (inv->native == NativeCheck::kObs7 && obs7_holds_plainly(item.value)) continue;
+      if (is_prefilter(inv->native) && holds_plainly(inv->native, item.value)) continue;
       if (inv->foldable && item.value.is_object()) {
         bool relevant = false;
         for (std::size_t m = 0; m < item.value.size() && !relevant; ++m) {
@@ -588,6 +611,8 @@ bool Walker::native_invariant(const Invariant& inv, const Item& item) {
   switch (inv.native) {
     case NativeCheck::kNone:
     case NativeCheck::kObs7:  // check_invariants: a prefilter, then FHIRPath
+    case NativeCheck::kPer1:
+    case NativeCheck::kTim9:
     case NativeCheck::kExistence:
     case NativeCheck::kCovered:
     case NativeCheck::kTxt1:
@@ -598,6 +623,8 @@ bool Walker::native_invariant(const Invariant& inv, const Item& item) {
       bool has_ext = obj.find("extension").is_array() && obj.find("extension").size() > 0;
       return has_ext != has_choice_value(obj);
     }
+    case NativeCheck::kTim4: return not_negative(obj.find("duration"));
+    case NativeCheck::kTim5: return not_negative(obj.find("period"));
     case NativeCheck::kBdl8: {
       // A fullUrl that is not one string is a structural error already
       // (and FHIRPath's contains() would not apply to it).

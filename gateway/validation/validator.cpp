@@ -38,11 +38,21 @@ constexpr std::string_view kBdl4Expr =
 constexpr std::string_view kBdl8Expr = "fullUrl.exists() implies fullUrl.contains('/_history/').not()";
 constexpr std::string_view kObs7Expr =
     "value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()";
+// The next most frequent after those (Period, Timing.repeat).
+constexpr std::string_view kPer1Expr = "start.hasValue().not() or end.hasValue().not() or (start <= end)";
+constexpr std::string_view kTim9Expr =
+    "offset.empty() or (when.exists() and when.select($this in ('C' | 'CM' | 'CD' | 'CV')).allFalse())";
+constexpr std::string_view kTim5Expr = "period.exists() implies period >= 0";
+constexpr std::string_view kTim4Expr = "duration.exists() implies duration >= 0";
 
 detail::NativeCheck native_for(std::string_view key, std::string_view expr) {
   using detail::NativeCheck;
   if (key == "bdl-8" && expr == kBdl8Expr) return NativeCheck::kBdl8;
   if (key == "obs-7" && expr == kObs7Expr) return NativeCheck::kObs7;
+  if (key == "per-1" && expr == kPer1Expr) return NativeCheck::kPer1;
+  if (key == "tim-9" && expr == kTim9Expr) return NativeCheck::kTim9;
+  if (key == "tim-5" && expr == kTim5Expr) return NativeCheck::kTim5;
+  if (key == "tim-4" && expr == kTim4Expr) return NativeCheck::kTim4;
   if (key == "sdf-9" && expr == kSdf9Expr) return NativeCheck::kSdf9;
   if (key == "bdl-3" && expr == kBdl3Expr) return NativeCheck::kBdl3;
   if (key == "bdl-4" && expr == kBdl4Expr) return NativeCheck::kBdl4;
@@ -159,7 +169,7 @@ const detail::Invariant* Validator::Impl::intern_invariant(json::Value c, std::s
     }
   }
   if ((inv->native == detail::NativeCheck::kNone || inv->native == detail::NativeCheck::kExistence ||
-       inv->native == detail::NativeCheck::kObs7) &&
+       detail::is_prefilter(inv->native)) &&
       options.check_invariants) {
     fhirpath::CompileOptions co;
     co.model = model;

@@ -1,5 +1,8 @@
 #include "gateway/validation/validation.hpp"
 
+#include "gateway/fhirpath/fhirpath.hpp"
+#include "gateway/json/json.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -202,6 +205,88 @@ TEST(ValidatorTest, LargeBundleResolvesEveryEntryAndFindsTheOneRepeatedFullUrl) 
               ::testing::UnorderedElementsAre("error invariant Bundle",
                                               "error structure Bundle.entry[" + std::to_string(kWrong) +
                                                   "].resource.subject"));
+}
+}  // namespace
+}  // namespace gw::validation
+
+namespace gw::validation {
+namespace {
+// tim-4 and tim-5 are native, per-1 and tim-9 prefiltered (detail/plan.hpp,
+// NativeCheck): on every shape below the validator's verdict must be
+// FHIRPath's own, evaluated here on the same element.
+TEST(ValidatorTest, NativeTimingAndPeriodChecksFollowFhirPath) {
+  const auto* defs = gw::testing::core_definitions();
+  ASSERT_NE(defs, nullptr);
+  const std::string div =
+      R"("text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"})";
+  struct Case {
+    std::string key, type, expression, member_json;
+  };
+  const std::string tim4 = "duration.exists() implies duration >= 0";
+  const std::string tim5 = "period.exists() implies period >= 0";
+  const std::string tim9 =
+      "offset.empty() or (when.exists() and when.select($this in ('C' | 'CM' | 'CD' | 'CV')).allFalse())";
+  const std::string per1 = "start.hasValue().not() or end.hasValue().not() or (start <= end)";
+  std::vector<Case> cases;
+  for (const char* n : {"-0.5", "-0", "-0.0", "0", "1", "-1e-3", "1e2", "-0e5", "0.000"}) {
+    cases.push_back({"tim-5", "Timing.repeat", tim5, std::string(R"({"period": )") + n + R"(, "periodUnit": "d"})"});
+    cases.push_back({"tim-4", "Timing.repeat", tim4, std::string(R"({"duration": )") + n + R"(, "durationUnit": "h"})"});
+  }
+  for (const char* r : {R"({"offset": 30})", R"({"offset": 30, "when": ["C"]})", R"({"offset": 30, "when": ["ACM"]})",
+                        R"({"when": ["C"]})", R"({"offset": 0, "when": ["CM", "HS"]})"}) {
+    cases.push_back({"tim-9", "Timing.repeat", tim9, r});
+  }
+  for (const char* p : {R"({"start": "2020-02-01", "end": "2020-01-01"})", R"({"start": "2020-01-01"})",
+                        R"({"end": "2020-01-01"})", R"({"start": "2020-02", "end": "2020-02-14"})",
+                        R"({"start": "2020-01-01T10:00:00+02:00", "end": "2020-01-01T09:30:00Z"})",
+                        R"({"start": "2020-01-01T10:00:00Z", "end": "2020-01-01T09:30:00Z"})",
+                        R"({"start": "2021", "end": "2020-06"})", R"({"_start": {"id": "s"}, "end": "2020-01-01"})"}) {
+    cases.push_back({"per-1", "Period", per1, p});
+  }
+  std::size_t failing = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.key + " " + c.member_json);
+    std::string text;
+    std::string at;
+    if (c.type == "Period") {
+      text = R"({"resourceType": "Patient", "id": "p", )" + div + R"(, "name": [{"family": "A", "period": )" +
+             c.member_json + "}]}";
+      at = "Patient.name[0].period";
+    } else {
+      text = R"({"resourceType": "Observation", "id": "o", )" + div +
+             R"(, "status": "final", "code": {"text": "x"}, "effectiveTiming": {"repeat": )" + c.member_json + "}}";
+      at = "Observation.effectiveTiming.repeat";
+    }
+    bool reported = false;
+    for (const Issue& i : gw::testing::validate_text(text)) {
+      if (i.expression == at && i.diagnostics.rfind(c.key + ":", 0) == 0) reported = true;
+    }
+    // FHIRPath on the same element.
+    auto doc = json::Document::parse(c.member_json);
+    ASSERT_TRUE(doc);
+    fhirpath::CompileOptions co;
+    co.model = defs->model;
+    co.context_type = c.type;
+    auto expr = fhirpath::Expression::compile(c.expression, co);
+    ASSERT_TRUE(expr) << expr.error().to_string();
+    fhir::Node node;
+    node.value = doc->root();
+    if (c.type == "Period") {
+      node.type = defs->model->type("Period");
+    } else {
+      node.type = defs->model->type("Timing")->element("repeat")->backbone;
+    }
+    ASSERT_NE(node.type, nullptr);
+    fhirpath::EvaluationContext ctx;
+    ctx.model = defs->model.get();
+    auto verdict = expr->evaluate_boolean(node, ctx);
+    ASSERT_TRUE(verdict) << verdict.error().to_string();
+    const bool fhirpath_fails = verdict->has_value() && !**verdict;
+    EXPECT_EQ(reported, fhirpath_fails);
+    failing += fhirpath_fails;
+  }
+  // Both verdicts occur: 2 + 2 negative decimals, 3 offsets, 3 periods.
+  EXPECT_EQ(failing, 10u);
 }
 }  // namespace
 }  // namespace gw::validation

@@ -90,8 +90,20 @@ enum class NativeCheck : std::uint8_t {
   kSdf9,     ///< no label/code/requirements on a root element (children() walk)
   kExistence,  ///< presence logic over members (detail/fold.hpp), FHIRPath as the fallback
   kBdl8,     ///< an entry's fullUrl has no /_history/
-  kObs7,     ///< holds without a value or without components; FHIRPath otherwise (Coding equality)
+  kTim4,     ///< duration >= 0
+  kTim5,     ///< period >= 0
+  // Prefilters: the invariant plainly holds for most objects; FHIRPath
+  // decides the rest (see is_prefilter).
+  kObs7,     ///< holds without a value or without components (else Coding equality)
+  kPer1,     ///< holds unless start and end both have values (else dateTime order)
+  kTim9,     ///< holds without an offset
 };
+
+/// Native checks that only skip the plain cases and leave the rest to the
+/// compiled FHIRPath expression.
+constexpr bool is_prefilter(NativeCheck n) {
+  return n == NativeCheck::kObs7 || n == NativeCheck::kPer1 || n == NativeCheck::kTim9;
+}
 
 /// One constraint (invariant), shared by every node that carries it.
 struct Invariant {
