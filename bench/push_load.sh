@@ -26,7 +26,8 @@ if [ ! -f "$bdir/build.ninja" ]; then
   cmake -S "$root" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGW_BUILD_BENCH=ON -DGW_BUILD_TESTS=OFF >/dev/null
 fi
 cmake --build "$bdir" --target fhir-gateway push_load -j2 >/dev/null
-"$root/scripts/make-demo-certs" "$work/certs" demo-hospital demo-clinic >/dev/null
+"$root/scripts/make-demo-certs" "$work/certs" demo-hospital demo-clinic gateway >/dev/null
+sim_port=18447
 
 cat > "$work/gateway.json" <<JSON
 {
@@ -35,12 +36,19 @@ cat > "$work/gateway.json" <<JSON
           "client_ca": "$work/certs/ca.crt", "require_client_cert": true},
   "limits": {"rate_per_second": 0, "max_connections": 4096},
   "store": {"sqlite": "$work/var/gateway.db"},
+  "forward": {
+    "client_tls": {"cert": "$work/certs/gateway.crt", "key": "$work/certs/gateway.key", "ca": "$work/certs/ca.crt"},
+    "retry": {"base_ms": 1000, "cap_ms": 60000, "max_attempts": 12},
+    "deadlines": {"connect_ms": 5000, "handshake_ms": 5000, "write_ms": 10000, "read_ms": 10000},
+    "poll_ms": 1000, "lease_ms": 60000, "batch": 8,
+    "recipients": {"demo-clinic": {"concurrency": 4}}
+  },
   "consentPolicy": "$root/config/consent-policy.json",
   "recipients": [
     {"id": "demo-hospital", "organization": "Demo General Hospital", "kind": "hospital",
      "endpoint": "https://127.0.0.1:1/fhir", "operations": ["submit"]},
     {"id": "demo-clinic", "organization": "Demo Community Clinic", "kind": "community-clinic",
-     "endpoint": "https://127.0.0.1:2/fhir", "operations": ["receive", "pull"]}
+     "endpoint": "https://127.0.0.1:$sim_port/fhir", "operations": ["receive", "pull"]}
   ]
 }
 JSON
@@ -61,6 +69,13 @@ client=("$bdir/bin/push_load" --ca "$work/certs/ca.crt" --cert "$work/certs/demo
         --body "$root/config/demo/discharge-summary.json")
 
 cd "$root"   # mappings/ and config/ are read relative to the repository root
+# The receiving clinic: every handoff is delivered (claim, HTTPS POST,
+# mark delivered), as in production. A recipient that refuses connections
+# would instead add a failed attempt and its retries to every push.
+"$bdir/bin/fhir-gateway" clinic-sim --listen "127.0.0.1:$sim_port" \
+  --tls "$work/certs/server.crt" "$work/certs/server.key" "$work/certs/ca.crt" >"$work/sim.log" 2>&1 &
+pids+=($!)
+wait_port "$sim_port"
 "$bdir/bin/fhir-gateway" serve --config "$work/gateway.json" >"$work/gateway.out" 2>"$work/gateway.log" &
 pids+=($!)
 wait_port 18445
@@ -68,8 +83,10 @@ if [ "$rate" = 0 ]; then mode="closed loop"; else mode="open loop at $rate req/s
 echo "body: $(wc -c <config/demo/discharge-summary.json) bytes, $conns connections, ${secs}s, $mode, $(nproc) cores shared by client and server"
 printf '%-40s ' "gateway POST /fhir (full push, durable)"
 "${client[@]}" --port 18445 --target '/fhir?recipient=demo-clinic'
-echo "stored handoffs: $(sqlite3 "$work/var/gateway.db" 'select count(*) from handoff' 2>/dev/null || echo '?')"
-kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true; pids=()
+sleep 2   # deliveries still in flight finish
+echo "stored handoffs: $(sqlite3 "$work/var/gateway.db" 'select count(*) from handoff' 2>/dev/null || echo '?');" \
+  "outbox by state: $(sqlite3 "$work/var/gateway.db" "select group_concat(state || ' ' || n, ', ') from (select state, count(*) n from outbox group by state)" 2>/dev/null || echo '?')"
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=()
 
 if start_nginx_baseline "$work" 18446; then
   wait_port 18446
