@@ -52,32 +52,33 @@ void FullUrlIndex::reserve(std::size_t n) {
   slots_.assign(size, 0);
 }
 
-bool FullUrlIndex::add(std::span<const BundleEntry> entries, std::uint32_t idx) {
-  const std::string_view url = entries[idx].full_url;
-  const std::uint64_t high = std::hash<std::string_view>{}(url) & 0xffffffff00000000ull;
+std::uint64_t FullUrlIndex::high_hash(std::string_view url) {
+  return std::hash<std::string_view>{}(url) & 0xffffffff00000000ull;
+}
+
+// The slot holding `url` (hash `high`), or the empty slot where it would go.
+std::size_t FullUrlIndex::slot_of(std::span<const BundleEntry> entries, std::string_view url,
+                                  std::uint64_t high) const {
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t i = (high >> 32) & mask;; i = (i + 1) & mask) {
-    std::uint64_t& s = slots_[i];
-    if (s == 0) {
-      s = high | (std::uint64_t{idx} + 1);
-      return true;
-    }
-    if ((s & 0xffffffff00000000ull) == high && entries[(s & 0xffffffffu) - 1].full_url == url) return false;
+    const std::uint64_t s = slots_[i];
+    if (s == 0) return i;
+    if ((s & 0xffffffff00000000ull) == high && entries[(s & 0xffffffffu) - 1].full_url == url) return i;
   }
+}
+
+bool FullUrlIndex::add(std::span<const BundleEntry> entries, std::uint32_t idx) {
+  const std::uint64_t high = high_hash(entries[idx].full_url);
+  std::uint64_t& s = slots_[slot_of(entries, entries[idx].full_url, high)];
+  if (s != 0) return false;
+  s = high | (std::uint64_t{idx} + 1);
+  return true;
 }
 
 std::int32_t FullUrlIndex::find(std::span<const BundleEntry> entries, std::string_view url) const {
   if (slots_.empty()) return -1;
-  const std::uint64_t high = std::hash<std::string_view>{}(url) & 0xffffffff00000000ull;
-  const std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = (high >> 32) & mask;; i = (i + 1) & mask) {
-    const std::uint64_t s = slots_[i];
-    if (s == 0) return -1;
-    if ((s & 0xffffffff00000000ull) == high) {
-      const auto idx = static_cast<std::uint32_t>(s & 0xffffffffu) - 1;
-      if (entries[idx].full_url == url) return static_cast<std::int32_t>(idx);
-    }
-  }
+  const std::uint64_t s = slots_[slot_of(entries, url, high_hash(url))];
+  return s == 0 ? -1 : static_cast<std::int32_t>((s & 0xffffffffu) - 1);
 }
 
 // One pass over the entries: what the walk and the entry-level rules need,

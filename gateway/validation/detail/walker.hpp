@@ -130,6 +130,8 @@ class FullUrlIndex {
   std::int32_t find(std::span<const BundleEntry> entries, std::string_view url) const;
 
  private:
+  static std::uint64_t high_hash(std::string_view url);
+  std::size_t slot_of(std::span<const BundleEntry> entries, std::string_view url, std::uint64_t high) const;
   std::vector<std::uint64_t> slots_;  // 0 = empty, else (hash >> 32) << 32 | (idx + 1)
 };
 
