@@ -19,6 +19,7 @@
 #pragma once
 
 #include "gateway/core/core.hpp"
+#include "gateway/core/flat_index.hpp"
 #include "gateway/json/json.hpp"
 
 #include <cstdint>
@@ -58,10 +59,10 @@ struct TypeDef;
 
 /// A read-mostly map from names to small values, for the lookups made per
 /// JSON member and per resource: open addressing (linear probing, power-of-
-/// two size, at most half full) with an inline FNV-1a hash kept in each
-/// slot and compared before the bytes. Names are short, so this beats
-/// std::unordered_map's out-of-line murmur hash, node chasing and a memcmp
-/// per probe. Keys are views: their bytes must outlive the table. The first
+/// two size, at most half full) with an inline hash (gw::flat_hash) kept in
+/// each slot and compared before the bytes (gw::flat_equal, inline too).
+/// Names are short, so this beats std::unordered_map's out-of-line murmur
+/// hash, node chasing and a memcmp call per probe. Keys are views: their bytes must outlive the table. The first
 /// value added for a name wins.
 template <class V>
 class NameTable {
@@ -88,10 +89,7 @@ class NameTable {
     for (std::size_t i = h & mask;; i = (i + 1) & mask) {
       const Slot& s = slots_[i];
       if (!s.used) return nullptr;
-      if (s.hash == h && s.key.size() == key.size() &&
-          (key.empty() || std::memcmp(s.key.data(), key.data(), key.size()) == 0)) {
-        return &s.value;
-      }
+      if (s.hash == h && flat_equal(s.key, key)) return &s.value;
     }
   }
 
@@ -102,11 +100,7 @@ class NameTable {
     std::uint32_t hash = 0;
     bool used = false;
   };
-  static std::uint32_t hash(std::string_view s) {
-    std::uint32_t h = 2166136261u;
-    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
-    return h;
-  }
+  static std::uint32_t hash(std::string_view s) { return static_cast<std::uint32_t>(flat_hash(s) >> 32); }
   void grow() {
     std::vector<Slot> old = std::move(slots_);
     std::size_t n = 8;

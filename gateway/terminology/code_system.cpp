@@ -131,15 +131,15 @@ Result<std::shared_ptr<const CodeSystemIndex>> CodeSystemIndex::build(json::Valu
     if (!p.node.find("code").is_string() || code.empty()) continue;
     std::string key = cs->normalize(code);
     std::uint32_t idx;
-    auto found = cs->index_.find(std::string_view(key));
-    if (found != cs->index_.end()) {
-      idx = found->second;  // duplicate code: first definition wins, links merge
+    std::int64_t found = cs->index_.find(key, [&cs](std::uint32_t k) { return cs->key_of(k); });
+    if (found != FlatIndex::kNone) {
+      idx = static_cast<std::uint32_t>(found);  // duplicate code: first definition wins, links merge
     } else {
       if (cs->concepts_.size() >= max_concepts) {
         return fail(ErrorCode::kLimit, "terminology: CodeSystem has too many concepts", cs->url_);
       }
       idx = static_cast<std::uint32_t>(cs->concepts_.size());
-      cs->index_.emplace(std::move(key), idx);
+      if (!cs->case_sensitive_) cs->folded_.push_back(std::move(key));
       CsConcept c;
       c.code = std::string(code);
       c.display = std::string(p.node.find("display").str());
@@ -175,6 +175,7 @@ Result<std::shared_ptr<const CodeSystemIndex>> CodeSystemIndex::build(json::Valu
         c.properties.emplace_back(std::string(pcode), std::move(value));
       }
       cs->concepts_.push_back(std::move(c));
+      cs->index_.add(idx, [&cs](std::uint32_t k) { return cs->key_of(k); });
     }
     if (p.parent >= 0) add_edge(cs->concepts_, static_cast<std::uint32_t>(p.parent), idx);
     json::Value kids = p.node.find("concept");
@@ -192,9 +193,10 @@ Result<std::shared_ptr<const CodeSystemIndex>> CodeSystemIndex::build(json::Valu
 }
 
 std::optional<std::uint32_t> CodeSystemIndex::find(std::string_view code) const {
-  auto it = case_sensitive_ ? index_.find(code) : index_.find(std::string_view(fold_case(code)));
-  if (it == index_.end()) return std::nullopt;
-  return it->second;
+  auto key_of_this = [this](std::uint32_t k) { return key_of(k); };
+  std::int64_t i = case_sensitive_ ? index_.find(code, key_of_this) : index_.find(fold_case(code), key_of_this);
+  if (i == FlatIndex::kNone) return std::nullopt;
+  return static_cast<std::uint32_t>(i);
 }
 
 void CodeSystemIndex::mark_descendants(std::uint32_t root, std::vector<bool>& mark) const {

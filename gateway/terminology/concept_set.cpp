@@ -16,35 +16,42 @@ std::string fold_case(std::string_view s) {
 }
 
 const Item* SystemPart::item(std::string_view key) const {
-  auto it = index.find(key);
-  return it == index.end() ? nullptr : &items[it->second];
+  std::int64_t i = index.find(key, [this](std::uint32_t k) { return std::string_view(items[k].key); });
+  return i == FlatIndex::kNone ? nullptr : &items[static_cast<std::size_t>(i)];
 }
 
 void SystemPart::put(Item item) {
-  auto it = index.find(std::string_view(item.key));
-  if (it != index.end()) {
-    items[it->second] = std::move(item);
+  std::int64_t i = index.find(item.key, [this](std::uint32_t k) { return std::string_view(items[k].key); });
+  if (i != FlatIndex::kNone) {
+    items[static_cast<std::size_t>(i)] = std::move(item);
     return;
   }
-  index.emplace(item.key, static_cast<std::uint32_t>(items.size()));
   items.push_back(std::move(item));
+  index.add(static_cast<std::uint32_t>(items.size() - 1),
+            [this](std::uint32_t k) { return std::string_view(items[k].key); });
 }
 
 const SystemPart* ConceptSet::part(std::string_view system) const {
-  auto it = part_index.find(system);
-  return it == part_index.end() ? nullptr : &parts[it->second];
+  std::int64_t i = part_index.find(system, [this](std::uint32_t k) { return std::string_view(parts[k].system); });
+  return i == FlatIndex::kNone ? nullptr : &parts[static_cast<std::size_t>(i)];
+}
+
+void ConceptSet::add_part(SystemPart p) {
+  parts.push_back(std::move(p));
+  part_index.add(static_cast<std::uint32_t>(parts.size() - 1),
+                 [this](std::uint32_t k) { return std::string_view(parts[k].system); });
 }
 
 SystemPart& ConceptSet::part_for(std::string_view system, bool case_sensitive) {
-  auto it = part_index.find(system);
-  if (it != part_index.end()) return parts[it->second];
-  part_index.emplace(std::string(system), static_cast<std::uint32_t>(parts.size()));
-  SystemPart& p = parts.emplace_back();
+  std::int64_t i = part_index.find(system, [this](std::uint32_t k) { return std::string_view(parts[k].system); });
+  if (i != FlatIndex::kNone) return parts[static_cast<std::size_t>(i)];
+  SystemPart p;
   p.system = std::string(system);
   p.case_sensitive = case_sensitive;
   p.other = other;
   p.other_reason = other_reason;
-  return p;
+  add_part(std::move(p));
+  return parts.back();
 }
 
 Tri ConceptSet::state(std::string_view system, std::string_view code, Reason* why) const {
@@ -53,13 +60,17 @@ Tri ConceptSet::state(std::string_view system, std::string_view code, Reason* wh
     if (why) *why = other_reason;
     return other;
   }
-  const Item* item = p->case_sensitive ? p->item(code) : p->item(fold_case(code));
-  if (item != nullptr) {
-    if (why) *why = item->reason;
-    return item->state;
+  return p->state(code, why);
+}
+
+Tri SystemPart::state(std::string_view code, Reason* why) const {
+  const Item* found = case_sensitive ? item(code) : item(fold_case(code));
+  if (found != nullptr) {
+    if (why) *why = found->reason;
+    return found->state;
   }
-  if (why) *why = p->other_reason;
-  return p->other;
+  if (why) *why = other_reason;
+  return other;
 }
 
 std::size_t ConceptSet::size() const {
@@ -182,8 +193,7 @@ ConceptSet combine(const ConceptSet& a, const ConceptSet& b, Op op) {
     // A part that says nothing beyond the set default is dropped, so systems
     // fully removed by an exclude do not linger as empty parts.
     if (rp.items.empty() && rp.other == r.other && rp.other_reason == r.other_reason) return;
-    r.part_index.emplace(system, static_cast<std::uint32_t>(r.parts.size()));
-    r.parts.push_back(std::move(rp));
+    r.add_part(std::move(rp));
   };
 
   for (const SystemPart& pa : a.parts) merge_system(pa.system, &pa, b.part(pa.system));

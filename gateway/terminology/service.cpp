@@ -128,13 +128,13 @@ class Engine {
     CodeStatus status = CodeStatus::kCannotCheck;
     Reason reason = Reason::kNone;
     const CsConcept* entry = nullptr;  // the concept
-    std::shared_ptr<const CodeSystemIndex> cs;
+    const CodeSystemIndex* cs = nullptr;  // owned by code_systems_, never evicted
   };
   Found find(std::string_view system, std::string_view version, std::string_view code) const;
 
   // Where a system's concepts come from.
   struct Resolved {
-    std::shared_ptr<const CodeSystemIndex> cs;  // null when not loaded/usable
+    const CodeSystemIndex* cs = nullptr;  // null when not loaded/usable; owned by code_systems_
     Reason reason = Reason::kNone;              // kNone: local and complete
     bool complete() const { return cs != nullptr && reason == Reason::kNone; }
     bool case_sensitive() const { return cs == nullptr || cs->case_sensitive(); }
@@ -146,6 +146,7 @@ class Engine {
   };
 
   Resolved resolve_system(std::string_view system, std::string_view version) const;
+  Resolved resolve_uncached(std::string_view system, std::string_view version) const;
   Result<std::shared_ptr<const CodeSystemIndex>> code_system(const packages::Entry* e) const;
   Result<std::shared_ptr<const Expansion>> expand_entry(
       const packages::Entry* entry, std::vector<const packages::Entry*>& stack) const;
@@ -168,6 +169,17 @@ class Engine {
   mutable std::shared_mutex mu_;  // guards the two maps; never held while computing
   mutable std::unordered_map<const packages::Entry*, Slot<Expansion>> expansions_;
   mutable std::unordered_map<const packages::Entry*, Slot<CodeSystemIndex>> code_systems_;
+  // Every Coding of an instance asks how its system resolves; the answer
+  // for a version-less system never changes, and the full resolution (a
+  // registry lookup, then the CodeSystem cache) cost more than the code
+  // lookup itself. Only systems the registry holds or the external list
+  // names are kept, so data cannot grow this. Guarded by mu_.
+  struct ResolvedSystem {
+    std::string system;
+    Resolved resolved;
+  };
+  mutable std::vector<ResolvedSystem> resolved_;
+  mutable FlatIndex resolved_index_;
 };
 
 Result<std::shared_ptr<const CodeSystemIndex>> Engine::code_system(const packages::Entry* e) const {
@@ -192,6 +204,25 @@ Result<std::shared_ptr<const CodeSystemIndex>> Engine::code_system(const package
 // CodeSystem; an IG could ship a "complete" fragment of LOINC by mistake),
 // then the exact version, then any version only to say which reason applies.
 Engine::Resolved Engine::resolve_system(std::string_view system, std::string_view version) const {
+  if (!version.empty()) return resolve_uncached(system, version);
+  auto key_of = [this](std::uint32_t k) { return std::string_view(resolved_[k].system); };
+  {
+    std::shared_lock lock(mu_);
+    std::int64_t i = resolved_index_.find(system, key_of);
+    if (i != FlatIndex::kNone) return resolved_[static_cast<std::size_t>(i)].resolved;
+  }
+  Resolved r = resolve_uncached(system, version);
+  if (r.cs != nullptr || r.reason == Reason::kExternalSystem) {
+    std::unique_lock lock(mu_);
+    if (resolved_index_.find(system, key_of) == FlatIndex::kNone) {
+      resolved_.push_back({std::string(system), r});
+      resolved_index_.add(static_cast<std::uint32_t>(resolved_.size() - 1), key_of);
+    }
+  }
+  return r;
+}
+
+Engine::Resolved Engine::resolve_uncached(std::string_view system, std::string_view version) const {
   Resolved r;
   if (is_external_system(system)) {
     r.reason = Reason::kExternalSystem;
@@ -232,7 +263,7 @@ Engine::Resolved Engine::resolve_system(std::string_view system, std::string_vie
     r.reason = Reason::kSystemIncomplete;  // unreadable resource: trust nothing
     return r;
   }
-  r.cs = *cs;
+  r.cs = cs->get();
   if (r.cs->content() != Content::kComplete) r.reason = Reason::kSystemIncomplete;
   return r;
 }
@@ -723,7 +754,7 @@ Membership Expansion::contains(std::string_view system, std::string_view code) c
   // Any system: the best answer over the systems we know, and the default.
   detail::Tri best = set_->other;
   for (const detail::SystemPart& p : set_->parts) {
-    best = std::max(best, set_->state(p.system, code));
+    best = std::max(best, p.state(code));
     if (best == detail::Tri::kIn) break;
   }
   return as_membership(best);
@@ -753,7 +784,7 @@ Reason Expansion::open_reason(std::string_view system, std::string_view code) co
   }
   for (const detail::SystemPart& p : set_->parts) {
     Reason why = Reason::kNone;
-    if (set_->state(p.system, code, &why) == detail::Tri::kMaybe) return why;
+    if (p.state(code, &why) == detail::Tri::kMaybe) return why;
   }
   return set_->other == detail::Tri::kMaybe ? set_->other_reason : Reason::kNone;
 }

@@ -297,7 +297,11 @@ class Compiler {
     for (json::Value c : n.definition.find("constraint").items()) {
       if (c.find("expression").str().empty()) continue;
       if (!plan_.is_base && (base_has(base_def, c) || base_has(type_def, c))) continue;
-      if (const Invariant* inv = v_.intern_invariant(c, plan_.url, context)) {
+      // Invariants the structural walk covers (ele-1 on every element,
+      // txt-1/2, ref-1) are left out of the list: check_invariants is then
+      // not called at all for most elements.
+      if (const Invariant* inv = v_.intern_invariant(c, plan_.url, context);
+          inv && inv->native != NativeCheck::kCovered) {
         n.invariants.push_back(inv);
       }
     }

@@ -5,11 +5,36 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
 namespace gw::validation::detail {
 namespace {
+
+// Eight bytes at a time (SWAR) for the scans every string value gets: most
+// strings hold no control byte, DEL, C1 lead byte or whitespace, and the
+// byte loops below only start at the first word that holds one.
+constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+inline std::uint64_t load_word(const char* p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+// Nonzero exactly when some byte of `w` is below `n` (n <= 0x80; the
+// "has less" trick: which bits are set can be off above the first such
+// byte, whether any is set cannot).
+inline std::uint64_t bytes_below(std::uint64_t w, unsigned char n) { return (w - kOnes * n) & ~w & kHighs; }
+inline std::uint64_t bytes_equal(std::uint64_t w, unsigned char b) { return bytes_below(w ^ (kOnes * b), 1); }
+
+// The offset of the first 8-byte word from `i` on that may hold a byte
+// `suspect` flags, or the size of `s` rounded down to whole words.
+template <class Suspect>
+std::size_t skip_clean_words(std::string_view s, std::size_t i, Suspect suspect) {
+  while (i + 8 <= s.size() && !suspect(load_word(s.data() + i))) i += 8;
+  return i;
+}
 
 struct KindName {
   std::string_view name;
@@ -204,7 +229,10 @@ bool match_id(std::string_view s) {
 
 // \S*
 bool match_no_ws(std::string_view s) {
-  return std::none_of(s.begin(), s.end(), is_ws);
+  // Every whitespace byte is below 0x21.
+  auto suspect = [](std::uint64_t w) { return bytes_below(w, 0x21) != 0; };
+  std::size_t i = skip_clean_words(s, 0, suspect);
+  return std::none_of(s.begin() + static_cast<std::ptrdiff_t>(i), s.end(), is_ws);
 }
 
 // [ \r\n\t\S]+: anything but form feed, non-empty.
@@ -377,7 +405,10 @@ bool integer_in_range(PrimitiveKind kind, std::string_view s) {
 }
 
 bool no_illegal_controls(std::string_view s) {
-  for (std::size_t i = 0; i < s.size(); ++i) {
+  auto suspect = [](std::uint64_t w) {
+    return (bytes_below(w, 0x20) | bytes_equal(w, 0x7F) | bytes_equal(w, 0xC2)) != 0;
+  };
+  for (std::size_t i = skip_clean_words(s, 0, suspect); i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x20) {
       if (c != '\t' && c != '\r' && c != '\n') return false;

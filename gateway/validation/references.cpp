@@ -46,41 +46,6 @@ bool last_two(std::string_view url, std::string_view& type, std::string_view& id
 
 }  // namespace
 
-void FullUrlIndex::reserve(std::size_t n) {
-  std::size_t size = 8;
-  while (size < n * 2) size *= 2;
-  slots_.assign(size, 0);
-}
-
-std::uint64_t FullUrlIndex::high_hash(std::string_view url) {
-  return std::hash<std::string_view>{}(url) & 0xffffffff00000000ull;
-}
-
-// The slot holding `url` (hash `high`), or the empty slot where it would go.
-std::size_t FullUrlIndex::slot_of(std::span<const BundleEntry> entries, std::string_view url,
-                                  std::uint64_t high) const {
-  const std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = (high >> 32) & mask;; i = (i + 1) & mask) {
-    const std::uint64_t s = slots_[i];
-    if (s == 0) return i;
-    if ((s & 0xffffffff00000000ull) == high && entries[(s & 0xffffffffu) - 1].full_url == url) return i;
-  }
-}
-
-bool FullUrlIndex::add(std::span<const BundleEntry> entries, std::uint32_t idx) {
-  const std::uint64_t high = high_hash(entries[idx].full_url);
-  std::uint64_t& s = slots_[slot_of(entries, entries[idx].full_url, high)];
-  if (s != 0) return false;
-  s = high | (std::uint64_t{idx} + 1);
-  return true;
-}
-
-std::int32_t FullUrlIndex::find(std::span<const BundleEntry> entries, std::string_view url) const {
-  if (slots_.empty()) return -1;
-  const std::uint64_t s = slots_[slot_of(entries, url, high_hash(url))];
-  return s == 0 ? -1 : static_cast<std::int32_t>((s & 0xffffffffu) - 1);
-}
-
 // One pass over the entries: what the walk and the entry-level rules need,
 // including the fullUrl checks (absolute, or a URN; a RESTful fullUrl ends
 // with the entry's type and id, as HL7's validator checks with
@@ -91,6 +56,7 @@ void Walker::index_bundle(json::Value bundle, BundleScope& scope) {
   scope.type = bundle.find("type").str();
   json::Value entries = bundle.find("entry");
   scope.entries.reserve(entries.size());
+  scope.by_full_url = FlatIndex(v_.hash_seed);
   scope.by_full_url.reserve(entries.size());
   for (json::Value e : entries.items()) {
     BundleEntry be;
@@ -109,7 +75,8 @@ void Walker::index_bundle(json::Value bundle, BundleScope& scope) {
     auto idx = static_cast<std::uint32_t>(scope.entries.size());
     scope.entries.push_back(be);
     if (be.full_url.empty()) continue;
-    if (!scope.by_full_url.add(scope.entries, idx)) scope.repeated_full_url = true;
+    auto url_of = [&scope](std::uint32_t i) { return scope.full_url_of(i); };
+    if (scope.by_full_url.add(idx, url_of) != FlatIndex::kNone) scope.repeated_full_url = true;
     if (!is_absolute(be.full_url)) {
       scope.full_url_problems.emplace_back(idx, "fullUrl must be an absolute URL or a URN");
       continue;
@@ -206,8 +173,9 @@ Resolved Walker::resolve_reference(std::string_view ref) const {
   if (!scope) return r;
   std::string_view target = strip_history(ref);
   std::int32_t found = -1;
+  auto url_of = [scope](std::uint32_t i) { return scope->full_url_of(i); };
   if (is_absolute(target)) {
-    found = scope->by_full_url.find(scope->entries, target);
+    found = static_cast<std::int32_t>(scope->by_full_url.find(target, url_of));
   } else {
     std::string_view t, id;
     std::string_view base_url = strip_history(here->full_url);
@@ -215,7 +183,7 @@ Resolved Walker::resolve_reference(std::string_view ref) const {
       std::string_view base = base_url.substr(0, base_url.size() - t.size() - id.size() - 1);
       ref_key_.assign(base);
       ref_key_ += target;
-      found = scope->by_full_url.find(scope->entries, ref_key_);
+      found = static_cast<std::int32_t>(scope->by_full_url.find(ref_key_, url_of));
     }
     if (found < 0) {
       const auto& ids = scope->type_ids();

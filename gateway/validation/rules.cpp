@@ -3,10 +3,12 @@
 #include "gateway/validation/detail/fold.hpp"
 #include "gateway/validation/detail/walker.hpp"
 #include "gateway/validation/detail/xhtml.hpp"
+#include "gateway/primitives/primitives.hpp"
 
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <optional>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -93,6 +95,20 @@ bool holds_plainly(NativeCheck check, json::Value obj) {
     case NativeCheck::kTim9: return !obj.find("offset");
     default: return false;
   }
+}
+
+// per-1 when start and end both have values: `start <= end` as FHIRPath
+// decides it (the same parse and the same primitives::compare, so
+// precision and time zones give the same answers, an indeterminate order
+// included: it makes the invariant empty, which holds). Null when a value
+// does not parse: FHIRPath then decides, and the format error is reported
+// with the primitive.
+std::optional<bool> period_in_order(json::Value obj) {
+  auto start = primitives::parse_datetime(obj.find("start").str(), primitives::TemporalSyntax::kFhir);
+  auto end = primitives::parse_datetime(obj.find("end").str(), primitives::TemporalSyntax::kFhir);
+  if (!start || !end) return std::nullopt;
+  std::optional<int> order = primitives::compare(*start, *end);
+  return !order || *order <= 0;
 }
 
 // tim-4, tim-5: a decimal `>= 0`. Anything but a JSON number is a format
@@ -508,7 +524,7 @@ void Walker::check_code_system(const Item& item) {
 void Walker::check_invariants(std::span<const Invariant* const> invariants, const ElementPlan& node,
                               const Item& item) {
   for (const Invariant* inv : invariants) {
-    if (inv->native == NativeCheck::kCovered) continue;
+    if (inv->native == NativeCheck::kCovered) continue;  // plans leave these out; other lists may not
     if (inv->best_practice && !v_.options.best_practice_warnings) continue;
     bool holds = true;
     if (inv->native == NativeCheck::kExistence && item.type && item.value.is_object()) {
@@ -519,66 +535,73 @@ void Walker::check_invariants(std::span<const Invariant* const> invariants, cons
     } else {
       if (!v_.options.check_invariants || !inv->compiled) continue;
       if (is_prefilter(inv->native) && holds_plainly(inv->native, item.value)) continue;
-      if (inv->foldable && item.value.is_object()) {
-        bool relevant = false;
-        for (std::size_t m = 0; m < item.value.size() && !relevant; ++m) {
-          std::string_view key = item.value.key(m);
-          for (const std::string& name : inv->reads) {
-            if (key_may_hold(key, name)) {
-              relevant = true;
-              break;
-            }
-          }
-        }
-        if (!relevant) {
-          if (inv->folded.value_or(true)) continue;
-          report(inv->best_practice ? Issue::Severity::kWarning : inv->severity, "invariant", item.anchor(),
-                 inv->key + ": " + inv->human);
-          continue;
-        }
-      }
-      fhir::Node focus;
-      focus.value = item.value;
-      focus.extension_part = item.ext;
-      focus.type = item.type;
-      focus.element = node.base;
-      focus.name = node.base ? std::string_view(node.base->name) : std::string_view();
-      focus.index = item.index;
-      fp_ctx_.model = v_.model.get();
-      fp_ctx_.environment = this;
-      fp_ctx_.resource.reset();
-      fp_ctx_.root_resource.reset();
-      if (!frames_.empty()) {
-        const ResourceFrame& f = frame();
-        fhir::Node res;
-        res.value = f.obj;
-        res.type = f.type;
-        fp_ctx_.resource = res;
-        const ResourceFrame* top = &f;
-        while (top->container) top = top->container;
-        fhir::Node root;
-        root.value = top->obj;
-        root.type = top->type;
-        fp_ctx_.root_resource = root;
-      }
-      auto r = inv->compiled->evaluate_boolean(focus, fp_ctx_);
-      if (!r) {
-        if (std::find(failed_invariants_.begin(), failed_invariants_.end(), inv) ==
-            failed_invariants_.end()) {
-          failed_invariants_.push_back(inv);
-          v_.problem(node.structure ? node.structure->url : std::string(), inv->key,
-                     "invariant could not be evaluated: " + r.error().message());
-        }
-        continue;
-      }
-      if (!*r) continue;  // empty: the constraint does not apply
-      holds = **r;
+      std::optional<bool> verdict = inv->native == NativeCheck::kPer1 ? period_in_order(item.value) : std::nullopt;
+      if (!verdict) verdict = fhirpath_verdict(*inv, node, item);
+      if (!verdict) continue;  // does not apply, or could not be evaluated
+      holds = *verdict;
     }
     if (!holds) {
       Issue::Severity sev = inv->best_practice ? Issue::Severity::kWarning : inv->severity;
       report(sev, "invariant", item.anchor(), inv->key + ": " + inv->human);
     }
   }
+}
+
+// An invariant through FHIRPath: folded when the object lacks every member
+// the expression reads, else evaluated. Null when it does not apply (an
+// empty result) or cannot be evaluated (a load problem, reported once).
+std::optional<bool> Walker::fhirpath_verdict(const Invariant& inv, const ElementPlan& node, const Item& item) {
+  if (inv.foldable && item.value.is_object()) {
+    bool relevant = false;
+    for (std::size_t m = 0; m < item.value.size() && !relevant; ++m) {
+      std::string_view key = item.value.key(m);
+      for (const std::string& name : inv.reads) {
+        if (key_may_hold(key, name)) {
+          relevant = true;
+          break;
+        }
+      }
+    }
+    if (!relevant) {
+      if (inv.folded.value_or(true)) return std::nullopt;
+      return false;
+    }
+  }
+  fhir::Node focus;
+  focus.value = item.value;
+  focus.extension_part = item.ext;
+  focus.type = item.type;
+  focus.element = node.base;
+  focus.name = node.base ? std::string_view(node.base->name) : std::string_view();
+  focus.index = item.index;
+  fp_ctx_.model = v_.model.get();
+  fp_ctx_.environment = this;
+  fp_ctx_.resource.reset();
+  fp_ctx_.root_resource.reset();
+  if (!frames_.empty()) {
+    const ResourceFrame& f = frame();
+    fhir::Node res;
+    res.value = f.obj;
+    res.type = f.type;
+    fp_ctx_.resource = res;
+    const ResourceFrame* top = &f;
+    while (top->container) top = top->container;
+    fhir::Node root;
+    root.value = top->obj;
+    root.type = top->type;
+    fp_ctx_.root_resource = root;
+  }
+  auto r = inv.compiled->evaluate_boolean(focus, fp_ctx_);
+  if (!r) {
+    if (std::find(failed_invariants_.begin(), failed_invariants_.end(), &inv) == failed_invariants_.end()) {
+      failed_invariants_.push_back(&inv);
+      v_.problem(node.structure ? node.structure->url : std::string(), inv.key,
+                 "invariant could not be evaluated: " + r.error().message());
+    }
+    return std::nullopt;
+  }
+  if (!*r) return std::nullopt;  // empty: the constraint does not apply
+  return **r;
 }
 
 // kExistence: which of the program's names the object carries, by the

@@ -5,6 +5,7 @@
 #include "gateway/validation/detail/walker.hpp"
 
 #include <algorithm>
+#include <random>
 #include <tuple>
 
 namespace gw::validation {
@@ -241,6 +242,10 @@ Result<std::shared_ptr<const Validator>> Validator::create(std::shared_ptr<const
   impl->model = std::move(model);
   impl->options = std::move(options);
   if (auto empty = json::Document::parse("{}")) impl->empty_object = std::move(*empty);
+  {
+    std::random_device rd;
+    impl->hash_seed = std::uint64_t{rd()} << 32 | rd();
+  }
   const fhir::Model& m = *impl->model;
   impl->t_extension = m.type("Extension");
   impl->t_reference = m.type("Reference");

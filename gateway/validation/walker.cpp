@@ -602,7 +602,10 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
         type = code_type;
       }
       bool primitive = type && type->kind == fhir::TypeKind::kPrimitive;
-      if (mode == Mode::kBase) {
+      // The location is pushed only when there is something to report: these
+      // checks run for every member, and almost every member passes them.
+      if (mode == Mode::kBase && ((v && !v.is_null() && v.is_array() != is_array) ||
+                                  (x && !x.is_null() && x.is_array() != is_array))) {
         std::size_t len = push_key(key);
         if (v && !v.is_null() && v.is_array() != is_array) {
           error("structure", v, is_array ? "element '" + first.def->name + "' must be a JSON array"
@@ -617,7 +620,7 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
       if (v.is_array() || x.is_array()) {
         json::Value va = v.is_array() ? v : json::Value();
         json::Value xa = x.is_array() ? x : json::Value();
-        if (mode == Mode::kBase) {
+        if (mode == Mode::kBase && ((va && va.size() == 0) || (xa && (xa.size() == 0 || (va && va.size() != xa.size()))))) {
           std::size_t len = push_key(key);
           if (va && va.size() == 0) error("structure", va, "arrays must not be empty");
           if (xa && xa.size() == 0) error("structure", xa, "arrays must not be empty");
@@ -663,7 +666,7 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
         }
         return;
       }
-      if (mode == Mode::kBase) {
+      if (mode == Mode::kBase && ((v && v.is_null()) || (x && !x.is_object()))) {
         std::size_t len = push_key(key);
         if (v && v.is_null()) error("structure", v, "null is not allowed here");
         if (x && !x.is_null() && !x.is_object()) {

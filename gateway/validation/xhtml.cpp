@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdint>
 #include <cstring>
 
 namespace gw::validation::detail {
@@ -47,10 +48,34 @@ constexpr std::array<ElementAttribute, 35> kElementAttributes{{
     {"table", "rules"}, {"table", "cellspacing"}, {"table", "cellpadding"}, {"pre", "space"},
     {"td", "nowrap"}}};
 
-// Name comparison that rejects on length and first byte before memcmp:
-// the lists are searched for every tag and attribute of every narrative.
-bool same_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && !a.empty() && a[0] == b[0] && a == b;
+// Names of at most 8 bytes packed into an integer (first byte lowest), so
+// that the lists above become sorted integer arrays searched in six steps
+// instead of a scan of up to 52 names for every tag and attribute of every
+// narrative (a small part of the scanner's time, measured: 3%). Longer
+// names ("blockquote", "cellspacing") take the plain scan.
+constexpr std::uint64_t packed(std::string_view n) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < n.size() && i < 8; ++i) v |= std::uint64_t{static_cast<unsigned char>(n[i])} << (8 * i);
+  return v;
+}
+
+template <std::size_t N>
+constexpr std::array<std::uint64_t, N> packed_sorted(const std::array<std::string_view, N>& names) {
+  std::array<std::uint64_t, N> out{};
+  for (std::size_t i = 0; i < N; ++i) out[i] = names[i].size() <= 8 ? packed(names[i]) : 0;
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+constexpr auto kPackedElements = packed_sorted(kElements);
+constexpr auto kPackedAttributes = packed_sorted(kAttributes);
+
+template <std::size_t N>
+bool in_list(std::string_view name, const std::array<std::string_view, N>& names,
+             const std::array<std::uint64_t, N>& packed_names) {
+  if (name.empty()) return false;
+  if (name.size() <= 8) return std::binary_search(packed_names.begin(), packed_names.end(), packed(name));
+  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -67,16 +92,13 @@ bool is_name_char(char c) {
 std::string shown(std::string_view name) { return std::string(gw::utf8_prefix(name, 40)); }
 
 bool element_allowed(std::string_view name) {
-  return name == kArea ||
-         std::any_of(kElements.begin(), kElements.end(), [&](std::string_view e) { return same_name(e, name); });
+  return name == kArea || in_list(name, kElements, kPackedElements);
 }
 
 bool attribute_allowed(std::string_view element, std::string_view attr) {
-  if (std::any_of(kAttributes.begin(), kAttributes.end(), [&](std::string_view a) { return same_name(a, attr); })) {
-    return true;
-  }
+  if (in_list(attr, kAttributes, kPackedAttributes)) return true;
   return std::any_of(kElementAttributes.begin(), kElementAttributes.end(), [&](const ElementAttribute& ea) {
-    return same_name(ea.attribute, attr) && ea.element == element;
+    return ea.attribute == attr && ea.element == element;
   });
 }
 

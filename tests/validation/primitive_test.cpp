@@ -1,4 +1,5 @@
 #include "gateway/validation/detail/primitive.hpp"
+#include "gateway/validation/detail/xhtml.hpp"
 
 #include <gtest/gtest.h>
 #include <re2/re2.h>
@@ -66,6 +67,80 @@ TEST(PrimitiveTest, CalendarAndRanges) {
   EXPECT_FALSE(no_illegal_controls("a\x7f"));
   EXPECT_FALSE(no_illegal_controls("a\xc2\x85"));
   EXPECT_TRUE(no_illegal_controls("caf\xc3\xa9\t\r\n"));
+}
+
+// The control-byte and whitespace scans read eight bytes at a time: a
+// forbidden byte must be found at every offset of a long string (first,
+// last, and on both sides of each word boundary), and the bytes that are
+// allowed, high UTF-8 bytes included, must never be taken for one.
+TEST(PrimitiveTest, WordAtATimeScansFindABadByteAtEveryOffset) {
+  const std::string clean = "http://example.org/fhir/ValueSet/some-value-set|4.0.1";
+  std::vector<std::string> forbidden;
+  for (int c = 0; c < 0x20; ++c) {
+    if (c != '\t' && c != '\r' && c != '\n') forbidden.push_back(std::string(1, static_cast<char>(c)));
+  }
+  forbidden.push_back("\x7f");
+  forbidden.push_back("\xc2\x80");
+  forbidden.push_back("\xc2\x9f");
+  const std::vector<std::string> allowed = {"\t", "\r", "\n", " ", "~", "\xc3\xa9", "\xc2\xa0", "\xe2\x80\x94",
+                                            "\xf0\x9f\x98\x80"};
+  for (std::size_t at = 0; at <= clean.size(); ++at) {
+    for (const std::string& bad : forbidden) {
+      std::string s = clean;
+      s.insert(at, bad);
+      EXPECT_FALSE(no_illegal_controls(s)) << "offset " << at << " byte " << int(static_cast<unsigned char>(bad[0]));
+    }
+    for (const std::string& ok : allowed) {
+      std::string s = clean;
+      s.insert(at, ok);
+      EXPECT_TRUE(no_illegal_controls(s)) << "offset " << at << " byte " << int(static_cast<unsigned char>(ok[0]));
+    }
+    for (const char* ws : {" ", "\t", "\n", "\r", "\f"}) {
+      std::string s = clean;
+      s.insert(at, ws);
+      EXPECT_FALSE(matches_r4_regex(PrimitiveKind::kUri, s)) << "offset " << at;
+    }
+    std::string s = clean;
+    s.insert(at, "\xc3\xa9\x01");  // a control byte after a high byte
+    EXPECT_FALSE(no_illegal_controls(s)) << "offset " << at;
+    s = clean;
+    s.insert(at, "\xc3\xa9~");
+    EXPECT_TRUE(matches_r4_regex(PrimitiveKind::kUri, s)) << "offset " << at;
+  }
+  EXPECT_TRUE(no_illegal_controls(clean));
+  EXPECT_TRUE(matches_r4_regex(PrimitiveKind::kUri, clean));
+}
+
+// The narrative's element and attribute lists are searched as packed
+// integers for names of up to 8 bytes and by plain comparison beyond:
+// every listed name must pass, and near misses (one byte more or less,
+// another case, a prefix of a long name) must not.
+TEST(XhtmlTest, ElementAndAttributeListsAcceptListedNamesOnly) {
+  auto rules = [](const std::string& inner) {
+    std::vector<XhtmlProblem> out;
+    check_xhtml("<div xmlns=\"http://www.w3.org/1999/xhtml\">" + inner + "</div>", out);
+    std::vector<XhtmlProblem::Rule> r;
+    for (const XhtmlProblem& p : out) r.push_back(p.rule);
+    return r;
+  };
+  using R = XhtmlProblem::Rule;
+  for (const char* el : {"p", "br", "h6", "a", "span", "acronym", "address", "colgroup", "blockquote", "caption",
+                         "tbody", "td", "map", "area", "img", "tt"}) {
+    EXPECT_EQ(rules(std::string("<") + el + ">x</" + el + ">"), std::vector<R>{}) << el;
+  }
+  for (const char* el : {"P", "script", "blockquotes", "blockquot", "colgroups", "acronyms", "h7", "td2", "areas",
+                         "iframe", "x"}) {
+    EXPECT_EQ(rules(std::string("<") + el + ">x</" + el + ">"), std::vector<R>{R::kElement}) << el;
+  }
+  EXPECT_EQ(rules("<table cellspacing=\"0\" cellpadding=\"1\" summary=\"s\"><tr><td nowrap=\"x\">x</td></tr></table>"),
+            std::vector<R>{});
+  EXPECT_EQ(rules("<p title=\"t\" class=\"c\" xml:lang=\"en\" accesskey=\"k\" colspan=\"2\">x</p>"), std::vector<R>{});
+  EXPECT_EQ(rules("<a href=\"#x\" hreflang=\"en\">x</a>"), std::vector<R>{});
+  EXPECT_EQ(rules("<table cellspacings=\"0\">x</table>"), std::vector<R>{R::kAttribute});
+  EXPECT_EQ(rules("<p href=\"#x\">x</p>"), std::vector<R>{R::kAttribute});
+  EXPECT_EQ(rules("<p onclick=\"x\">x</p>"), std::vector<R>{R::kAttribute});
+  EXPECT_EQ(rules("<p Title=\"x\">x</p>"), std::vector<R>{R::kAttribute});
+  EXPECT_EQ(rules("<p titl=\"x\">x</p>"), std::vector<R>{R::kAttribute});
 }
 
 TEST(PrimitiveTest, DecimalComparison) {

@@ -240,7 +240,18 @@ TEST(ValidatorTest, NativeTimingAndPeriodChecksFollowFhirPath) {
                         R"({"end": "2020-01-01"})", R"({"start": "2020-02", "end": "2020-02-14"})",
                         R"({"start": "2020-01-01T10:00:00+02:00", "end": "2020-01-01T09:30:00Z"})",
                         R"({"start": "2020-01-01T10:00:00Z", "end": "2020-01-01T09:30:00Z"})",
-                        R"({"start": "2021", "end": "2020-06"})", R"({"_start": {"id": "s"}, "end": "2020-01-01"})"}) {
+                        R"({"start": "2021", "end": "2020-06"})", R"({"_start": {"id": "s"}, "end": "2020-01-01"})",
+                        // per-1 is decided natively when both values parse:
+                        // equal values, date against dateTime, a local time
+                        // against a zoned one, fractions, offsets; a value
+                        // that does not parse goes to FHIRPath.
+                        R"({"start": "2020-01-01", "end": "2020-01-01"})",
+                        R"({"start": "2020-01-01", "end": "2020-01-01T00:00:00Z"})",
+                        R"({"start": "2020-01-01T10:00:00", "end": "2020-01-01T09:00:00Z"})",
+                        R"({"start": "2020-01-01T10:00:00.5Z", "end": "2020-01-01T10:00:00.25Z"})",
+                        R"({"start": "2020-01-01T12:00:00-02:00", "end": "2020-01-01T13:00:00Z"})",
+                        R"({"start": "2020-01-01T12:00:00+02:00", "end": "2020-01-01T11:00:00Z"})",
+                        R"({"start": "2020-13-01", "end": "2020-01-01"})"}) {
     cases.push_back({"per-1", "Period", per1, p});
   }
   std::size_t failing = 0;
@@ -285,8 +296,8 @@ TEST(ValidatorTest, NativeTimingAndPeriodChecksFollowFhirPath) {
     EXPECT_EQ(reported, fhirpath_fails);
     failing += fhirpath_fails;
   }
-  // Both verdicts occur: 2 + 2 negative decimals, 3 offsets, 3 periods.
-  EXPECT_EQ(failing, 10u);
+  // Both verdicts occur: 2 + 2 negative decimals, 3 offsets, 5 periods.
+  EXPECT_EQ(failing, 12u);
 }
 }  // namespace
 }  // namespace gw::validation

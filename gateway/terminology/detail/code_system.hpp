@@ -8,6 +8,7 @@
 #pragma once
 
 #include "gateway/json/json.hpp"
+#include "gateway/core/flat_index.hpp"
 #include "gateway/terminology/detail/concept_set.hpp"
 
 #include <cstdint>
@@ -73,7 +74,13 @@ class CodeSystemIndex {
   bool case_sensitive_ = true;
   std::vector<CsConcept> concepts_;
   std::vector<std::string> declared_;  ///< property codes declared or used
-  StringMap<std::uint32_t> index_;
+  /// Lower-cased codes, parallel to concepts_, for a case-insensitive system.
+  std::vector<std::string> folded_;
+  FlatIndex index_;  ///< normalized code -> position in concepts_
+
+  std::string_view key_of(std::uint32_t i) const {
+    return case_sensitive_ ? std::string_view(concepts_[i].code) : std::string_view(folded_[i]);
+  }
 };
 
 }  // namespace gw::terminology::detail

@@ -22,6 +22,7 @@
 //   4. items keep the order in which the ValueSet first defined them.
 #pragma once
 
+#include "gateway/core/flat_index.hpp"
 #include "gateway/terminology/terminology.hpp"
 
 #include <cstdint>
@@ -63,7 +64,7 @@ struct SystemPart {
   Tri other = Tri::kOut;
   Reason other_reason = Reason::kNone;
   std::vector<Item> items;
-  StringMap<std::uint32_t> index;
+  FlatIndex index;  ///< item key -> position in items
 
   std::string normalize(std::string_view code) const {
     return case_sensitive ? std::string(code) : fold_case(code);
@@ -72,15 +73,19 @@ struct SystemPart {
   const Item* item(std::string_view key) const;
   /// Appends or overwrites the item for `item.key`.
   void put(Item item);
+  /// State of `code` (not yet normalized) in this system.
+  Tri state(std::string_view code, Reason* why = nullptr) const;
 };
 
 struct ConceptSet {
   Tri other = Tri::kOut;
   Reason other_reason = Reason::kNone;
   std::vector<SystemPart> parts;
-  StringMap<std::uint32_t> part_index;
+  FlatIndex part_index;  ///< system -> position in parts
 
   const SystemPart* part(std::string_view system) const;
+  /// Appends a part for a system that has none yet.
+  void add_part(SystemPart p);
   /// Creates the part on first use with the given case rule.
   SystemPart& part_for(std::string_view system, bool case_sensitive);
   /// State of (system, code); `why` receives the reason when kMaybe.

@@ -41,6 +41,10 @@ struct Validator::Impl {
   mutable std::mutex invariants_mu;
   mutable std::unordered_map<std::string, std::unique_ptr<detail::Invariant>> invariants;
 
+  /// Key of the hash of indexes built from request data (a Bundle's
+  /// fullUrls), drawn once per validator: see gw::flat_hash.
+  std::uint64_t hash_seed = 0;
+
   /// "{}", the focus invariants are folded on.
   json::Document empty_object;
 

@@ -20,6 +20,7 @@
 // A Walker lives for one validate() call, on one thread.
 #pragma once
 
+#include "gateway/core/flat_index.hpp"
 #include "gateway/validation/detail/plan.hpp"
 #include "gateway/validation/detail/validator_impl.hpp"
 
@@ -29,6 +30,7 @@
 #include <span>
 #include <string>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -115,26 +117,6 @@ struct BundleEntry {
   bool response = false;  ///< has entry.response
 };
 
-/// Entry index by fullUrl: open addressing over 8-byte slots (the hash's
-/// high half and the entry's index), the URL bytes compared through the
-/// entry. A 100k-entry Bundle's index is 2 MiB, a fifth of a node-based
-/// map's, built and freed on every validation.
-class FullUrlIndex {
- public:
-  /// Sizes the table for `n` entries; call once, before add.
-  void reserve(std::size_t n);
-  /// Adds entry `idx` under its fullUrl; false (and nothing added) when an
-  /// earlier entry has the same fullUrl.
-  bool add(std::span<const BundleEntry> entries, std::uint32_t idx);
-  /// The first entry whose fullUrl is `url`, or -1.
-  std::int32_t find(std::span<const BundleEntry> entries, std::string_view url) const;
-
- private:
-  static std::uint64_t high_hash(std::string_view url);
-  std::size_t slot_of(std::span<const BundleEntry> entries, std::string_view url, std::uint64_t high) const;
-  std::vector<std::uint64_t> slots_;  // 0 = empty, else (hash >> 32) << 32 | (idx + 1)
-};
-
 /// A Bundle's entries, indexed in one pass over them before the walk: the
 /// reference index and what the entry-level rules (fullUrl, bdl-3, bdl-4,
 /// bdl-7) need, so that those rules do not fetch a large Bundle's entries
@@ -144,7 +126,11 @@ struct BundleScope {
   std::string_view type;
   std::string path;  ///< FHIRPath location of the Bundle
   std::vector<BundleEntry> entries;
-  FullUrlIndex by_full_url;
+  /// Entry index by fullUrl (keyed with the validator's hash seed: the URLs
+  /// are the sender's). A 100k-entry Bundle's index is 2 MiB, a fifth of a
+  /// node-based map's, built and freed on every validation.
+  FlatIndex by_full_url;
+  std::string_view full_url_of(std::uint32_t i) const { return entries[i].full_url; }
   bool repeated_full_url = false;  ///< some fullUrl appears twice (bdl-7 looks closer)
   std::size_t with_request = 0;
   std::size_t with_response = 0;
@@ -215,6 +201,7 @@ class Walker final : public fhirpath::Environment {
                         const Item& item);
   bool native_invariant(const Invariant& inv, const Item& item);
   bool existence_holds(const Invariant& inv, const Item& item);
+  std::optional<bool> fhirpath_verdict(const Invariant& inv, const ElementPlan& node, const Item& item);
 
   // ---- references and bundles (references.cpp) ----
   void check_reference(const ElementPlan& node, const TypeRule* rule, const Item& item, Mode mode);
