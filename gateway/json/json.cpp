@@ -36,7 +36,22 @@ using detail::Node;
 using detail::Storage;
 
 
+// Newlines in [begin, end): a plain loop that the compiler vectorizes.
+std::uint32_t count_newlines(const char* begin, const char* end) {
+  std::uint32_t n = 0;
+  for (const char* p = begin; p < end; ++p) n += *p == '\n';
+  return n;
+}
+
 Position position_in(const Storage& s, std::uint32_t offset) {
+  if (s.positions_asked.fetch_add(1, std::memory_order_relaxed) < Storage::kDirectPositions) {
+    const char* base = s.source.data();
+    offset = std::min<std::uint32_t>(offset, static_cast<std::uint32_t>(s.source.size()));
+    const void* last = offset == 0 ? nullptr : memrchr(base, '\n', offset);
+    const std::uint32_t start =
+        last ? static_cast<std::uint32_t>(static_cast<const char*>(last) - base) + 1 : 0;
+    return Position{count_newlines(base, base + start) + 1, offset - start + 1};
+  }
   std::call_once(s.lines_once, [&s] {
     s.line_starts.push_back(0);
     for (const char* p = s.source.data(), *end = p + s.source.size();

@@ -25,6 +25,7 @@
 
 #include "gateway/core/core.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -70,9 +71,14 @@ struct Storage {
   // and number literals (never rewritten) are read from here.
   std::string work;
   std::vector<Node> nodes;
-  // Offset of the first byte of each line, built on the first position()
-  // asked (an issue, an error): most documents never need it, and the scan
-  // was a tenth of the parse.
+  // Offset of the first byte of each line, built once position() has been
+  // asked kDirectPositions times: most documents never need a position,
+  // and most that do need one or two, which a direct count of the newlines
+  // before the offset answers for less than building the table (the scan
+  // was a tenth of the parse). The counter makes a document with many
+  // issues pay for one table, not for a count per issue.
+  static constexpr std::uint32_t kDirectPositions = 8;
+  mutable std::atomic<std::uint32_t> positions_asked{0};
   mutable std::vector<std::uint32_t> line_starts;
   mutable std::once_flag lines_once;
 

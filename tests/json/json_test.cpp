@@ -57,6 +57,42 @@ TEST(JsonParse, PositionsPointAtValueStart) {
   EXPECT_EQ(root.find("b")[1].find("c").position(), (Position{4, 15}));
 }
 
+// The first positions asked are counted directly, later ones come from a
+// line table: both must give the same answer for every value, whichever is
+// asked first (CRLF lines, an empty line, a value at the very start).
+TEST(JsonParse, DirectAndTablePositionsAgree) {
+  std::string text = "{\r\n  \"a\": [1, 2,\n\n 3],\n\t\"b\": {\"c\": \"x\\ny\", \"d\": [[], {}]},\n";
+  for (int i = 0; i < 30; ++i) text += "  \"k" + std::to_string(i) + "\": " + std::to_string(i) + ",\n";
+  text += "  \"z\": null}";
+  std::vector<Position> forward, backward;
+  {
+    Document doc = must_parse(text);
+    std::vector<Value> all;
+    std::vector<Value> work{doc.root()};
+    while (!work.empty()) {
+      Value v = work.back();
+      work.pop_back();
+      all.push_back(v);
+      for (Value c : v.items()) work.push_back(c);
+    }
+    ASSERT_GT(all.size(), 2 * detail::Storage::kDirectPositions);
+    for (Value v : all) forward.push_back(v.position());
+    Document again = must_parse(text);
+    std::vector<Value> all2;
+    work = {again.root()};
+    while (!work.empty()) {
+      Value v = work.back();
+      work.pop_back();
+      all2.push_back(v);
+      for (Value c : v.items()) work.push_back(c);
+    }
+    backward.resize(all2.size());
+    for (std::size_t i = all2.size(); i-- > 0;) backward[i] = all2[i].position();
+  }
+  EXPECT_EQ(forward, backward);
+  EXPECT_EQ(forward[0], (Position{1, 1}));
+}
+
 // Strings are decoded in place in a private copy: the source stays as it
 // came, and values after escaped strings keep their offsets.
 TEST(JsonParse, InSituDecodingKeepsSourceAndOffsets) {
