@@ -60,15 +60,6 @@ std::optional<int> index_of(std::string_view s) {
   return n;
 }
 
-std::string iso_time(const Clock& clock) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(clock.now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string file_stem(const ScriptReport& r) {
   std::string s = r.script_id.empty() ? fs::path(r.file).stem().string() : r.script_id;
   for (char& c : s) {
@@ -214,7 +205,7 @@ int run_conformance_command(std::span<const std::string_view> args,
     err << "conformance: " << t.error().to_string() << "\n";
     return kExitUsage;
   }
-  options.issued = iso_time(clock);
+  options.issued = gw::format_instant(clock.now());
 
   std::vector<ScriptReport> reports;
   for (const std::string& s : scripts) {

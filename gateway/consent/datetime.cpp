@@ -17,19 +17,6 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-}
-
 bool is_leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 unsigned days_in_month(std::int64_t y, unsigned m) {
@@ -110,21 +97,6 @@ std::optional<DateTimeBounds> parse_fhir_datetime(std::string_view s) {
   std::int64_t t = base + hour * 3600 + minute * 60 + std::min(second, 59u) - offset;
   TimePoint low = from_seconds(t) + std::chrono::duration_cast<TimePoint::duration>(fraction);
   return DateTimeBounds{low, from_seconds(t + 1)};
-}
-
-std::string format_instant(TimePoint t) {
-  std::int64_t secs =
-      std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-  std::int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-  std::int64_t rem = secs - days * 86400;
-  std::int64_t y = 0;
-  unsigned m = 0, d = 0;
-  civil_from_days(days, y, m, d);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
-                static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
-                static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
-  return buf;
 }
 
 }  // namespace gw::consent::detail

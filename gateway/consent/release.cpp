@@ -140,7 +140,7 @@ std::string receipt_json(const Policy& policy, const Recipient& recipient,
   w.end_object();
   w.end_array();
   w.key("recorded");
-  w.string(detail::format_instant(req.now));
+  w.string(gw::format_instant(req.now));
   w.key("policy");
   w.begin_array();
   w.string(policy.url());
@@ -277,7 +277,7 @@ std::string audit_event_json(const AuditRecord& a, const Policy& policy, bool pr
   w.key("action");
   w.string("E");
   w.key("recorded");
-  w.string(detail::format_instant(a.time));
+  w.string(gw::format_instant(a.time));
   w.key("outcome");
   w.string(a.outcome == Outcome::kReleased ? "0" : a.outcome == Outcome::kFailedClosed ? "8" : "4");
   w.key("outcomeDesc");

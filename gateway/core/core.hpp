@@ -101,6 +101,11 @@ class Clock {
   virtual std::chrono::system_clock::time_point now() const = 0;
 };
 
+/// A FHIR instant in UTC: "2024-05-01T12:00:00Z", or with `milliseconds`
+/// "2024-05-01T12:00:00.250Z" (logs, audit events). Smaller fractions are
+/// dropped, never rounded up.
+std::string format_instant(std::chrono::system_clock::time_point t, bool milliseconds = false);
+
 /// The real wall clock.
 class SystemClock final : public Clock {
  public:

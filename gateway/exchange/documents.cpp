@@ -318,7 +318,7 @@ std::string document_reference_bundle(const std::vector<store::HandoffSummary>& 
     write_identifier(w, kPatientKeySystem, patient_key);
     w.end_object();
     w.key("date");
-    w.string(instant(h.created_at));
+    w.string(gw::format_instant(h.created_at));
     w.key("content");
     w.begin_array();
     w.begin_object();
@@ -369,15 +369,6 @@ bool permits_actor(const consent::Provision& p, std::string_view caller) {
   return false;
 }
 
-std::string instant(std::chrono::system_clock::time_point t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string audit_event(const AuditFacts& f, std::chrono::system_clock::time_point now) {
   // BALP RESTful activity: the interaction code says what happened.
   std::string_view interaction = "read";
@@ -415,7 +406,7 @@ std::string audit_event(const AuditFacts& f, std::chrono::system_clock::time_poi
   w.key("action");
   w.string(action);
   w.key("recorded");
-  w.string(instant(now));
+  w.string(gw::format_instant(now));
   w.key("outcome");
   w.string(f.success ? "0" : "4");
   w.key("outcomeDesc");

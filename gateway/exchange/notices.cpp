@@ -113,7 +113,7 @@ std::string withdrawal_task(const NoticeFacts& f) {
   w.key("for");
   logical_ref(w, "Patient", kPatientKeySystem, f.patient_key);
   w.key("authoredOn");
-  w.string(instant(f.now));
+  w.string(gw::format_instant(f.now));
   w.key("requester");
   w.begin_object();
   w.key("type");
@@ -154,7 +154,7 @@ std::string withdrawal_message(const NoticeFacts& f, std::string_view message_id
   w.key("type");
   w.string("message");
   w.key("timestamp");
-  w.string(instant(f.now));
+  w.string(gw::format_instant(f.now));
   w.key("entry");
   w.begin_array();
   w.begin_object();
@@ -205,7 +205,7 @@ std::string withdrawal_message(const NoticeFacts& f, std::string_view message_id
 }
 
 std::string mhd_provide_bundle(const MhdFacts& f) {
-  const std::string now = instant(f.now);
+  const std::string now = gw::format_instant(f.now);
   json::Writer w;
   w.begin_object();
   w.key("resourceType");

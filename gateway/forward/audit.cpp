@@ -24,17 +24,6 @@ std::string hex_sha256(std::string_view data) {
   return out;
 }
 
-std::string iso_time(std::chrono::system_clock::time_point t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return buf;
-}
-
 // The AuditEvent after IHE BALP's shape for a transmitted document: type
 // DICOM 110106 "Export", the gateway as source, the recipient as
 // destination, the handoff Bundle as entity. No payload content.
@@ -66,7 +55,7 @@ std::string delivery_audit(std::string_view outcome, std::string_view outcome_de
   w.key("action");
   w.string("R");
   w.key("recorded");
-  w.string(iso_time(now));
+  w.string(gw::format_instant(now, true));
   w.key("outcome");
   w.string(outcome);
   if (!outcome_desc.empty()) {

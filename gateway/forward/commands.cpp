@@ -132,7 +132,7 @@ int run_outbox_command(std::span<const std::string_view> args, std::ostream& out
     for (const store::QueueStats& q : *stats) {
       if (!recipient.empty() && q.recipient != recipient) continue;
       out << q.recipient << "\t" << q.pending << "\t" << q.in_flight << "\t" << q.dead << "\t" << q.delivered << "\t"
-          << (q.oldest_pending ? detail::iso_time(*q.oldest_pending) : "-") << "\t" << q.cancelled << "\n";
+          << (q.oldest_pending ? gw::format_instant(*q.oldest_pending, true) : "-") << "\t" << q.cancelled << "\n";
     }
     out << "\ndead letters: " << dead->size() << "\n";
     for (const store::Delivery& d : *dead) {

@@ -80,7 +80,7 @@ std::string receipt_json(const detail::PostResult& r, std::chrono::system_clock:
   w.key("status");
   w.integer(r.status);
   w.key("receivedAt");
-  w.string(detail::iso_time(now));
+  w.string(gw::format_instant(now, true));
   w.key("attempts");
   w.integer(static_cast<std::int64_t>(attempts));
   w.key("responseSha256");

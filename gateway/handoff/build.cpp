@@ -56,15 +56,6 @@ bool is_absolute(std::string_view ref) {
          (slash == std::string_view::npos || colon < slash);
 }
 
-std::string timestamp(const Clock& clock) {
-  std::time_t t = std::chrono::system_clock::to_time_t(clock.now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 class Builder {
  public:
   Builder(const MappingSet::Impl& set, json::Value bundle, const BuildOptions& options)
@@ -497,7 +488,7 @@ class Builder {
     } else {
       author_url = url_of(author_);
     }
-    now_ = timestamp(*options_.clock);
+    now_ = gw::format_instant(options_.clock->now());
     run_checks();
 
     json::Writer w;

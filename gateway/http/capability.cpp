@@ -54,12 +54,7 @@ std::string capability_statement(const Router& router, std::chrono::system_clock
     w.end_array();
   };
 
-  const std::time_t tt = std::chrono::system_clock::to_time_t(date);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char iso[96];
-  std::snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec);
+  const std::string iso = gw::format_instant(date);
 
   // kind=instance: this describes one running server, so `date` is its
   // start time and the statement is generated once, at Server::create.

@@ -30,14 +30,7 @@ void JsonLineLogger::log(const LogRecord& r) noexcept {
   if (!enabled(r.level)) return;
   try {
     const auto now = clock_.now();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char stamp[96];
-    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>(ms % 1000));
+    const std::string stamp = gw::format_instant(now, true);
     json::Writer w;
     w.begin_object();
     w.key("time");

@@ -111,15 +111,6 @@ std::string signature_kid(json::Value signature) {
   return h ? std::string(h->root().find("kid").str()) : std::string();
 }
 
-std::string format_instant(std::chrono::system_clock::time_point t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::optional<std::chrono::system_clock::time_point> parse_instant(std::string_view s) {
   // YYYY-MM-DDThh:mm:ss then optional .fraction then Z or ±hh:mm.
   if (s.size() < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') return std::nullopt;
@@ -251,7 +242,7 @@ Result<std::string> Signer::sign(json::Value document, std::string_view source,
   const std::string jws = header + ".." + base64url_encode(sig);  // detached: empty payload part
 
   json::Writer w;
-  const std::string when_text = format_instant(when);
+  const std::string when_text = gw::format_instant(when);
   if (!document.find("signature")) {
     // Append the member: everything before it stays as it was.
     write_signature(w, when_text, who_, jws);
@@ -403,12 +394,12 @@ Verification verify_document(json::Value document, std::span<const TrustedKey> t
   }
   if (key->not_before && at < *key->not_before) {
     return result(VerifyStatus::kExpired, "the certificate with kid '" + kid + "' is not yet valid (notBefore " +
-                                              format_instant(*key->not_before) + ")",
+                                              gw::format_instant(*key->not_before) + ")",
                   "Bundle.signature", kid);
   }
   if (key->not_after && at > *key->not_after) {
     return result(VerifyStatus::kExpired, "the certificate with kid '" + kid + "' has expired (notAfter " +
-                                              format_instant(*key->not_after) + ")",
+                                              gw::format_instant(*key->not_after) + ")",
                   "Bundle.signature", kid);
   }
   auto canonical = canonical_json(document, Canonicalization::kDocument);

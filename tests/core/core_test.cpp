@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
 #include <string>
 #include <vector>
@@ -129,6 +130,21 @@ TEST(CoreFlatIndex, HashSpreadsShortCodes) {
   std::set<std::uint64_t> highs;
   for (const std::string& c : codes) highs.insert(flat_hash(c) >> 32);
   EXPECT_GE(highs.size() + 2, codes.size());
+}
+
+TEST(CoreFormatInstant, SecondsAndMillisecondsInUtc) {
+  using namespace std::chrono;
+  const system_clock::time_point epoch{};
+  EXPECT_EQ(format_instant(epoch), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(format_instant(epoch, true), "1970-01-01T00:00:00.000Z");
+  // 2024-02-29T23:59:59.999 (a leap day): the fraction is dropped, not rounded.
+  const auto leap = epoch + seconds(1709251199) + milliseconds(999) + microseconds(999);
+  EXPECT_EQ(format_instant(leap), "2024-02-29T23:59:59Z");
+  EXPECT_EQ(format_instant(leap, true), "2024-02-29T23:59:59.999Z");
+  // Before 1970: the floor of the second, not a truncation towards zero.
+  EXPECT_EQ(format_instant(epoch - milliseconds(1), true), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(format_instant(epoch - seconds(86400 * 365)), "1969-01-01T00:00:00Z");
+  EXPECT_EQ(format_instant(epoch + seconds(4102444800)), "2100-01-01T00:00:00Z");
 }
 
 }  // namespace

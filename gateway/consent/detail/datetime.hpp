@@ -21,7 +21,4 @@ struct DateTimeBounds {
 };
 std::optional<DateTimeBounds> parse_fhir_datetime(std::string_view text);
 
-/// "2024-05-01T12:00:00Z" (seconds precision, UTC).
-std::string format_instant(TimePoint t);
-
 }  // namespace gw::consent::detail

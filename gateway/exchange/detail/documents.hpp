@@ -80,7 +80,4 @@ struct AuditFacts {
 /// (server), entities the patient (by key) and the document.
 std::string audit_event(const AuditFacts& facts, std::chrono::system_clock::time_point now);
 
-/// FHIR instant text (UTC, seconds) of a time point.
-std::string instant(std::chrono::system_clock::time_point t);
-
 }  // namespace gw::exchange::detail

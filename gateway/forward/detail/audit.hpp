@@ -13,9 +13,6 @@ namespace gw::forward::detail {
 /// Lowercase hex SHA-256 of `data`.
 std::string hex_sha256(std::string_view data);
 
-/// "2026-11-23T16:25:00.123Z".
-std::string iso_time(std::chrono::system_clock::time_point t);
-
 /// An AuditEvent (JSON) after IHE BALP's shape for a transmitted document:
 /// type DICOM 110106 "Export", subtype `subtype` ("delivered",
 /// "dead-letter", "replay"), the gateway as requestor and source, the

@@ -21,7 +21,6 @@ std::string signature_kid(json::Value signature);
 Result<std::string> read_file(const std::string& path);
 
 /// "YYYY-MM-DDThh:mm:ssZ" (a FHIR instant, UTC, whole seconds).
-std::string format_instant(std::chrono::system_clock::time_point t);
 /// A FHIR instant ("YYYY-MM-DDThh:mm:ss[.fff](Z|+hh:mm|-hh:mm)"); nullopt
 /// for anything else.
 std::optional<std::chrono::system_clock::time_point> parse_instant(std::string_view text);
