@@ -265,8 +265,11 @@ int run_serve(std::span<const std::string_view> args, std::ostream& out, std::os
       std::vector<http::DeliveryLatency> out;
       for (const forward::RecipientStats& s : forwarder->stats()) {
         out.push_back(http::DeliveryLatency{
-            s.recipient_id, {forward::kDeliveryLatencyBounds.begin(), forward::kDeliveryLatencyBounds.end()},
-            {s.latency_buckets.begin(), s.latency_buckets.end()}, s.latency_sum_seconds});
+            s.recipient_id,
+            {forward::kDeliveryLatencyBounds.begin(), forward::kDeliveryLatencyBounds.end()},
+            {s.latency_buckets.begin(), s.latency_buckets.end()},
+            s.latency_sum_seconds,
+            {s.attempts, s.delivered, s.retried, s.dead_lettered, s.store_errors, s.worker_failures}});
       }
       return out;
     };

@@ -160,12 +160,32 @@ std::optional<double> quantile_bound(const DeliveryLatency& latency, double q) {
 }
 
 void DeliveryLatencyMetrics::write(PrometheusWriter& out) const {
+  const std::vector<DeliveryLatency> all = read_ ? read_() : std::vector<DeliveryLatency>{};
   out.family("gw_delivery_latency_seconds", "histogram",
              "Time from a handoff's acceptance to the receiver's acknowledgement, by recipient");
-  if (!read_) return;
-  for (const DeliveryLatency& l : read_()) {
+  for (const DeliveryLatency& l : all) {
     if (l.buckets.size() != l.bounds.size() + 1) continue;
     out.histogram("gw_delivery_latency_seconds", {{"recipient", l.recipient}}, l.bounds, l.buckets, l.sum_seconds);
+  }
+  out.family("gw_delivery_attempts_total", "counter", "Delivery attempts (HTTPS POSTs) by recipient");
+  for (const DeliveryLatency& l : all) out.sample("gw_delivery_attempts_total", {{"recipient", l.recipient}}, l.outcomes.attempts);
+  out.family("gw_delivery_outcomes_total", "counter",
+             "Delivery attempts by recipient and what came of them: delivered, retried later, dead-lettered");
+  for (const DeliveryLatency& l : all) {
+    out.sample("gw_delivery_outcomes_total", {{"recipient", l.recipient}, {"outcome", "delivered"}}, l.outcomes.delivered);
+    out.sample("gw_delivery_outcomes_total", {{"recipient", l.recipient}, {"outcome", "retried"}}, l.outcomes.retried);
+    out.sample("gw_delivery_outcomes_total", {{"recipient", l.recipient}, {"outcome", "dead_lettered"}},
+               l.outcomes.dead_lettered);
+  }
+  out.family("gw_delivery_store_errors_total", "counter",
+             "Outbox store calls of the forwarder that failed, by recipient (the row is retried later)");
+  for (const DeliveryLatency& l : all) {
+    out.sample("gw_delivery_store_errors_total", {{"recipient", l.recipient}}, l.outcomes.store_errors);
+  }
+  out.family("gw_delivery_worker_failures_total", "counter",
+             "Delivery workers ended by an exception, by recipient (a defect: should stay 0)");
+  for (const DeliveryLatency& l : all) {
+    out.sample("gw_delivery_worker_failures_total", {{"recipient", l.recipient}}, l.outcomes.worker_failures);
   }
 }
 

@@ -797,6 +797,18 @@ struct DeliveryLatency {
   std::vector<double> bounds;           ///< bucket upper bounds, seconds
   std::vector<std::uint64_t> buckets;   ///< bounds.size() + 1 counts (last: above every bound)
   double sum_seconds = 0;
+  /// What the recipient's deliveries came to since the forwarder started:
+  /// an operator sees failing deliveries as they happen (retries, dead
+  /// letters), not only once the outbox has grown.
+  struct Outcomes {
+    std::uint64_t attempts = 0;
+    std::uint64_t delivered = 0;
+    std::uint64_t retried = 0;
+    std::uint64_t dead_lettered = 0;
+    std::uint64_t store_errors = 0;     ///< store calls that failed (the row is retried later)
+    std::uint64_t worker_failures = 0;  ///< workers ended by an exception (should stay 0)
+    friend bool operator==(const Outcomes&, const Outcomes&) = default;
+  } outcomes;
   friend bool operator==(const DeliveryLatency&, const DeliveryLatency&) = default;
 };
 using LatencyFn = std::function<std::vector<DeliveryLatency>()>;

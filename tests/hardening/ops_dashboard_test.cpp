@@ -23,6 +23,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <cstdlib>
 #include <thread>
 
 namespace gw::hardening {
@@ -305,6 +306,17 @@ TEST(OpsDashboard, OnlyOperatorsUseTheApiAndReplayIsAudited) {
   EXPECT_NE(metrics.body.find("gw_continuity_min_cell_size 5"), std::string::npos);
   EXPECT_EQ(metrics.body.find("\ngw_continuity_handoffs "), std::string::npos);
   EXPECT_NE(metrics.body.find("# TYPE gw_delivery_latency_seconds histogram"), std::string::npos);
+  // The forwarder's outcomes: the delivery that was dead-lettered, then
+  // replayed and delivered, is counted under each.
+  auto counter = [&](const std::string& series) -> long long {
+    std::size_t at = metrics.body.find("\n" + series + " ");
+    if (at == std::string::npos) return -1;
+    return std::atoll(metrics.body.c_str() + at + series.size() + 2);
+  };
+  EXPECT_EQ(counter(R"(gw_delivery_outcomes_total{recipient="demo-clinic",outcome="delivered"})"), 1) << metrics.body;
+  EXPECT_GE(counter(R"(gw_delivery_outcomes_total{recipient="demo-clinic",outcome="dead_lettered"})"), 1);
+  EXPECT_GE(counter(R"(gw_delivery_attempts_total{recipient="demo-clinic"})"), 2);
+  EXPECT_EQ(counter(R"(gw_delivery_worker_failures_total{recipient="demo-clinic"})"), 0);
 
   // The replay is in the audit trail (the store's hash chain).
   g.live.gateway->signal(SIGTERM);

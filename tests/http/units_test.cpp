@@ -356,9 +356,26 @@ TEST(DeliveryLatency, QuantileIsTheUpperBoundOfItsBucket) {
   EXPECT_EQ(quantile_bound(l, 1.0), 30.0);
   l.buckets = {0, 0, 0, 3};
   EXPECT_FALSE(quantile_bound(l, 0.5).has_value());  // above every bound
-  DeliveryLatencyMetrics m([] { return std::vector<DeliveryLatency>{{"demo-clinic", {1, 5}, {2, 1, 0}, 3.5}}; });
+  DeliveryLatencyMetrics m([] {
+    DeliveryLatency l{"demo-clinic", {1, 5}, {2, 1, 0}, 3.5, {}};
+    l.outcomes = {7, 3, 3, 1, 2, 0};
+    return std::vector<DeliveryLatency>{l, DeliveryLatency{"other-clinic", {1, 5}, {0, 0, 0}, 0, {}}};
+  });
   PrometheusWriter w;
   m.write(w);
+  // The outcomes, as counters per recipient (every family declared once,
+  // its samples together).
+  for (const char* line : {"# TYPE gw_delivery_attempts_total counter\n"
+                           "gw_delivery_attempts_total{recipient=\"demo-clinic\"} 7\n"
+                           "gw_delivery_attempts_total{recipient=\"other-clinic\"} 0\n",
+                           "gw_delivery_outcomes_total{recipient=\"demo-clinic\",outcome=\"delivered\"} 3\n",
+                           "gw_delivery_outcomes_total{recipient=\"demo-clinic\",outcome=\"retried\"} 3\n",
+                           "gw_delivery_outcomes_total{recipient=\"demo-clinic\",outcome=\"dead_lettered\"} 1\n",
+                           "gw_delivery_store_errors_total{recipient=\"demo-clinic\"} 2\n",
+                           "gw_delivery_worker_failures_total{recipient=\"other-clinic\"} 0\n"}) {
+    EXPECT_NE(w.str().find(line), std::string::npos) << line << "\n" << w.str();
+  }
+  EXPECT_EQ(w.str().find("# TYPE gw_delivery_outcomes_total"), w.str().rfind("# TYPE gw_delivery_outcomes_total"));
   EXPECT_NE(w.str().find("gw_delivery_latency_seconds_bucket{recipient=\"demo-clinic\",le=\"5\"} 3"),
             std::string::npos)
       << w.str();
