@@ -131,7 +131,7 @@ Result<std::shared_ptr<const CodeSystemIndex>> CodeSystemIndex::build(json::Valu
     if (!p.node.find("code").is_string() || code.empty()) continue;
     std::string key = cs->normalize(code);
     std::uint32_t idx;
-    std::int64_t found = cs->index_.find(key, [&cs](std::uint32_t k) { return cs->key_of(k); });
+    std::int64_t found = cs->index_.find(key, cs->keys());
     if (found != FlatIndex::kNone) {
       idx = static_cast<std::uint32_t>(found);  // duplicate code: first definition wins, links merge
     } else {
@@ -175,7 +175,7 @@ Result<std::shared_ptr<const CodeSystemIndex>> CodeSystemIndex::build(json::Valu
         c.properties.emplace_back(std::string(pcode), std::move(value));
       }
       cs->concepts_.push_back(std::move(c));
-      cs->index_.add(idx, [&cs](std::uint32_t k) { return cs->key_of(k); });
+      cs->index_.add(idx, cs->keys());
     }
     if (p.parent >= 0) add_edge(cs->concepts_, static_cast<std::uint32_t>(p.parent), idx);
     json::Value kids = p.node.find("concept");
@@ -193,8 +193,7 @@ Result<std::shared_ptr<const CodeSystemIndex>> CodeSystemIndex::build(json::Valu
 }
 
 std::optional<std::uint32_t> CodeSystemIndex::find(std::string_view code) const {
-  auto key_of_this = [this](std::uint32_t k) { return key_of(k); };
-  std::int64_t i = case_sensitive_ ? index_.find(code, key_of_this) : index_.find(fold_case(code), key_of_this);
+  std::int64_t i = case_sensitive_ ? index_.find(code, keys()) : index_.find(fold_case(code), keys());
   if (i == FlatIndex::kNone) return std::nullopt;
   return static_cast<std::uint32_t>(i);
 }

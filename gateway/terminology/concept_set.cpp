@@ -15,35 +15,45 @@ std::string fold_case(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// What the FlatIndexes of a part and of a set are keyed by.
+auto item_keys(const SystemPart& p) {
+  return [&p](std::uint32_t k) { return std::string_view(p.items[k].key); };
+}
+auto part_systems(const ConceptSet& s) {
+  return [&s](std::uint32_t k) { return std::string_view(s.parts[k].system); };
+}
+
+}  // namespace
+
 const Item* SystemPart::item(std::string_view key) const {
-  std::int64_t i = index.find(key, [this](std::uint32_t k) { return std::string_view(items[k].key); });
+  std::int64_t i = index.find(key, item_keys(*this));
   return i == FlatIndex::kNone ? nullptr : &items[static_cast<std::size_t>(i)];
 }
 
 void SystemPart::put(Item item) {
-  std::int64_t i = index.find(item.key, [this](std::uint32_t k) { return std::string_view(items[k].key); });
+  std::int64_t i = index.find(item.key, item_keys(*this));
   if (i != FlatIndex::kNone) {
     items[static_cast<std::size_t>(i)] = std::move(item);
     return;
   }
   items.push_back(std::move(item));
-  index.add(static_cast<std::uint32_t>(items.size() - 1),
-            [this](std::uint32_t k) { return std::string_view(items[k].key); });
+  index.add(static_cast<std::uint32_t>(items.size() - 1), item_keys(*this));
 }
 
 const SystemPart* ConceptSet::part(std::string_view system) const {
-  std::int64_t i = part_index.find(system, [this](std::uint32_t k) { return std::string_view(parts[k].system); });
+  std::int64_t i = part_index.find(system, part_systems(*this));
   return i == FlatIndex::kNone ? nullptr : &parts[static_cast<std::size_t>(i)];
 }
 
 void ConceptSet::add_part(SystemPart p) {
   parts.push_back(std::move(p));
-  part_index.add(static_cast<std::uint32_t>(parts.size() - 1),
-                 [this](std::uint32_t k) { return std::string_view(parts[k].system); });
+  part_index.add(static_cast<std::uint32_t>(parts.size() - 1), part_systems(*this));
 }
 
 SystemPart& ConceptSet::part_for(std::string_view system, bool case_sensitive) {
-  std::int64_t i = part_index.find(system, [this](std::uint32_t k) { return std::string_view(parts[k].system); });
+  std::int64_t i = part_index.find(system, part_systems(*this));
   if (i != FlatIndex::kNone) return parts[static_cast<std::size_t>(i)];
   SystemPart p;
   p.system = std::string(system);

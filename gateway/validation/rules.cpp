@@ -524,7 +524,6 @@ void Walker::check_code_system(const Item& item) {
 void Walker::check_invariants(std::span<const Invariant* const> invariants, const ElementPlan& node,
                               const Item& item) {
   for (const Invariant* inv : invariants) {
-    if (inv->native == NativeCheck::kCovered) continue;  // plans leave these out; other lists may not
     if (inv->best_practice && !v_.options.best_practice_warnings) continue;
     bool holds = true;
     if (inv->native == NativeCheck::kExistence && item.type && item.value.is_object()) {

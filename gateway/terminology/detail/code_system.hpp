@@ -78,8 +78,11 @@ class CodeSystemIndex {
   std::vector<std::string> folded_;
   FlatIndex index_;  ///< normalized code -> position in concepts_
 
-  std::string_view key_of(std::uint32_t i) const {
-    return case_sensitive_ ? std::string_view(concepts_[i].code) : std::string_view(folded_[i]);
+  /// What index_ is keyed by: the normalized code of concept `i`.
+  auto keys() const {
+    return [this](std::uint32_t i) {
+      return case_sensitive_ ? std::string_view(concepts_[i].code) : std::string_view(folded_[i]);
+    };
   }
 };
 
