@@ -351,7 +351,7 @@ class Compiler {
       }
       std::vector<ElementPlan*> kept;
       if (n.owner) {
-        n.by_element.assign(n.owner->elements.size(), -1);
+        n.by_element.assign(n.owner->elements.size(), nullptr);
         for (ElementPlan* c : n.children) {
           c->base = n.owner->element(c->name);
           if (!c->base && c->name == "value" && n.owner->kind == fhir::TypeKind::kPrimitive) {
@@ -366,11 +366,11 @@ class Compiler {
             continue;
           }
           auto idx = static_cast<std::size_t>(c->base - n.owner->elements.data());
-          if (n.by_element[idx] >= 0) {
+          if (n.by_element[idx]) {
             v_.problem(plan_.url, c->id, "element listed twice");
             continue;
           }
-          n.by_element[idx] = static_cast<std::int32_t>(kept.size());
+          n.by_element[idx] = c;
           bool required_slice = false;
           for (const ElementPlan* sl : c->slices) required_slice = required_slice || sl->min > 0;
           if (c->min > 0 || required_slice) n.required.push_back(static_cast<std::uint32_t>(kept.size()));
@@ -429,6 +429,9 @@ Result<std::unique_ptr<StructurePlan>> compile_plan(const Validator::Impl& v, js
 
 void link_type_plans(const Validator::Impl& v, StructurePlan& plan) {
   for (auto& n : plan.nodes) {
+    for (TypeRule& r : n->types) {
+      if (r.type && r.type->kind != fhir::TypeKind::kResource) r.type_plan = v.base_plan(r.type);
+    }
     if (!n->children.empty() || n->is_root || n->content_ref) continue;
     const fhir::TypeDef* t = n->single_type;
     if (!t || t->kind == fhir::TypeKind::kResource) continue;

@@ -259,10 +259,10 @@ bool Walker::conforms(json::Value resource, const StructurePlan& plan) {
   item.value = resource;
   item.type = type;
   item.type_code = type ? std::string_view(type->name) : std::string_view();
-  std::string saved_elem = elem_path_;
-  elem_path_ = type ? type->name : std::string();
+  std::string saved_elem = elem_path_.str();
+  elem_path_.assign(type ? std::string_view(type->name) : std::string_view());
   walk_item(*plan.root, item, Mode::kProfile, ObjContext{});
-  elem_path_ = std::move(saved_elem);
+  elem_path_.assign(saved_elem);
   out_ = saved;
   bool ok = !has_errors(local);
   conform_memo_[key] = ok ? MemoState::kConforms : MemoState::kFails;

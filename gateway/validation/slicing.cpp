@@ -499,8 +499,8 @@ void Walker::walk_sliced(const ElementPlan& child, std::span<const Item> items, 
     if (!sub.empty()) walk_sliced(sl, sub, mode, ctx, parent_obj);
   }
   std::size_t elem_len = elem_path_.size();
-  elem_path_ += '.';
-  elem_path_ += child.name;
+  elem_path_.push('.');
+  elem_path_.append(child.name);
   for (std::size_t i = 0; i < items.size(); ++i) {
     const ElementPlan* node = assign[i] >= 0 ? slices[static_cast<std::size_t>(assign[i])] : &child;
     if (node != &child && node->slicing && !node->slices.empty()) continue;
@@ -510,7 +510,7 @@ void Walker::walk_sliced(const ElementPlan& child, std::span<const Item> items, 
     walk_item(*node, it, mode, ctx);
     pop(len);
   }
-  elem_path_.resize(elem_len);
+  elem_path_.truncate(elem_len);
 }
 
 }  // namespace gw::validation::detail

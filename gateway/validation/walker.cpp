@@ -57,7 +57,6 @@ const StructurePlan* Walker::plan_of(std::string_view canonical) {
 }
 
 Walker::Walker(const Validator::Impl& v, std::vector<Issue>& out) : v_(v), out_(&out), root_out_(&out) {
-  elem_path_.reserve(256);
 }
 
 std::size_t Walker::push_index(std::int32_t index) {
@@ -123,9 +122,8 @@ void Walker::walk_resource(json::Value obj, ResourceFrame f,
   f.type = type;
   f.path_len = path_.size();
   frames_.push_back(&f);
-  std::size_t elem_len = elem_path_.size();
-  std::string saved_elem = std::move(elem_path_);
-  elem_path_ = type->name;
+  std::string saved_elem = elem_path_.str();
+  elem_path_.assign(type->name);
 
   BundleScope* scope = nullptr;
   if (type == v_.t_bundle) {
@@ -181,8 +179,7 @@ void Walker::walk_resource(json::Value obj, ResourceFrame f,
   }
 
   if (scope) bundles_.pop_back();
-  elem_path_ = std::move(saved_elem);
-  elem_path_.resize(elem_len);
+  elem_path_.assign(saved_elem);
   frames_.pop_back();
 }
 
@@ -253,8 +250,8 @@ void Walker::walk_item(const ElementPlan& node, const Item& item, Mode mode, con
     f.type = rtype;
     f.path_len = path_.size();
     frames_.push_back(&f);
-    std::string saved_elem = elem_path_;
-    elem_path_ = rtype->name;
+    std::string saved_elem = elem_path_.str();
+    elem_path_.assign(rtype->name);
     for (const std::string& p : rule->profiles) {
       const StructurePlan* plan = plan_of(p);
       if (!plan) {
@@ -269,7 +266,7 @@ void Walker::walk_item(const ElementPlan& node, const Item& item, Mode mode, con
       ri.type_code = rtype->name;
       walk_item(*plan->root, ri, Mode::kProfile, ObjContext{});
     }
-    elem_path_ = std::move(saved_elem);
+    elem_path_.assign(saved_elem);
     frames_.pop_back();
     return;
   }
@@ -303,7 +300,9 @@ void Walker::walk_item(const ElementPlan& node, const Item& item, Mode mode, con
   bool value_ok = true;
   const StructurePlan* prim_plan = nullptr;
   if (type && type->kind == fhir::TypeKind::kPrimitive) {
-    prim_plan = node.type_plan && node.single_type == type ? node.type_plan : v_.base_plan(type);
+    prim_plan = node.type_plan && node.single_type == type ? node.type_plan
+                : rule && rule->type == type && rule->type_plan ? rule->type_plan
+                                                                 : v_.base_plan(type);
     if (mode == Mode::kBase && prim_plan) value_ok = check_primitive(*prim_plan, item);
   }
   if (value_ok) check_rules(node, item, mode);
@@ -342,7 +341,9 @@ void Walker::walk_item(const ElementPlan& node, const Item& item, Mode mode, con
   if (kids) {
     walk_object(obj, *kids, mode, here);
   } else if (mode == Mode::kBase) {
-    const StructurePlan* tp = node.type_plan ? node.type_plan : v_.base_plan(type);
+    const StructurePlan* tp = node.type_plan                                    ? node.type_plan
+                              : rule && rule->type == type && rule->type_plan ? rule->type_plan
+                                                                              : v_.base_plan(type);
     if (tp && tp->root) {
       check_invariants(tp->root->invariants, *tp->root, item);
       walk_object(obj, *tp->root, Mode::kBase, here);
@@ -425,7 +426,7 @@ void Walker::check_extension(const ElementPlan& node, const Item& item, const Ob
           "extension " + plan->url + " is not a modifier extension and must be in extension");
   }
   if (!context_allows(*plan, parent)) {
-    std::string where(elem_path_.substr(0, parent.elem_path_len));
+    std::string where(elem_path_.view().substr(0, parent.elem_path_len));
     error("extension", url_value,
           "extension " + plan->url + " is not allowed at " + (where.empty() ? "this element" : where));
   }
@@ -438,7 +439,7 @@ bool Walker::context_allows(const StructurePlan& ext, const ObjContext& parent) 
   // literal path without indexes, the definition path of the element and
   // the element's type; a context matches one of them exactly or through
   // the type hierarchy of its first segment (DomainResource for Patient).
-  std::string_view literal = std::string_view(elem_path_).substr(0, parent.elem_path_len);
+  std::string_view literal = elem_path_.view().substr(0, parent.elem_path_len);
   std::string_view logical = parent.element ? std::string_view(parent.element->path) : std::string_view();
   for (std::string_view p : {literal, logical}) {
     // Extensions are always allowed inside ElementDefinition example,
@@ -507,9 +508,12 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
   } guard{depth_};
   while (members_.size() <= depth_) members_.emplace_back();
   while (items_.size() <= depth_) items_.emplace_back();
+  // References into the deques stay valid while deeper calls grow them
+  // (deque::emplace_back invalidates iterators, never references), and the
+  // vectors at this depth are this call's own.
   std::vector<MemberRef>& refs = members_[depth_];
+  std::vector<Item>& items = items_[depth_];
   refs.clear();
-  const std::uint32_t my_depth = depth_;
 
   if (mode == Mode::kBase) {
     if (obj.size() == 0) {
@@ -566,14 +570,13 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
 
   for (std::size_t g = 0; g < refs.size();) {
     std::size_t e = g;
-    while (e < refs.size() && members_[my_depth][e].elem == members_[my_depth][g].elem) ++e;
-    const MemberRef first = members_[my_depth][g];
+    while (e < refs.size() && refs[e].elem == refs[g].elem) ++e;
+    const MemberRef first = refs[g];
     const ElementPlan* child = kids.child(first.def);
     if (!child) {
       g = e;
       continue;
     }
-    std::vector<Item>& items = items_[my_depth];
     items.clear();
     const bool is_array = first.def->is_array;
     std::size_t distinct_keys = 0;
@@ -688,26 +691,26 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
       items.push_back(it);
     };
     for (std::size_t k = g; k < e; ++k) {
-      const MemberRef r = members_[my_depth][k];
+      const MemberRef r = refs[k];
       if (r.underscore) continue;
       json::Value partner;
       for (std::size_t q = g; q < e; ++q) {
-        const MemberRef& u = members_[my_depth][q];
+        const MemberRef& u = refs[q];
         if (u.underscore && u.type_code == r.type_code) partner = obj[u.member];
       }
       add(obj[r.member], partner, obj.key(r.member), r.type_code, r.type_def);
     }
     for (std::size_t k = g; k < e; ++k) {
-      const MemberRef r = members_[my_depth][k];
+      const MemberRef r = refs[k];
       if (!r.underscore) continue;
       bool paired = false;
       for (std::size_t q = g; q < e; ++q) {
-        const MemberRef& u = members_[my_depth][q];
+        const MemberRef& u = refs[q];
         if (!u.underscore && u.type_code == r.type_code) paired = true;
       }
       if (!paired) add(json::Value(), obj[r.member], obj.key(r.member).substr(1), r.type_code, r.type_def);
     }
-    walk_items(*child, items_[my_depth], mode, ctx, obj);
+    walk_items(*child, items, mode, ctx, obj);
     g = e;
   }
 
@@ -716,7 +719,7 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
     const ElementPlan* c = kids.children[r];
     auto elem = static_cast<std::uint32_t>(c->base - owner->elements.data());
     bool present = false;
-    for (const MemberRef& m : members_[my_depth]) {
+    for (const MemberRef& m : refs) {
       if (m.elem == elem) {
         present = true;
         break;
@@ -765,15 +768,15 @@ void Walker::walk_items(const ElementPlan& child, std::span<const Item> items, M
     return;
   }
   std::size_t elem_len = elem_path_.size();
-  elem_path_ += '.';
-  elem_path_ += child.name;
+  elem_path_.push('.');
+  elem_path_.append(child.name);
   for (const Item& it : items) {
     std::size_t len = push_key(it.key);
     if (it.index >= 0) push_index(it.index);
     walk_item(child, it, mode, ctx);
     pop(len);
   }
-  elem_path_.resize(elem_len);
+  elem_path_.truncate(elem_len);
 }
 
 }  // namespace gw::validation::detail

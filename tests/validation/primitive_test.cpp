@@ -111,6 +111,36 @@ TEST(PrimitiveTest, WordAtATimeScansFindABadByteAtEveryOffset) {
   EXPECT_TRUE(matches_r4_regex(PrimitiveKind::kUri, clean));
 }
 
+// base64Binary runs go eight bytes per step: every byte value at every
+// offset of a 48-byte run (six steps and every step boundary) must get
+// RE2's answer on the published regex, and so must runs cut short at every
+// length.
+TEST(PrimitiveTest, WordAtATimeBase64AgreesWithTheRegexAtEveryOffset) {
+  std::string_view rx = r4_regex(PrimitiveKind::kBase64Binary);
+  RE2 re{re2::StringPiece(rx.data(), rx.size())};
+  ASSERT_TRUE(re.ok());
+  const std::string run = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlq";  // 48 alphabet bytes
+  ASSERT_EQ(run.size(), 48u);
+  std::size_t accepted = 0, refused = 0;
+  for (int c = 0; c < 256; ++c) {
+    for (std::size_t at = 0; at < run.size(); ++at) {
+      std::string s = run;
+      s[at] = static_cast<char>(c);
+      const bool want = RE2::FullMatch(s, re);
+      ASSERT_EQ(matches_r4_regex(PrimitiveKind::kBase64Binary, s), want) << "byte " << c << " at offset " << at;
+      (want ? accepted : refused) += 1;
+    }
+  }
+  // Both answers occur: the alphabet is accepted anywhere, anything else
+  // refused (whitespace inside a group of four included).
+  EXPECT_EQ(accepted, 65u * run.size());
+  EXPECT_EQ(refused, (256u - 65u) * run.size());
+  for (std::size_t n = 0; n <= run.size(); ++n) {
+    const std::string s = run.substr(0, n);
+    EXPECT_EQ(matches_r4_regex(PrimitiveKind::kBase64Binary, s), RE2::FullMatch(s, re)) << "length " << n;
+  }
+}
+
 // The narrative's element and attribute lists are searched as packed
 // integers for names of up to 8 bytes and by plain comparison beyond:
 // every listed name must pass, and near misses (one byte more or less,

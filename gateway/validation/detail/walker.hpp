@@ -246,7 +246,7 @@ class Walker final : public fhirpath::Environment {
   const Validator::Impl& v_;
   std::vector<Issue>* out_;
   PathBuf path_;
-  std::string elem_path_;
+  PathBuf elem_path_;  ///< definition path ("Patient.name"), for extension contexts
   std::vector<const ResourceFrame*> frames_;
   std::vector<BundleScope*> bundles_;
   std::deque<std::unique_ptr<BundleScope>> bundle_storage_;
