@@ -376,19 +376,14 @@ Result<Document> Document::parse(std::string bytes, const ParseOptions& options)
   if (s.source.size() >= 0xFFFFFFF0u) {
     return fail(ErrorCode::kLimit, "JSON text larger than 4 GiB");
   }
-  // Padding after the text, all NULs, so that the reader's reads past the
-  // end stay inside the buffer:
-  // - the validating reader takes every continuation byte a UTF-8 lead byte
-  //   announces before it checks any of them (UTF8::Validate in
-  //   encodings.h): up to three bytes past the end (json_parse_fuzz found
-  //   that heap overflow);
-  // - with RAPIDJSON_SSE2 (CMakeLists.txt), whitespace and string scans
-  //   read whole aligned 16-byte blocks until they meet a NUL: up to 15
-  //   bytes past the first one.
-  constexpr std::size_t kPadding = 16;
-  s.work.reserve(s.source.size() + kPadding + 1);
+  // RapidJSON's validating reader takes every continuation byte a UTF-8
+  // lead byte announces before it checks any of them (UTF8::Validate in
+  // encodings.h), so a lead byte at the very end reads up to three bytes
+  // past the terminating NUL. Three more NULs keep those reads inside the
+  // buffer (json_parse_fuzz found the heap overflow).
+  s.work.reserve(s.source.size() + 4);
   s.work = s.source;
-  s.work.append(kPadding, '\0');
+  s.work.append(3, '\0');
   // A rough guess that avoids most regrowth: one value per ~12 bytes.
   s.nodes.reserve(s.source.size() / 12 + 1);
 
