@@ -109,6 +109,42 @@ TEST(JsonParse, InSituDecodingKeepsSourceAndOffsets) {
   EXPECT_EQ(root.find("s").offset(), text.find("\"caf"));
 }
 
+// Plain string bytes are scanned eight at a time (json.cpp,
+// ScanCopyUnescapedString). Every string length 0-40, with an escape, a
+// raw control byte or the end of the text at every offset, must decode
+// exactly as a byte-at-a-time reader would: the bytes after an escape are
+// moved back over it, so the run that follows one is checked too.
+TEST(JsonParse, WordAtATimeStringScanAtEveryOffset) {
+  const std::string alphabet = "abcdefghij~!klmnopqrstuvwxyz0123456789ABCDEFGHIJ";
+  for (std::size_t len = 0; len <= 40; ++len) {
+    const std::string plain = alphabet.substr(0, len);
+    // As key and as value, the string cut anywhere by the end of the text.
+    Document doc = must_parse("{\"" + plain + "\": \"" + plain + "\"}");
+    EXPECT_EQ(doc.root().key(0), plain);
+    EXPECT_EQ(doc.root()[0].str(), plain);
+    EXPECT_FALSE(Document::parse("[\"" + plain)) << "unterminated string of length " << len;
+    // A two-byte UTF-8 character at the end of the run and past a word.
+    Document u = must_parse("[\"" + plain + "\xC3\xA9\"]");
+    EXPECT_EQ(u.root()[0].str(), plain + "\xC3\xA9");
+    for (std::size_t at = 0; at <= len; ++at) {
+      std::string escaped = plain;
+      escaped.insert(at, "\\n");
+      std::string decoded = plain;
+      decoded.insert(at, "\n");
+      Document e = must_parse("[\"" + escaped + "\", \"" + escaped + escaped + "\"]");
+      EXPECT_EQ(e.root()[0].str(), decoded) << "escape at " << at << " of " << len;
+      EXPECT_EQ(e.root()[1].str(), decoded + decoded) << "two escapes, " << at << " of " << len;
+      EXPECT_EQ(e.root()[1].offset(), 3 + escaped.size() + 2) << "offsets come from the source";
+      for (char raw : {'\x01', '\x1f', '\t', '\n', '\0'}) {
+        std::string bad = plain;
+        bad.insert(at, 1, raw);
+        auto r = Document::parse("[\"" + bad + "\"]");
+        EXPECT_FALSE(r) << "raw byte " << int(raw) << " at " << at << " of " << len;
+      }
+    }
+  }
+}
+
 // Overlong forms, surrogates, bytes above U+10FFFF and truncated sequences
 // are refused wherever they are (inside or outside strings).
 TEST(JsonParse, StrictUtf8) {
