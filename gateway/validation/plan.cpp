@@ -429,6 +429,8 @@ Result<std::unique_ptr<StructurePlan>> compile_plan(const Validator::Impl& v, js
 
 void link_type_plans(const Validator::Impl& v, StructurePlan& plan) {
   for (auto& n : plan.nodes) {
+    n->has_rules = n->fixed || n->pattern || n->max_length >= 0 || n->regex || n->min_value || n->max_value ||
+                   n->check_binding || !n->invariants.empty();
     for (TypeRule& r : n->types) {
       if (r.type && r.type->kind != fhir::TypeKind::kResource) r.type_plan = v.base_plan(r.type);
     }

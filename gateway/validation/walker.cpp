@@ -22,7 +22,9 @@ std::string shown_key(std::string_view k) {
   return out;
 }
 
-bool is_resource_code(std::string_view code) { return code == "Resource" || code == "DomainResource"; }
+inline bool is_resource_code(std::string_view code) {
+  return (code.size() == 8 || code.size() == 14) && (code == "Resource" || code == "DomainResource");
+}
 
 std::string_view strip_version(std::string_view canonical) {
   auto bar = canonical.find('|');
@@ -61,12 +63,15 @@ Walker::Walker(const Validator::Impl& v, std::vector<Issue>& out) : v_(v), out_(
 
 std::size_t Walker::push_index(std::int32_t index) {
   std::size_t len = path_.size();
-  char buf[16];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, index);
+  // "[" digits "]" formatted in place: an int32 has at most 11 characters.
+  // (32 bytes, not 16: GCC's -Warray-bounds cannot see that the append's
+  // long-copy branch is never taken for this buffer.)
+  char buf[32];
+  buf[0] = '[';
+  auto [p, ec] = std::to_chars(buf + 1, buf + sizeof buf - 1, index);
   (void)ec;
-  path_.push('[');
+  *p++ = ']';
   path_.append(std::string_view(buf, static_cast<std::size_t>(p - buf)));
-  path_.push(']');
   return len;
 }
 
@@ -305,7 +310,9 @@ void Walker::walk_item(const ElementPlan& node, const Item& item, Mode mode, con
                                                                  : v_.base_plan(type);
     if (mode == Mode::kBase && prim_plan) value_ok = check_primitive(*prim_plan, item);
   }
-  if (value_ok) check_rules(node, item, mode);
+  if (value_ok && (node.has_rules || type == v_.t_coding || type == v_.t_quantity || type == v_.t_reference)) {
+    check_rules(node, item, mode);
+  }
   if (!type) return;
 
   ObjContext here;
@@ -494,6 +501,109 @@ bool Walker::context_allows(const StructurePlan& ext, const ObjContext& parent) 
 // choice) so that arrays, nulls, `_x` pairing and cardinality are checked
 // on the group, and required elements on what is missing. Scratch vectors
 // are per depth and reused: no allocation per member once warm.
+// One member (and its `_x` partner) of the element `group` gathers in
+// walk_object, made into items: the JSON shape checked (arrays, nulls,
+// `_x` pairing), the value's type settled.
+void Walker::collect_items(MemberGroup& group, json::Value v, json::Value x, std::string_view key,
+                           std::string_view code, const fhir::TypeDef* code_type) {
+  const fhir::ElementDef& def = *group.def;
+  ++group.distinct_keys;
+  if (group.distinct_keys >= 2) {
+    // A second type of a choice: reported once, its content not walked
+    // (the cardinality of value[x] is then not counted twice).
+    if (group.mode == Mode::kBase) {
+      std::size_t len = push_key(key);
+      error("structure", v ? v : x, "only one type of " + def.name + "[x] may be present");
+      pop(len);
+    }
+    return;
+  }
+  const fhir::TypeDef* type = nullptr;
+  if (def.backbone) {
+    type = def.backbone;
+  } else if (group.ctx->resource_root && def.name == "id") {
+    // R4 4.0.1 types Resource.id as string; its content rule is `id`
+    // (HL7's validator checks it as such).
+    type = v_.t_id;
+    code = "id";
+  } else if (!is_resource_code(code)) {
+    type = code_type;
+  }
+  bool primitive = type && type->kind == fhir::TypeKind::kPrimitive;
+  // The location is pushed only when there is something to report: these
+  // checks run for every member, and almost every member passes them.
+  if (group.mode == Mode::kBase && ((v && !v.is_null() && v.is_array() != def.is_array) ||
+                              (x && !x.is_null() && x.is_array() != def.is_array))) {
+    std::size_t len = push_key(key);
+    if (v && !v.is_null() && v.is_array() != def.is_array) {
+      error("structure", v, def.is_array ? "element '" + def.name + "' must be a JSON array"
+                                     : "element '" + def.name + "' must not be a JSON array");
+    }
+    if (x && !x.is_null() && x.is_array() != def.is_array) {
+      error("structure", x, def.is_array ? "'_" + std::string(key) + "' must be a JSON array"
+                                     : "'_" + std::string(key) + "' must not be a JSON array");
+    }
+    pop(len);
+  }
+  if (v.is_array() || x.is_array()) {
+    json::Value va = v.is_array() ? v : json::Value();
+    json::Value xa = x.is_array() ? x : json::Value();
+    if (group.mode == Mode::kBase && ((va && va.size() == 0) || (xa && (xa.size() == 0 || (va && va.size() != xa.size()))))) {
+      std::size_t len = push_key(key);
+      if (va && va.size() == 0) error("structure", va, "arrays must not be empty");
+      if (xa && xa.size() == 0) error("structure", xa, "arrays must not be empty");
+      if (va && xa && va.size() != xa.size()) {
+        error("structure", xa, "'_" + std::string(key) +
+                                   "' must have as many items as '" + std::string(key) + "'");
+      }
+      pop(len);
+    }
+    std::size_t n = std::max(va ? va.size() : 0, xa ? xa.size() : 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      json::Value vi = va ? va[i] : json::Value();
+      json::Value xi = xa ? xa[i] : json::Value();
+      bool vnull = vi && vi.is_null();
+      bool xnull = xi && xi.is_null();
+      if (group.mode == Mode::kBase && (vnull || xnull || (xi && !xi.is_object()))) {
+        std::size_t len = push_key(key);
+        push_index(static_cast<std::int32_t>(i));
+        if (vnull && !primitive) {
+          error("structure", vi, "null is not allowed here");
+        } else if (vnull && (!xi || xnull)) {
+          error("structure", vi, "null is only allowed in a primitive array paired with an '_" +
+                                     std::string(key) + "' item");
+        } else if (xnull && (!vi || vnull)) {
+          error("structure", xi, "null in '_" + std::string(key) +
+                                     "' is only allowed where the value array has a value");
+        } else if (xi && !xnull && !xi.is_object()) {
+          error("structure", xi, "items of '_" + std::string(key) + "' must be objects or null");
+        }
+        pop(len);
+      }
+      if (vnull) vi = json::Value();
+      if (xnull || (xi && !xi.is_object())) xi = json::Value();
+      if (!vi && !xi) continue;
+      group.items->push_back(
+          Item{.value = vi, .ext = xi, .key = key, .type_code = code, .type = type, .index = static_cast<std::int32_t>(i)});
+    }
+    return;
+  }
+  if (group.mode == Mode::kBase && ((v && v.is_null()) || (x && !x.is_object()))) {
+    std::size_t len = push_key(key);
+    if (v && v.is_null()) error("structure", v, "null is not allowed here");
+    if (x && !x.is_null() && !x.is_object()) {
+      error("structure", x, "'_" + std::string(key) + "' must be an object");
+    } else if (x && x.is_null()) {
+      error("structure", x, "null is not allowed here");
+    }
+    pop(len);
+  }
+  json::Value vv = v && !v.is_null() ? v : json::Value();
+  json::Value xx = x && x.is_object() ? x : json::Value();
+  if (!vv && !xx) return;
+  group.items->push_back(Item{.value = vv, .ext = xx, .key = key, .type_code = code, .type = type});
+}
+
 void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, const ObjContext& ctx) {
   const fhir::TypeDef* owner = kids.owner;
   if (!owner) return;
@@ -578,118 +688,20 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
       continue;
     }
     items.clear();
-    const bool is_array = first.def->is_array;
-    std::size_t distinct_keys = 0;
-    auto add = [&](json::Value v, json::Value x, std::string_view key, std::string_view code,
-                   const fhir::TypeDef* code_type) {
-      ++distinct_keys;
-      if (distinct_keys >= 2) {
-        // A second type of a choice: reported once, its content not walked
-        // (the cardinality of value[x] is then not counted twice).
-        if (mode == Mode::kBase) {
-          std::size_t len = push_key(key);
-          error("structure", v ? v : x, "only one type of " + first.def->name + "[x] may be present");
-          pop(len);
-        }
-        return;
+    MemberGroup group{first.def, mode, &ctx, &items};
+    if (e == g + 1) {
+      // One member (nearly always): a value, or an `_x` alone.
+      if (first.underscore) {
+        collect_items(group, json::Value(), obj[first.member], obj.key(first.member).substr(1), first.type_code,
+                      first.type_def);
+      } else {
+        collect_items(group, obj[first.member], json::Value(), obj.key(first.member), first.type_code,
+                      first.type_def);
       }
-      const fhir::TypeDef* type = nullptr;
-      if (first.def->backbone) {
-        type = first.def->backbone;
-      } else if (ctx.resource_root && first.def->name == "id") {
-        // R4 4.0.1 types Resource.id as string; its content rule is `id`
-        // (HL7's validator checks it as such).
-        type = v_.t_id;
-        code = "id";
-      } else if (!is_resource_code(code)) {
-        type = code_type;
-      }
-      bool primitive = type && type->kind == fhir::TypeKind::kPrimitive;
-      // The location is pushed only when there is something to report: these
-      // checks run for every member, and almost every member passes them.
-      if (mode == Mode::kBase && ((v && !v.is_null() && v.is_array() != is_array) ||
-                                  (x && !x.is_null() && x.is_array() != is_array))) {
-        std::size_t len = push_key(key);
-        if (v && !v.is_null() && v.is_array() != is_array) {
-          error("structure", v, is_array ? "element '" + first.def->name + "' must be a JSON array"
-                                         : "element '" + first.def->name + "' must not be a JSON array");
-        }
-        if (x && !x.is_null() && x.is_array() != is_array) {
-          error("structure", x, is_array ? "'_" + std::string(key) + "' must be a JSON array"
-                                         : "'_" + std::string(key) + "' must not be a JSON array");
-        }
-        pop(len);
-      }
-      if (v.is_array() || x.is_array()) {
-        json::Value va = v.is_array() ? v : json::Value();
-        json::Value xa = x.is_array() ? x : json::Value();
-        if (mode == Mode::kBase && ((va && va.size() == 0) || (xa && (xa.size() == 0 || (va && va.size() != xa.size()))))) {
-          std::size_t len = push_key(key);
-          if (va && va.size() == 0) error("structure", va, "arrays must not be empty");
-          if (xa && xa.size() == 0) error("structure", xa, "arrays must not be empty");
-          if (va && xa && va.size() != xa.size()) {
-            error("structure", xa, "'_" + std::string(key) +
-                                       "' must have as many items as '" + std::string(key) + "'");
-          }
-          pop(len);
-        }
-        std::size_t n = std::max(va ? va.size() : 0, xa ? xa.size() : 0);
-        for (std::size_t i = 0; i < n; ++i) {
-          json::Value vi = va ? va[i] : json::Value();
-          json::Value xi = xa ? xa[i] : json::Value();
-          bool vnull = vi && vi.is_null();
-          bool xnull = xi && xi.is_null();
-          if (mode == Mode::kBase && (vnull || xnull || (xi && !xi.is_object()))) {
-            std::size_t len = push_key(key);
-            push_index(static_cast<std::int32_t>(i));
-            if (vnull && !primitive) {
-              error("structure", vi, "null is not allowed here");
-            } else if (vnull && (!xi || xnull)) {
-              error("structure", vi, "null is only allowed in a primitive array paired with an '_" +
-                                         std::string(key) + "' item");
-            } else if (xnull && (!vi || vnull)) {
-              error("structure", xi, "null in '_" + std::string(key) +
-                                         "' is only allowed where the value array has a value");
-            } else if (xi && !xnull && !xi.is_object()) {
-              error("structure", xi, "items of '_" + std::string(key) + "' must be objects or null");
-            }
-            pop(len);
-          }
-          if (vnull) vi = json::Value();
-          if (xnull || (xi && !xi.is_object())) xi = json::Value();
-          if (!vi && !xi) continue;
-          Item it;
-          it.value = vi;
-          it.ext = xi;
-          it.key = key;
-          it.type_code = code;
-          it.type = type;
-          it.index = static_cast<std::int32_t>(i);
-          items.push_back(it);
-        }
-        return;
-      }
-      if (mode == Mode::kBase && ((v && v.is_null()) || (x && !x.is_object()))) {
-        std::size_t len = push_key(key);
-        if (v && v.is_null()) error("structure", v, "null is not allowed here");
-        if (x && !x.is_null() && !x.is_object()) {
-          error("structure", x, "'_" + std::string(key) + "' must be an object");
-        } else if (x && x.is_null()) {
-          error("structure", x, "null is not allowed here");
-        }
-        pop(len);
-      }
-      json::Value vv = v && !v.is_null() ? v : json::Value();
-      json::Value xx = x && x.is_object() ? x : json::Value();
-      if (!vv && !xx) return;
-      Item it;
-      it.value = vv;
-      it.ext = xx;
-      it.key = key;
-      it.type_code = code;
-      it.type = type;
-      items.push_back(it);
-    };
+      walk_items(*child, items, mode, ctx, obj);
+      g = e;
+      continue;
+    }
     for (std::size_t k = g; k < e; ++k) {
       const MemberRef r = refs[k];
       if (r.underscore) continue;
@@ -698,7 +710,7 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
         const MemberRef& u = refs[q];
         if (u.underscore && u.type_code == r.type_code) partner = obj[u.member];
       }
-      add(obj[r.member], partner, obj.key(r.member), r.type_code, r.type_def);
+      collect_items(group, obj[r.member], partner, obj.key(r.member), r.type_code, r.type_def);
     }
     for (std::size_t k = g; k < e; ++k) {
       const MemberRef r = refs[k];
@@ -708,7 +720,7 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
         const MemberRef& u = refs[q];
         if (!u.underscore && u.type_code == r.type_code) paired = true;
       }
-      if (!paired) add(json::Value(), obj[r.member], obj.key(r.member).substr(1), r.type_code, r.type_def);
+      if (!paired) collect_items(group, json::Value(), obj[r.member], obj.key(r.member).substr(1), r.type_code, r.type_def);
     }
     walk_items(*child, items, mode, ctx, obj);
     g = e;

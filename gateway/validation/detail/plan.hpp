@@ -155,6 +155,11 @@ struct ElementPlan {
   bool is_modifier = false;
   bool check_binding = false;  ///< false when the base pass already checks the same binding
   Strength strength = Strength::kNone;
+  /// False when the node has no fixed or pattern value, no value limits, no
+  /// binding to check and no invariants: check_rules then has nothing to do
+  /// unless the value is a Coding, Quantity or Reference. Set by
+  /// link_type_plans; true (check everything) until then.
+  bool has_rules = true;
   std::vector<TypeRule> types;
   std::vector<const Invariant*> invariants;
   /// Datatype plan for a node without children in the snapshot, when it has

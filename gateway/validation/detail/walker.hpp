@@ -76,11 +76,27 @@ class PathBuf {
   void append(std::string_view s) {
     if (s.empty()) return;
     grow(s.size());
-    std::memcpy(buf_.data() + size_, s.data(), s.size());
+    copy(buf_.data() + size_, s.data(), s.size());
     size_ += s.size();
   }
 
  private:
+  // Member names are short: two overlapping fixed-size copies (inlined)
+  // instead of a call to memcpy for every name pushed. Reads and writes
+  // stay within [src, src + n) and [dst, dst + n).
+  static void copy(char* dst, const char* src, std::size_t n) {
+    if (n >= 8 && n <= 16) {
+      std::memcpy(dst, src, 8);
+      std::memcpy(dst + n - 8, src + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+      std::memcpy(dst, src, 4);
+      std::memcpy(dst + n - 4, src + n - 4, 4);
+    } else if (n < 4) {
+      for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
+    } else {
+      std::memcpy(dst, src, n);
+    }
+  }
   void grow(std::size_t more) {
     if (size_ + more > buf_.size()) buf_.resize(std::max(buf_.size() * 2, size_ + more));
   }
@@ -181,6 +197,16 @@ class Walker final : public fhirpath::Environment {
   void walk_resource(json::Value obj, ResourceFrame frame, std::span<const StructurePlan* const> extra);
   void walk_item(const ElementPlan& node, const Item& item, Mode mode, const ObjContext& parent);
   void walk_object(json::Value obj, const ElementPlan& kids, Mode mode, const ObjContext& ctx);
+  /// The members of one element that walk_object is gathering into items.
+  struct MemberGroup {
+    const fhir::ElementDef* def;
+    Mode mode;
+    const ObjContext* ctx;
+    std::vector<Item>* items;
+    std::size_t distinct_keys = 0;  ///< JSON keys seen (a choice allows one)
+  };
+  void collect_items(MemberGroup& group, json::Value v, json::Value x, std::string_view key, std::string_view code,
+                     const fhir::TypeDef* code_type);
   void walk_items(const ElementPlan& child, std::span<const Item> items, Mode mode,
                   const ObjContext& ctx, json::Value parent_obj);
   void walk_against_profile(const StructurePlan& plan, const Item& item, const ObjContext& parent);
