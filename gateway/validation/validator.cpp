@@ -46,6 +46,16 @@ constexpr std::string_view kTim9Expr =
 constexpr std::string_view kTim5Expr = "period.exists() implies period >= 0";
 constexpr std::string_view kTim4Expr = "duration.exists() implies duration >= 0";
 
+// Bundle's own invariants, each evaluated once per Bundle: prefilters take
+// the plain cases (no total, no entry.search, another Bundle.type).
+constexpr std::string_view kBdl1Expr = "total.empty() or (type = 'searchset') or (type = 'history')";
+constexpr std::string_view kBdl2Expr = "entry.search.empty() or (type = 'searchset')";
+constexpr std::string_view kBdl9Expr =
+    "type = 'document' implies (identifier.system.exists() and identifier.value.exists())";
+constexpr std::string_view kBdl10Expr = "type = 'document' implies (timestamp.hasValue())";
+constexpr std::string_view kBdl11Expr = "type = 'document' implies entry.first().resource.is(Composition)";
+constexpr std::string_view kBdl12Expr = "type = 'message' implies entry.first().resource.is(MessageHeader)";
+
 detail::NativeCheck native_for(std::string_view key, std::string_view expr) {
   using detail::NativeCheck;
   if (key == "bdl-8" && expr == kBdl8Expr) return NativeCheck::kBdl8;
@@ -55,6 +65,12 @@ detail::NativeCheck native_for(std::string_view key, std::string_view expr) {
   if (key == "tim-5" && expr == kTim5Expr) return NativeCheck::kTim5;
   if (key == "tim-4" && expr == kTim4Expr) return NativeCheck::kTim4;
   if (key == "sdf-9" && expr == kSdf9Expr) return NativeCheck::kSdf9;
+  if (key == "bdl-1" && expr == kBdl1Expr) return NativeCheck::kBdl1;
+  if (key == "bdl-2" && expr == kBdl2Expr) return NativeCheck::kBdl2;
+  if (key == "bdl-9" && expr == kBdl9Expr) return NativeCheck::kBdl9;
+  if (key == "bdl-10" && expr == kBdl10Expr) return NativeCheck::kBdl10;
+  if (key == "bdl-11" && expr == kBdl11Expr) return NativeCheck::kBdl11;
+  if (key == "bdl-12" && expr == kBdl12Expr) return NativeCheck::kBdl12;
   if (key == "bdl-3" && expr == kBdl3Expr) return NativeCheck::kBdl3;
   if (key == "bdl-4" && expr == kBdl4Expr) return NativeCheck::kBdl4;
   if (key == "ele-1") return NativeCheck::kCovered;  // empty objects and id-only elements

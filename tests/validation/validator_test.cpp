@@ -2,6 +2,7 @@
 
 #include "gateway/fhirpath/fhirpath.hpp"
 #include "gateway/json/json.hpp"
+#include "gateway/packages/packages.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include "tests/support/test_support.hpp"
 #include "tests/validation/validation_support.hpp"
 
+#include <optional>
 #include <thread>
 
 namespace gw::validation {
@@ -214,6 +216,27 @@ namespace {
 // tim-4 and tim-5 are native, per-1 and tim-9 prefiltered (detail/plan.hpp,
 // NativeCheck): on every shape below the validator's verdict must be
 // FHIRPath's own, evaluated here on the same element.
+// Whether validating `text` reports invariant `key` at `at`.
+bool reports_invariant(const std::string& text, const std::string& at, const std::string& key) {
+  for (const Issue& i : gw::testing::validate_text(text)) {
+    if (i.expression == at && i.diagnostics.rfind(key + ":", 0) == 0) return true;
+  }
+  return false;
+}
+
+// FHIRPath's own verdict on `value` as a `type`: empty when the invariant
+// does not apply.
+std::optional<bool> fhirpath_verdict(const fhirpath::Expression& expr, json::Value value, const fhir::TypeDef* type) {
+  fhir::Node node;
+  node.value = value;
+  node.type = type;
+  fhirpath::EvaluationContext ctx;
+  ctx.model = gw::testing::core_definitions()->model.get();
+  auto verdict = expr.evaluate_boolean(node, ctx);
+  EXPECT_TRUE(verdict) << verdict.error().to_string();
+  return verdict ? *verdict : std::nullopt;
+}
+
 TEST(ValidatorTest, NativeTimingAndPeriodChecksFollowFhirPath) {
   const auto* defs = gw::testing::core_definitions();
   ASSERT_NE(defs, nullptr);
@@ -268,10 +291,7 @@ TEST(ValidatorTest, NativeTimingAndPeriodChecksFollowFhirPath) {
              R"(, "status": "final", "code": {"text": "x"}, "effectiveTiming": {"repeat": )" + c.member_json + "}}";
       at = "Observation.effectiveTiming.repeat";
     }
-    bool reported = false;
-    for (const Issue& i : gw::testing::validate_text(text)) {
-      if (i.expression == at && i.diagnostics.rfind(c.key + ":", 0) == 0) reported = true;
-    }
+    const bool reported = reports_invariant(text, at, c.key);
     // FHIRPath on the same element.
     auto doc = json::Document::parse(c.member_json);
     ASSERT_TRUE(doc);
@@ -280,24 +300,91 @@ TEST(ValidatorTest, NativeTimingAndPeriodChecksFollowFhirPath) {
     co.context_type = c.type;
     auto expr = fhirpath::Expression::compile(c.expression, co);
     ASSERT_TRUE(expr) << expr.error().to_string();
-    fhir::Node node;
-    node.value = doc->root();
-    if (c.type == "Period") {
-      node.type = defs->model->type("Period");
-    } else {
-      node.type = defs->model->type("Timing")->element("repeat")->backbone;
-    }
-    ASSERT_NE(node.type, nullptr);
-    fhirpath::EvaluationContext ctx;
-    ctx.model = defs->model.get();
-    auto verdict = expr->evaluate_boolean(node, ctx);
-    ASSERT_TRUE(verdict) << verdict.error().to_string();
-    const bool fhirpath_fails = verdict->has_value() && !**verdict;
+    const fhir::TypeDef* type = c.type == "Period" ? defs->model->type("Period")
+                                                   : defs->model->type("Timing")->element("repeat")->backbone;
+    ASSERT_NE(type, nullptr);
+    const std::optional<bool> verdict = fhirpath_verdict(*expr, doc->root(), type);
+    const bool fhirpath_fails = verdict.has_value() && !*verdict;
     EXPECT_EQ(reported, fhirpath_fails);
     failing += fhirpath_fails;
   }
   // Both verdicts occur: 2 + 2 negative decimals, 3 offsets, 5 periods.
   EXPECT_EQ(failing, 12u);
+}
+
+// bdl-1, 2, 9, 10, 11 and 12 are prefiltered: a Bundle without a total,
+// without entry.search, or of another type holds without FHIRPath; the
+// rest goes to FHIRPath. Each verdict must be FHIRPath's on the same
+// Bundle, for shapes on both sides of each prefilter.
+TEST(ValidatorTest, BundlePrefiltersFollowFhirPath) {
+  const auto* defs = gw::testing::core_definitions();
+  ASSERT_NE(defs, nullptr);
+  const std::string patient = R"({"fullUrl": "urn:uuid:6b1c0000-0000-4000-8000-000000000001",
+      "resource": {"resourceType": "Patient", "id": "p"}})";
+  const std::string composition = R"({"fullUrl": "urn:uuid:6b1c0000-0000-4000-8000-000000000002",
+      "resource": {"resourceType": "Composition", "id": "c", "status": "final", "type": {"text": "x"},
+                   "date": "2020-01-01", "author": [{"display": "a"}], "title": "t"}})";
+  const std::string header = R"({"fullUrl": "urn:uuid:6b1c0000-0000-4000-8000-000000000003",
+      "resource": {"resourceType": "MessageHeader", "id": "m", "eventCoding": {"code": "x"},
+                   "source": {"endpoint": "http://example.org"}}})";
+  const std::string searched = R"({"fullUrl": "urn:uuid:6b1c0000-0000-4000-8000-000000000004",
+      "resource": {"resourceType": "Patient", "id": "q"}, "search": {"mode": "match"}})";
+  const std::vector<std::string> bundles = {
+      R"("type": "collection")",
+      R"("type": "collection", "total": 3)",
+      R"("type": "collection", "_total": {"extension": [{"url": "http://example.org/x", "valueString": "y"}]})",
+      R"("type": "searchset", "total": 1, "entry": [)" + searched + "]",
+      R"("type": "collection", "entry": [)" + patient + ", " + searched + "]",
+      R"("type": "history", "total": 1)",
+      R"("type": "document", "entry": [)" + patient + "]",
+      R"("type": "document", "identifier": {"system": "urn:ietf:rfc:3986", "value": "urn:uuid:6b1c0000-0000-4000-8000-0000000000ff"},
+         "timestamp": "2020-01-01T00:00:00Z", "entry": [)" + composition + "]",
+      R"("type": "document", "identifier": {"system": "urn:ietf:rfc:3986"}, "_timestamp": {"id": "t"}, "entry": [)" +
+          composition + "]",
+      R"("type": "message", "entry": [)" + patient + "]",
+      R"("type": "message", "entry": [)" + header + "]",
+      R"("type": "transaction", "entry": [)" + patient + "]",
+      R"("total": 2, "entry": [)" + patient + "]",
+      R"("_type": {"id": "t"}, "entry": [)" + searched + "]",
+      R"("type": "collection", "entry": {"resource": {"resourceType": "Patient"}})",
+  };
+  auto* bundle_type = defs->model->type("Bundle");
+  ASSERT_NE(bundle_type, nullptr);
+  std::size_t failing = 0, verdicts = 0;
+  for (const std::string key : {"bdl-1", "bdl-2", "bdl-9", "bdl-10", "bdl-11", "bdl-12"}) {
+    std::string expression;
+    const packages::Entry* sd = defs->registry->find("http://hl7.org/fhir/StructureDefinition/Bundle");
+    ASSERT_NE(sd, nullptr);
+    auto sd_json = sd->json();
+    ASSERT_TRUE(sd_json);
+    for (json::Value e : sd_json->find("snapshot").find("element").items()) {
+      for (json::Value c : e.find("constraint").items()) {
+        if (c.find("key").str() == key) expression = std::string(c.find("expression").str());
+      }
+    }
+    ASSERT_FALSE(expression.empty()) << key;
+    fhirpath::CompileOptions co;
+    co.model = defs->model;
+    co.context_type = "Bundle";
+    auto expr = fhirpath::Expression::compile(expression, co);
+    ASSERT_TRUE(expr) << expr.error().to_string();
+    for (const std::string& members : bundles) {
+      SCOPED_TRACE(key + " " + members);
+      const std::string text = R"({"resourceType": "Bundle", "id": "b", )" + members + "}";
+      const bool reported = reports_invariant(text, "Bundle", key);
+      auto doc = json::Document::parse(text);
+      ASSERT_TRUE(doc);
+      const std::optional<bool> verdict = fhirpath_verdict(*expr, doc->root(), bundle_type);
+      const bool fhirpath_fails = verdict.has_value() && !*verdict;
+      EXPECT_EQ(reported, fhirpath_fails);
+      failing += fhirpath_fails;
+      verdicts += verdict.has_value();
+    }
+  }
+  // Both answers occur for every key: bdl-1 fails on 2 Bundles, bdl-2 on
+  // 1, bdl-9 on 2, bdl-10 on 2, bdl-11 on 1, bdl-12 on 1.
+  EXPECT_EQ(failing, 9u);
+  EXPECT_GT(verdicts, 60u);
 }
 }  // namespace
 }  // namespace gw::validation

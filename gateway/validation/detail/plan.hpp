@@ -102,12 +102,29 @@ enum class NativeCheck : std::uint8_t {
   kObs7,     ///< holds without a value or without components (else Coding equality)
   kPer1,     ///< holds unless start and end both have values (else dateTime order)
   kTim9,     ///< holds without an offset
+  kBdl1,     ///< holds without a total
+  kBdl2,     ///< holds when no entry has a search
+  kBdl9,     ///< bdl-9, 10, 11: hold when Bundle.type is not 'document'
+  kBdl10,
+  kBdl11,
+  kBdl12,    ///< holds when Bundle.type is not 'message'
 };
 
 /// Native checks that only skip the plain cases and leave the rest to the
 /// compiled FHIRPath expression.
 constexpr bool is_prefilter(NativeCheck n) {
-  return n == NativeCheck::kObs7 || n == NativeCheck::kPer1 || n == NativeCheck::kTim9;
+  switch (n) {
+    case NativeCheck::kObs7:
+    case NativeCheck::kPer1:
+    case NativeCheck::kTim9:
+    case NativeCheck::kBdl1:
+    case NativeCheck::kBdl2:
+    case NativeCheck::kBdl9:
+    case NativeCheck::kBdl10:
+    case NativeCheck::kBdl11:
+    case NativeCheck::kBdl12: return true;
+    default: return false;
+  }
 }
 
 /// One constraint (invariant), shared by every node that carries it.
