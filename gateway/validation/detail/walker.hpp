@@ -52,6 +52,17 @@ struct Item {
 
 struct BundleScope;
 
+/// One JSON member of the object walk_object is walking, matched to its
+/// element.
+struct MemberRef {
+  std::uint32_t elem = 0;    // element index in the owner type
+  std::uint32_t member = 0;  // member index in the JSON object
+  bool underscore = false;
+  std::string_view type_code;
+  const fhir::TypeDef* type_def = nullptr;  // the type type_code names (TypeDef::KeyMatch)
+  const fhir::ElementDef* def = nullptr;
+};
+
 /// The FHIRPath location under walk. A char buffer that never shrinks:
 /// pushing a member name is a bounds check and a copy, popping is an
 /// assignment. (std::string's append and resize are out-of-line calls, and
@@ -102,6 +113,18 @@ class PathBuf {
   }
   std::vector<char> buf_;
   std::size_t size_ = 0;
+};
+
+/// Buffers a walk grows and a later walk reuses (ScratchPool).
+struct WalkScratch {
+  PathBuf path;       ///< the FHIRPath location
+  PathBuf elem_path;  ///< the definition path
+  std::deque<std::vector<MemberRef>> members;  ///< per depth
+  std::deque<std::vector<Item>> items;         ///< per depth
+  /// Items held across all depths: a set grown past kMaxPooledItems by a
+  /// huge Bundle is freed rather than kept.
+  std::size_t item_capacity() const;
+  static constexpr std::size_t kMaxPooledItems = std::size_t{1} << 14;
 };
 
 /// The resource being walked and where it sits.
@@ -177,6 +200,9 @@ struct Resolved {
 class Walker final : public fhirpath::Environment {
  public:
   Walker(const Validator::Impl& v, std::vector<Issue>& out);
+  ~Walker() override;
+  Walker(const Walker&) = delete;
+  Walker& operator=(const Walker&) = delete;
   /// See ValidateOptions::max_errors.
   void limit_errors(std::size_t n) { max_errors_ = n; }
   bool stopped() const { return stopped_; }
@@ -271,8 +297,9 @@ class Walker final : public fhirpath::Environment {
 
   const Validator::Impl& v_;
   std::vector<Issue>* out_;
-  PathBuf path_;
-  PathBuf elem_path_;  ///< definition path ("Patient.name"), for extension contexts
+  std::unique_ptr<WalkScratch> scratch_;  // from v_.scratch, given back by ~Walker
+  PathBuf& path_;
+  PathBuf& elem_path_;  ///< definition path ("Patient.name"), for extension contexts
   std::vector<const ResourceFrame*> frames_;
   std::vector<BundleScope*> bundles_;
   std::deque<std::unique_ptr<BundleScope>> bundle_storage_;
@@ -284,16 +311,8 @@ class Walker final : public fhirpath::Environment {
   bool stopped_ = false;    // max_errors_ reached: the walk unwinds
   std::vector<Issue>* root_out_ = nullptr;
 
-  struct MemberRef {
-    std::uint32_t elem = 0;    // element index in the owner type
-    std::uint32_t member = 0;  // member index in the JSON object
-    bool underscore = false;
-    std::string_view type_code;
-    const fhir::TypeDef* type_def = nullptr;  // the type type_code names (TypeDef::KeyMatch)
-    const fhir::ElementDef* def = nullptr;
-  };
-  std::deque<std::vector<MemberRef>> members_;  // per depth
-  std::deque<std::vector<Item>> items_;         // per depth
+  std::deque<std::vector<MemberRef>>& members_;  // per depth (scratch_)
+  std::deque<std::vector<Item>>& items_;         // per depth (scratch_)
 
   struct MemoKey {
     std::uint32_t offset;
