@@ -58,52 +58,7 @@ const StructurePlan* Walker::plan_of(std::string_view canonical) {
   return plan;
 }
 
-Walker::Walker(const Validator::Impl& v, std::vector<Issue>& out)
-    : v_(v),
-      out_(&out),
-      scratch_(v.scratch.take()),
-      path_(scratch_->path),
-      elem_path_(scratch_->elem_path),
-      root_out_(&out),
-      members_(scratch_->members),
-      items_(scratch_->items) {}
-
-Walker::~Walker() {
-  // The buffers are cleared as they are reused (truncate, clear per depth);
-  // only the locations need resetting.
-  path_.truncate(0);
-  elem_path_.truncate(0);
-  v_.scratch.give(std::move(scratch_));
-}
-
-std::size_t WalkScratch::item_capacity() const {
-  std::size_t n = 0;
-  for (const auto& v : items) n += v.capacity();
-  for (const auto& v : members) n += v.capacity();
-  return n;
-}
-
-ScratchPool::ScratchPool() = default;
-ScratchPool::~ScratchPool() = default;
-
-std::unique_ptr<WalkScratch> ScratchPool::take() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!free_.empty()) {
-      std::unique_ptr<WalkScratch> s = std::move(free_.back());
-      free_.pop_back();
-      return s;
-    }
-  }
-  return std::make_unique<WalkScratch>();
-}
-
-void ScratchPool::give(std::unique_ptr<WalkScratch> scratch) {
-  // A few sets serve the CPU workers; more would only hold memory.
-  constexpr std::size_t kMaxSets = 16;
-  if (!scratch || scratch->item_capacity() > WalkScratch::kMaxPooledItems) return;
-  std::lock_guard<std::mutex> lock(mu_);
-  if (free_.size() < kMaxSets) free_.push_back(std::move(scratch));
+Walker::Walker(const Validator::Impl& v, std::vector<Issue>& out) : v_(v), out_(&out), root_out_(&out) {
 }
 
 std::size_t Walker::push_index(std::int32_t index) {

@@ -14,34 +14,10 @@
 #include "gateway/validation/validation.hpp"
 
 #include <deque>
-#include <memory>
 #include <mutex>
 #include <unordered_map>
-#include <vector>
 
 namespace gw::validation {
-
-namespace detail {
-struct WalkScratch;  // detail/walker.hpp
-
-/// The walk's scratch buffers between validate() calls: a validation takes
-/// one set and gives it back, so a warmed-up validator allocates no walk
-/// state (per-depth member and item lists, location buffers) per call.
-/// Thread-safe; keeps a few sets, and none that a huge document grew.
-class ScratchPool {
- public:
-  ScratchPool();
-  ~ScratchPool();
-  ScratchPool(const ScratchPool&) = delete;
-  ScratchPool& operator=(const ScratchPool&) = delete;
-  std::unique_ptr<WalkScratch> take();
-  void give(std::unique_ptr<WalkScratch> scratch);
-
- private:
-  std::mutex mu_;
-  std::vector<std::unique_ptr<WalkScratch>> free_;
-};
-}  // namespace detail
 
 struct Validator::Impl {
   std::shared_ptr<const packages::Registry> registry;
@@ -86,8 +62,6 @@ struct Validator::Impl {
   const fhir::TypeDef* t_quantity = nullptr;
   const fhir::TypeDef* t_narrative = nullptr;
   const fhir::TypeDef* t_id = nullptr;
-
-  mutable detail::ScratchPool scratch;
 
   // Expansions fetched for bindings, kept alive for the plans that point
   // at them (bounded by the number of bound elements).

@@ -52,17 +52,6 @@ struct Item {
 
 struct BundleScope;
 
-/// One JSON member of the object walk_object is walking, matched to its
-/// element.
-struct MemberRef {
-  std::uint32_t elem = 0;    // element index in the owner type
-  std::uint32_t member = 0;  // member index in the JSON object
-  bool underscore = false;
-  std::string_view type_code;
-  const fhir::TypeDef* type_def = nullptr;  // the type type_code names (TypeDef::KeyMatch)
-  const fhir::ElementDef* def = nullptr;
-};
-
 /// The FHIRPath location under walk. A char buffer that never shrinks:
 /// pushing a member name is a bounds check and a copy, popping is an
 /// assignment. (std::string's append and resize are out-of-line calls, and
@@ -113,18 +102,6 @@ class PathBuf {
   }
   std::vector<char> buf_;
   std::size_t size_ = 0;
-};
-
-/// Buffers a walk grows and a later walk reuses (ScratchPool).
-struct WalkScratch {
-  PathBuf path;       ///< the FHIRPath location
-  PathBuf elem_path;  ///< the definition path
-  std::deque<std::vector<MemberRef>> members;  ///< per depth
-  std::deque<std::vector<Item>> items;         ///< per depth
-  /// Items held across all depths: a set grown past kMaxPooledItems by a
-  /// huge Bundle is freed rather than kept.
-  std::size_t item_capacity() const;
-  static constexpr std::size_t kMaxPooledItems = std::size_t{1} << 14;
 };
 
 /// The resource being walked and where it sits.
@@ -200,9 +177,6 @@ struct Resolved {
 class Walker final : public fhirpath::Environment {
  public:
   Walker(const Validator::Impl& v, std::vector<Issue>& out);
-  ~Walker() override;
-  Walker(const Walker&) = delete;
-  Walker& operator=(const Walker&) = delete;
   /// See ValidateOptions::max_errors.
   void limit_errors(std::size_t n) { max_errors_ = n; }
   bool stopped() const { return stopped_; }
@@ -297,9 +271,8 @@ class Walker final : public fhirpath::Environment {
 
   const Validator::Impl& v_;
   std::vector<Issue>* out_;
-  std::unique_ptr<WalkScratch> scratch_;  // from v_.scratch, given back by ~Walker
-  PathBuf& path_;
-  PathBuf& elem_path_;  ///< definition path ("Patient.name"), for extension contexts
+  PathBuf path_;
+  PathBuf elem_path_;  ///< definition path ("Patient.name"), for extension contexts
   std::vector<const ResourceFrame*> frames_;
   std::vector<BundleScope*> bundles_;
   std::deque<std::unique_ptr<BundleScope>> bundle_storage_;
@@ -311,8 +284,16 @@ class Walker final : public fhirpath::Environment {
   bool stopped_ = false;    // max_errors_ reached: the walk unwinds
   std::vector<Issue>* root_out_ = nullptr;
 
-  std::deque<std::vector<MemberRef>>& members_;  // per depth (scratch_)
-  std::deque<std::vector<Item>>& items_;         // per depth (scratch_)
+  struct MemberRef {
+    std::uint32_t elem = 0;    // element index in the owner type
+    std::uint32_t member = 0;  // member index in the JSON object
+    bool underscore = false;
+    std::string_view type_code;
+    const fhir::TypeDef* type_def = nullptr;  // the type type_code names (TypeDef::KeyMatch)
+    const fhir::ElementDef* def = nullptr;
+  };
+  std::deque<std::vector<MemberRef>> members_;  // per depth
+  std::deque<std::vector<Item>> items_;         // per depth
 
   struct MemoKey {
     std::uint32_t offset;
