@@ -18,6 +18,8 @@
 // indices stay valid. The root is appended last.
 #include "gateway/json/json.hpp"
 
+#include "gateway/core/swar.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdint>
@@ -40,14 +42,10 @@ struct InsituScanStream : rapidjson::InsituStringStream {
 };
 
 // Nonzero at the first byte of `w` (in memory order) that is a quote, a
-// backslash or below 0x20: what ends a run of plain string bytes. Each
-// "has zero byte" term can set bits spuriously only above a byte it truly
-// flags, so the lowest set bit is exact.
+// backslash or below 0x20: what ends a run of plain string bytes (the
+// lowest set bit is exact; gateway/core/swar.hpp).
 inline std::uint64_t string_stop_bytes(std::uint64_t w) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-  constexpr std::uint64_t kHighs = 0x8080808080808080ull;
-  auto zero_byte = [](std::uint64_t x) { return (x - kOnes) & ~x & kHighs; };
-  return zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\\')) | ((w - kOnes * 0x20) & ~w & kHighs);
+  return swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::bytes_below(w, 0x20);
 }
 
 }  // namespace gw::json::detail
@@ -75,9 +73,7 @@ inline void GenericReader<UTF8<>, UTF8<>, CrtAllocator>::ScanCopyUnescapedString
   char* p = is.src_;
   if constexpr (std::endian::native == std::endian::little) {
     for (;;) {
-      std::uint64_t w;
-      std::memcpy(&w, p, 8);
-      if (std::uint64_t stop = gw::json::detail::string_stop_bytes(w)) {
+      if (std::uint64_t stop = gw::json::detail::string_stop_bytes(gw::swar::load_word(p))) {
         p += std::countr_zero(stop) >> 3;
         break;
       }
@@ -144,19 +140,18 @@ using InStream = detail::InsituScanStream;
 bool is_utf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const unsigned char* end = p + s.size();
-  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
   while (p < end) {
     // ASCII runs: 32 bytes per step, then 8.
     while (end - p >= 32) {
       std::uint64_t w[4];
       std::memcpy(w, p, 32);
-      if (((w[0] | w[1] | w[2] | w[3]) & kHigh) != 0) break;
+      if (((w[0] | w[1] | w[2] | w[3]) & swar::kHighs) != 0) break;
       p += 32;
     }
     if (end - p >= 8) {
       std::uint64_t w;
       std::memcpy(&w, p, 8);
-      if ((w & kHigh) == 0) {
+      if ((w & swar::kHighs) == 0) {
         p += 8;
         continue;
       }
@@ -531,14 +526,7 @@ void append_quoted(std::string& out, std::string_view s) {
     // Eight bytes at a time while none needs an escape (SWAR: a byte below
     // 0x20, or equal to '"' or '\\'; the tests are exact for "any byte").
     while (i + 8 <= s.size()) {
-      std::uint64_t x;
-      std::memcpy(&x, s.data() + i, 8);
-      constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-      constexpr std::uint64_t kHigh = 0x8080808080808080ull;
-      const std::uint64_t quote = x ^ (kOnes * '"');
-      const std::uint64_t slash = x ^ (kOnes * '\\');
-      const std::uint64_t hit = ((x - kOnes * 0x20) & ~x) | ((quote - kOnes) & ~quote) | ((slash - kOnes) & ~slash);
-      if (hit & kHigh) break;
+      if (detail::string_stop_bytes(swar::load_word(s.data() + i)) != 0) break;
       i += 8;
     }
     if (i >= s.size()) break;

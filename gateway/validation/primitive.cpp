@@ -3,6 +3,8 @@
 // checks them against RE2 on the published regexes).
 #include "gateway/validation/detail/primitive.hpp"
 
+#include "gateway/core/swar.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -12,21 +14,14 @@
 namespace gw::validation::detail {
 namespace {
 
-// Eight bytes at a time (SWAR) for the scans every string value gets: most
-// strings hold no control byte, DEL, C1 lead byte or whitespace, and the
-// byte loops below only start at the first word that holds one.
-constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-constexpr std::uint64_t kHighs = 0x8080808080808080ull;
-inline std::uint64_t load_word(const char* p) {
-  std::uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
-// Nonzero exactly when some byte of `w` is below `n` (n <= 0x80; the
-// "has less" trick: which bits are set can be off above the first such
-// byte, whether any is set cannot).
-inline std::uint64_t bytes_below(std::uint64_t w, unsigned char n) { return (w - kOnes * n) & ~w & kHighs; }
-inline std::uint64_t bytes_equal(std::uint64_t w, unsigned char b) { return bytes_below(w ^ (kOnes * b), 1); }
+// Eight bytes at a time (gw::swar) for the scans every string value gets:
+// most strings hold no control byte, DEL, C1 lead byte or whitespace, and
+// the byte loops below only start at the first word that holds one.
+using swar::bytes_below;
+using swar::bytes_equal;
+using swar::kHighs;
+using swar::kOnes;
+using swar::load_word;
 
 // The offset of the first 8-byte word from `i` on that may hold a byte
 // `suspect` flags, or the size of `s` rounded down to whole words.

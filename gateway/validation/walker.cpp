@@ -22,9 +22,7 @@ std::string shown_key(std::string_view k) {
   return out;
 }
 
-inline bool is_resource_code(std::string_view code) {
-  return (code.size() == 8 || code.size() == 14) && (code == "Resource" || code == "DomainResource");
-}
+inline bool is_resource_code(std::string_view code) { return code == "Resource" || code == "DomainResource"; }
 
 std::string_view strip_version(std::string_view canonical) {
   auto bar = canonical.find('|');
