@@ -22,6 +22,7 @@
 #include "gateway/core/flat_index.hpp"
 #include "gateway/json/json.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -62,23 +63,31 @@ struct TypeDef;
 /// two size, at most half full) with an inline hash (gw::flat_hash) kept in
 /// each slot and compared before the bytes (gw::flat_equal, inline too).
 /// Names are short, so this beats std::unordered_map's out-of-line murmur
-/// hash, node chasing and a memcmp call per probe. Keys are views: their bytes must outlive the table. The first
-/// value added for a name wins.
+/// hash, node chasing and a memcmp call per probe. A name of up to
+/// kInline bytes is copied into its slot: comparing it then reads the line
+/// the hash came from, not a string elsewhere in memory (for the per-member
+/// key lookup of the validator, that second cache miss was a tenth of the
+/// walk's own time). Longer names are views: their bytes must outlive the
+/// table. The first value added for a name wins.
 template <class V>
 class NameTable {
  public:
+  static constexpr std::size_t kInline = 16;
+
   void add(std::string_view key, V value) {
     if ((used_ + 1) * 2 > slots_.size()) grow();
     const std::uint32_t h = hash(key);
     const std::size_t mask = slots_.size() - 1;
     for (std::size_t i = h & mask;; i = (i + 1) & mask) {
       Slot& s = slots_[i];
-      if (!s.used) {
-        s = Slot{key, std::move(value), h, true};
+      if (s.tag == 0) {
+        s.set_key(key);
+        s.hash = h;
+        s.value = std::move(value);
         ++used_;
         return;
       }
-      if (s.hash == h && s.key == key) return;
+      if (s.hash == h && flat_equal(s.key(), key)) return;
     }
   }
   /// The value for `key`, or null.
@@ -88,17 +97,30 @@ class NameTable {
     const std::size_t mask = slots_.size() - 1;
     for (std::size_t i = h & mask;; i = (i + 1) & mask) {
       const Slot& s = slots_[i];
-      if (!s.used) return nullptr;
-      if (s.hash == h && flat_equal(s.key, key)) return &s.value;
+      if (s.tag == 0) return nullptr;
+      if (s.hash == h && flat_equal(s.key(), key)) return &s.value;
     }
   }
 
  private:
   struct Slot {
-    std::string_view key;
-    V value{};
     std::uint32_t hash = 0;
-    bool used = false;
+    std::uint32_t tag = 0;          ///< 0: unused; else the key's size + 1
+    const char* outside = nullptr;  ///< the key's bytes when longer than kInline
+    char inside[kInline] = {};      ///< the key's bytes when it fits
+    V value{};
+    std::string_view key() const {
+      const std::size_t n = tag - 1;
+      return {n <= kInline ? inside : outside, n};
+    }
+    void set_key(std::string_view k) {
+      tag = static_cast<std::uint32_t>(k.size() + 1);
+      if (k.size() <= kInline) {
+        std::copy(k.begin(), k.end(), inside);
+      } else {
+        outside = k.data();
+      }
+    }
   };
   static std::uint32_t hash(std::string_view s) { return static_cast<std::uint32_t>(flat_hash(s) >> 32); }
   void grow() {
@@ -108,7 +130,7 @@ class NameTable {
     slots_.assign(n, Slot{});
     used_ = 0;
     for (Slot& s : old) {
-      if (s.used) add(s.key, std::move(s.value));
+      if (s.tag != 0) add(s.key(), std::move(s.value));
     }
   }
   std::vector<Slot> slots_;
@@ -163,6 +185,9 @@ struct TypeDef {
     const TypeDef* type_def = nullptr;  ///< the type `type` names; null when unknown
   };
   KeyMatch match_key(std::string_view json_key) const;
+  /// The same, by reference into the key table (null when unknown): the
+  /// validator's per-member lookup keeps the pointer instead of a copy.
+  const KeyMatch* find_key(std::string_view json_key) const { return key_index.find(json_key); }
 
   /// True when this type is `other` or derives from it.
   bool is_a(const TypeDef* other) const;

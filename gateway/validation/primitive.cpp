@@ -11,6 +11,10 @@
 #include <cstring>
 #include <string>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace gw::validation::detail {
 namespace {
 
@@ -286,14 +290,41 @@ constexpr std::array<std::uint8_t, 256> kBase64Class = [] {
   return t;
 }();
 
+#if defined(__SSE2__)
+// True when all 16 bytes at `p` are in the alphabet [0-9a-zA-Z+/=]. A range
+// [lo, lo + n) is one add and one signed compare: adding 0x80 - lo moves
+// it to [0x80, 0x80 + n), the lowest signed bytes. Letters are one range
+// once 0x20 is set (only A-Z and a-z land in a-z); '/' and the digits are
+// one range; bytes from 0x80 up land in none.
+bool base64_block(const unsigned char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  auto in_range = [](__m128i x, int lo, int n) {
+    return _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8(static_cast<char>(0x80 - lo))),
+                          _mm_set1_epi8(static_cast<char>(0x80 + n)));
+  };
+  const __m128i letters = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26);
+  const __m128i digits = in_range(v, '/', 11);  // '/' and 0-9
+  const __m128i signs = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')), _mm_cmpeq_epi8(v, _mm_set1_epi8('=')));
+  return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letters, digits), signs)) == 0xFFFF;
+}
+#endif
+
 // (\s*([0-9a-zA-Z\+/=]){4}\s*)+: groups of four base64 characters,
 // whitespace only between groups, at least one group. Attachments carry
-// megabytes of it, so runs of the alphabet go eight bytes per step.
+// megabytes of it (in R4's examples, a third of all bytes), so runs of the
+// alphabet go sixteen bytes per step with SSE2, eight with the table
+// otherwise and for what is left.
 bool match_base64(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const unsigned char* end = p + s.size();
   std::size_t run = 0;  // alphabet characters so far
   while (p < end) {
+#if defined(__SSE2__)
+    while (end - p >= 16 && base64_block(p)) {
+      p += 16;
+      run += 16;
+    }
+#endif
     while (end - p >= 8 && (kBase64Class[p[0]] & kBase64Class[p[1]] & kBase64Class[p[2]] & kBase64Class[p[3]] &
                             kBase64Class[p[4]] & kBase64Class[p[5]] & kBase64Class[p[6]] & kBase64Class[p[7]]) == 1) {
       p += 8;

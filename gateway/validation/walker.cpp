@@ -635,8 +635,8 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
     if (ctx.resource_root && key == "resourceType") continue;
     bool underscore = !key.empty() && key[0] == '_';
     std::string_view base_key = underscore ? key.substr(1) : key;
-    fhir::TypeDef::KeyMatch m = owner->match_key(base_key);
-    if (!m.element) {
+    const fhir::TypeDef::KeyMatch* m = owner->find_key(base_key);
+    if (!m) {
       if (mode == Mode::kBase) {
         std::size_t len = push_key(shown_key(key));
         error("structure", obj[i], "unrecognized property '" + shown_key(key) + "'");
@@ -645,7 +645,7 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
       continue;
     }
     if (underscore) {
-      const fhir::TypeDef* t = m.type_def;
+      const fhir::TypeDef* t = m->type_def;
       if (!t || t->kind != fhir::TypeKind::kPrimitive) {
         if (mode == Mode::kBase) {
           std::size_t len = push_key(shown_key(key));
@@ -655,14 +655,8 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
         continue;
       }
     }
-    MemberRef r;
-    r.elem = static_cast<std::uint32_t>(m.element - owner->elements.data());
-    r.member = static_cast<std::uint32_t>(i);
-    r.underscore = underscore;
-    r.type_code = m.type;
-    r.type_def = m.type_def;
-    r.def = m.element;
-    refs.push_back(r);
+    refs.emplace_back(m, static_cast<std::uint32_t>(m->element - owner->elements.data()),
+                      static_cast<std::uint32_t>(i), underscore);
   }
   // Group members by element (insertion sort: objects are small and mostly
   // in definition order already).
@@ -680,21 +674,22 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
     std::size_t e = g;
     while (e < refs.size() && refs[e].elem == refs[g].elem) ++e;
     const MemberRef first = refs[g];
-    const ElementPlan* child = kids.child(first.def);
+    const fhir::ElementDef* def = first.match->element;
+    const ElementPlan* child = kids.child(def);
     if (!child) {
       g = e;
       continue;
     }
     items.clear();
-    MemberGroup group{first.def, mode, &ctx, &items};
+    MemberGroup group{def, mode, &ctx, &items};
     if (e == g + 1) {
       // One member (nearly always): a value, or an `_x` alone.
       if (first.underscore) {
-        collect_items(group, json::Value(), obj[first.member], obj.key(first.member).substr(1), first.type_code,
-                      first.type_def);
+        collect_items(group, json::Value(), obj[first.member], obj.key(first.member).substr(1), first.match->type,
+                      first.match->type_def);
       } else {
-        collect_items(group, obj[first.member], json::Value(), obj.key(first.member), first.type_code,
-                      first.type_def);
+        collect_items(group, obj[first.member], json::Value(), obj.key(first.member), first.match->type,
+                      first.match->type_def);
       }
       walk_items(*child, items, mode, ctx, obj);
       g = e;
@@ -706,9 +701,9 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
       json::Value partner;
       for (std::size_t q = g; q < e; ++q) {
         const MemberRef& u = refs[q];
-        if (u.underscore && u.type_code == r.type_code) partner = obj[u.member];
+        if (u.underscore && u.match->type == r.match->type) partner = obj[u.member];
       }
-      collect_items(group, obj[r.member], partner, obj.key(r.member), r.type_code, r.type_def);
+      collect_items(group, obj[r.member], partner, obj.key(r.member), r.match->type, r.match->type_def);
     }
     for (std::size_t k = g; k < e; ++k) {
       const MemberRef r = refs[k];
@@ -716,9 +711,12 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
       bool paired = false;
       for (std::size_t q = g; q < e; ++q) {
         const MemberRef& u = refs[q];
-        if (!u.underscore && u.type_code == r.type_code) paired = true;
+        if (!u.underscore && u.match->type == r.match->type) paired = true;
       }
-      if (!paired) collect_items(group, json::Value(), obj[r.member], obj.key(r.member).substr(1), r.type_code, r.type_def);
+      if (!paired) {
+        collect_items(group, json::Value(), obj[r.member], obj.key(r.member).substr(1), r.match->type,
+                      r.match->type_def);
+      }
     }
     walk_items(*child, items, mode, ctx, obj);
     g = e;

@@ -7,12 +7,18 @@
 #include "gateway/validation/detail/xhtml.hpp"
 
 #include "gateway/core/core.hpp"
+#include "gateway/core/swar.hpp"
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cctype>
 #include <cstdint>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace gw::validation::detail {
 namespace {
@@ -208,20 +214,42 @@ class Scanner {
     if (!has_content_ && !std::all_of(t.begin(), t.end(), is_ws)) has_content_ = true;
   }
 
+  // The first '<' or '&' at or after `from` (or the end), sixteen bytes
+  // at a time with SSE2 and eight otherwise: one pass instead of memchr
+  // for '<' and again for '&' over the same text.
+  std::size_t next_markup(std::size_t from) const {
+    const char* p = s_.data();
+    const std::size_t n = s_.size();
+    std::size_t j = from;
+#if defined(__SSE2__)
+    const __m128i lt = _mm_set1_epi8('<');
+    const __m128i amp = _mm_set1_epi8('&');
+    for (; j + 16 <= n; j += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + j));
+      if (const int hit = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, amp)))) {
+        return j + static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(hit)));
+      }
+    }
+#else
+    if constexpr (std::endian::native == std::endian::little) {
+      for (; j + 8 <= n; j += 8) {
+        const std::uint64_t w = gw::swar::load_word(p + j);
+        if (std::uint64_t hit = gw::swar::bytes_equal(w, '<') | gw::swar::bytes_equal(w, '&')) {
+          return j + static_cast<std::size_t>(std::countr_zero(hit) >> 3);
+        }
+      }
+    }
+#endif
+    while (j < n && p[j] != '<' && p[j] != '&') ++j;
+    return j;
+  }
+
   // Character data up to the next '<': entities must be well formed.
-  // Narratives are mostly text: both searches are memchr.
   bool text() {
     std::size_t start = i_;
-    std::size_t lt = s_.find('<', i_);
-    if (lt == std::string_view::npos) lt = s_.size();
-    while (i_ < lt) {
-      const void* amp = std::memchr(s_.data() + i_, '&', lt - i_);
-      if (!amp) {
-        i_ = lt;
-        break;
-      }
-      i_ = static_cast<std::size_t>(static_cast<const char*>(amp) - s_.data());
-      // An entity ends at its ';' and holds no '<', so it stays before lt.
+    for (;;) {
+      i_ = next_markup(i_);
+      if (i_ >= s_.size() || s_[i_] == '<') break;
       if (!entity()) return false;
       has_content_ = true;
     }

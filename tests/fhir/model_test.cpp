@@ -7,6 +7,32 @@
 namespace gw::fhir {
 namespace {
 
+// NameTable copies names of up to kInline bytes into their slots and views
+// longer ones: both kinds, and names that differ only after the inline
+// part or only in length, must find exactly their own value, also after
+// the table has grown (and moved its inline copies) many times.
+TEST(NameTableTest, InlineAndViewedNamesFindOnlyTheirOwnValue) {
+  std::vector<std::string> names;
+  for (std::size_t n = 0; n <= 3 * NameTable<int>::kInline; ++n) names.push_back(std::string(n, 'k'));
+  const std::string stem = "medicationCodeableConcept";  // longer than the inline part
+  for (char c = 'a'; c <= 'z'; ++c) names.push_back(stem + c);
+  names.push_back(stem.substr(0, NameTable<int>::kInline));
+  names.push_back(stem.substr(0, NameTable<int>::kInline + 1));
+  NameTable<int> table;
+  for (std::size_t i = 0; i < names.size(); ++i) table.add(names[i], static_cast<int>(i));
+  table.add(names[3], 999);  // the first value added for a name wins
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const int* v = table.find(names[i]);
+    ASSERT_NE(v, nullptr) << "length " << names[i].size();
+    EXPECT_EQ(*v, static_cast<int>(i)) << "length " << names[i].size();
+  }
+  EXPECT_EQ(table.find(stem), nullptr);
+  EXPECT_EQ(table.find(stem + "aa"), nullptr);
+  EXPECT_EQ(table.find(std::string(3 * NameTable<int>::kInline + 1, 'k')), nullptr);
+  EXPECT_EQ(table.find("K"), nullptr);
+  EXPECT_EQ(NameTable<int>().find("k"), nullptr);
+}
+
 class ModelTest : public ::testing::Test {
  protected:
   void SetUp() override {
