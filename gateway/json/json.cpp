@@ -343,7 +343,9 @@ class Builder {
     if (count <= 16) {
       for (std::uint32_t i = 1; i < count && !dup; ++i) {
         for (std::uint32_t j = 0; j < i; ++j) {
-          if (st.key(first[i]) == st.key(first[j])) {
+          // Lengths first: most pairs differ there, without a look at
+          // either key's bytes.
+          if (first[i].key_len == first[j].key_len && st.key(first[i]) == st.key(first[j])) {
             dup = &first[i];
             break;
           }

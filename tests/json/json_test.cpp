@@ -109,6 +109,54 @@ TEST(JsonParse, InSituDecodingKeepsSourceAndOffsets) {
   EXPECT_EQ(root.find("s").offset(), text.find("\"caf"));
 }
 
+// Strings with and without escapes mixed, as keys and as values, many of
+// them, and a text made of nothing but escapes, all decode right (also
+// when found by a decoded key) and leave the source unchanged; a text
+// that is a single string ends at the end of its buffer. Each text is
+// given in a buffer of exactly its size, so that a read past its end is a
+// heap overflow the sanitizer build reports.
+TEST(JsonParse, EscapedStringsAreDecodedBesideAnUnchangedSource) {
+  auto exact = [](const std::string& t) {
+    std::string copy(t.begin(), t.end());
+    copy.shrink_to_fit();
+    return copy;
+  };
+  std::string text = "{";
+  std::vector<std::pair<std::string, std::string>> want;
+  for (int i = 0; i < 200; ++i) {
+    const std::string n = std::to_string(i);
+    const bool key_escaped = i % 3 == 0;
+    const bool value_escaped = i % 2 == 0;
+    if (i > 0) text += ",";
+    text += "\"" + std::string(key_escaped ? "k\\u00e9" : "k") + n + "\":";
+    text += "\"" + std::string(value_escaped ? "v\\t" : "v") + n + "\"";
+    want.emplace_back((key_escaped ? "k\xC3\xA9" : "k") + n, (value_escaped ? "v\t" : "v") + n);
+  }
+  text += "}";
+  Document doc = must_parse(exact(text));
+  EXPECT_EQ(doc.source(), text);
+  ASSERT_EQ(doc.root().size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(doc.root().key(i), want[i].first);
+    EXPECT_EQ(doc.root()[i].str(), want[i].second);
+    EXPECT_EQ(doc.root().find(want[i].first).str(), want[i].second) << "find by a decoded key";
+  }
+  std::string escapes = "[";
+  for (int i = 0; i < 300; ++i) escapes += std::string(i ? "," : "") + "\"\\\"\\n\\u00e9\\ud83d\\ude00\"";
+  escapes += "]";
+  Document only = must_parse(exact(escapes));
+  EXPECT_EQ(only.source(), escapes);
+  ASSERT_EQ(only.root().size(), 300u);
+  for (Value v : only.root().items()) EXPECT_EQ(v.str(), "\"\n\xC3\xA9\xF0\x9F\x98\x80");
+  // A text that is one string, ending at the end of the buffer.
+  for (std::size_t len = 0; len <= 40; ++len) {
+    const std::string plain(len, 'p');
+    EXPECT_EQ(must_parse(exact("\"" + plain + "\"")).root().str(), plain);
+    EXPECT_EQ(must_parse(exact("\"" + plain + "\\n\"")).root().str(), plain + "\n");
+    EXPECT_FALSE(Document::parse(exact("\"" + plain))) << len;
+  }
+}
+
 // Plain string bytes are scanned eight at a time (json.cpp,
 // ScanCopyUnescapedString). Every string length 0-40, with an escape, a
 // raw control byte or the end of the text at every offset, must decode
