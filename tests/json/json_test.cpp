@@ -115,7 +115,7 @@ TEST(JsonParse, InSituDecodingKeepsSourceAndOffsets) {
 // that is a single string ends at the end of its buffer. Each text is
 // given in a buffer of exactly its size, so that a read past its end is a
 // heap overflow the sanitizer build reports.
-TEST(JsonParse, EscapedStringsAreDecodedBesideAnUnchangedSource) {
+TEST(JsonParse, EscapedAndPlainStringsMixedLeaveTheSourceUnchanged) {
   auto exact = [](const std::string& t) {
     std::string copy(t.begin(), t.end());
     copy.shrink_to_fit();
