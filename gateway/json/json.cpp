@@ -105,26 +105,37 @@ std::uint32_t count_newlines(const char* begin, const char* end) {
 }
 
 Position position_in(const Storage& s, std::uint32_t offset) {
-  if (s.positions_asked.fetch_add(1, std::memory_order_relaxed) < Storage::kDirectPositions) {
-    const char* base = s.source.data();
-    offset = std::min<std::uint32_t>(offset, static_cast<std::uint32_t>(s.source.size()));
-    const void* last = offset == 0 ? nullptr : memrchr(base, '\n', offset);
-    const std::uint32_t start =
-        last ? static_cast<std::uint32_t>(static_cast<const char*>(last) - base) + 1 : 0;
-    return Position{count_newlines(base, base + start) + 1, offset - start + 1};
-  }
-  std::call_once(s.lines_once, [&s] {
-    s.line_starts.push_back(0);
-    for (const char* p = s.source.data(), *end = p + s.source.size();
-         (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))));) {
-      ++p;
-      s.line_starts.push_back(static_cast<std::uint32_t>(p - s.source.data()));
+  const char* base = s.source.data();
+  offset = std::min<std::uint32_t>(offset, static_cast<std::uint32_t>(s.source.size()));
+  // From the line of the last position asked (see Storage::last_line); the
+  // atomic keeps concurrent readers of one document correct: any value it
+  // holds is a true (line start, line) pair.
+  const std::uint64_t last = s.last_line.load(std::memory_order_relaxed);
+  auto from = static_cast<std::uint32_t>(last >> 32);
+  auto line = static_cast<std::uint32_t>(last);
+  if (line == 0 || offset < from) {
+    if (s.positions_asked.fetch_add(1, std::memory_order_relaxed) >= Storage::kDirectPositions) {
+      std::call_once(s.lines_once, [&s] {
+        s.line_starts.push_back(0);
+        for (const char* p = s.source.data(), *end = p + s.source.size();
+             (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))));) {
+          ++p;
+          s.line_starts.push_back(static_cast<std::uint32_t>(p - s.source.data()));
+        }
+      });
+      auto it = std::upper_bound(s.line_starts.begin(), s.line_starts.end(), offset);
+      auto n = static_cast<std::uint32_t>(it - s.line_starts.begin());  // 1-based
+      std::uint32_t start = n == 0 ? 0 : s.line_starts[n - 1];
+      return Position{n == 0 ? 1 : n, offset - start + 1};
     }
-  });
-  auto it = std::upper_bound(s.line_starts.begin(), s.line_starts.end(), offset);
-  auto line = static_cast<std::uint32_t>(it - s.line_starts.begin());  // 1-based
-  std::uint32_t start = line == 0 ? 0 : s.line_starts[line - 1];
-  return Position{line == 0 ? 1 : line, offset - start + 1};
+    from = 0;
+    line = 1;
+  }
+  const void* nl = offset > from ? memrchr(base + from, '\n', offset - from) : nullptr;
+  const std::uint32_t start = nl ? static_cast<std::uint32_t>(static_cast<const char*>(nl) - base) + 1 : from;
+  line += count_newlines(base + from, base + start);
+  s.last_line.store(std::uint64_t{start} << 32 | line, std::memory_order_relaxed);
+  return Position{line, offset - start + 1};
 }
 
 std::string location_of(const Storage& s, std::uint32_t offset) {

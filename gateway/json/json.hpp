@@ -71,13 +71,17 @@ struct Storage {
   // and number literals (never rewritten) are read from here.
   std::string work;
   std::vector<Node> nodes;
-  // Offset of the first byte of each line, built once position() has been
-  // asked kDirectPositions times: most documents never need a position,
-  // and most that do need one or two, which a direct count of the newlines
-  // before the offset answers for less than building the table (the scan
-  // was a tenth of the parse). The counter makes a document with many
-  // issues pay for one table, not for a count per issue.
+  // Positions (line, column) are made only for issues, and a validator
+  // asks for them mostly in document order. The last answer is kept as
+  // (offset of its line's first byte << 32 | line number), so the next
+  // position at or after that line counts the newlines in between only:
+  // a document's issues cost one pass over it in all, not one pass from
+  // the start each. A position before the kept line (asked out of order)
+  // is counted from the start for the first kDirectPositions such asks;
+  // after that a table of line starts answers them (built once), so that
+  // a document with many issues in no order pays for one table.
   static constexpr std::uint32_t kDirectPositions = 8;
+  mutable std::atomic<std::uint64_t> last_line{0};  // 0: nothing asked yet
   mutable std::atomic<std::uint32_t> positions_asked{0};
   mutable std::vector<std::uint32_t> line_starts;
   mutable std::once_flag lines_once;

@@ -220,6 +220,8 @@ class ExistenceParser {
 std::optional<ExistenceProgram> compile_existence(std::string_view expression) {
   auto program = ExistenceParser(expression).run();
   if (!program) return std::nullopt;
+  // run_existence takes presence as one bit per name.
+  if (program->names.size() > kMaxExistenceNames) return std::nullopt;
   // run_existence keeps a fixed stack: refuse what would not fit.
   std::size_t depth = 0;
   for (const ExistenceProgram::Step& s : program->steps) {
@@ -232,7 +234,7 @@ std::optional<ExistenceProgram> compile_existence(std::string_view expression) {
   return program;
 }
 
-bool run_existence(const ExistenceProgram& program, const std::vector<bool>& present) {
+bool run_existence(const ExistenceProgram& program, std::uint64_t present) {
   bool stack[kExistenceStack];
   std::size_t top = 0;
   for (const ExistenceProgram::Step& s : program.steps) {
@@ -240,7 +242,7 @@ bool run_existence(const ExistenceProgram& program, const std::vector<bool>& pre
     switch (s.op) {
       case Op::kPresent:
       case Op::kAbsent:
-        stack[top++] = present[s.name] == (s.op == Op::kPresent);
+        stack[top++] = (((present >> s.name) & 1u) != 0) == (s.op == Op::kPresent);
         break;
       case Op::kNot: stack[top - 1] = !stack[top - 1]; break;
       default: {

@@ -631,20 +631,31 @@ std::optional<bool> Walker::fhirpath_verdict(const Invariant& inv, const Element
 // empty array, not an array of nulls without `_x` partners.
 bool Walker::existence_holds(const Invariant& inv, const Item& item) {
   const ExistenceProgram& program = *inv.existence;
-  std::vector<bool>& present = existence_scratch_;
-  present.assign(program.names.size(), false);
+  const std::size_t names = program.names.size();
+  std::uint64_t present = 0;
   json::Value obj = item.value;
   for (std::size_t m = 0; m < obj.size(); ++m) {
     std::string_view key = obj.key(m);
     if (!key.empty() && key[0] == '_') key.remove_prefix(1);
-    fhir::TypeDef::KeyMatch km = item.type->match_key(key);
-    if (!km.element) continue;
-    for (std::size_t n = 0; n < program.names.size(); ++n) {
-      if (present[n] || km.element->name != program.names[n]) continue;
+    // A member can only hold a name it starts with (the name itself, or a
+    // choice key "valueQuantity" for "value"): most members start with
+    // none of the program's one to three names, and skip the model lookup
+    // that settles the rest.
+    bool candidate = false;
+    for (std::size_t n = 0; n < names && !candidate; ++n) {
+      const std::string& name = program.names[n];
+      candidate = key.size() >= name.size() && key.compare(0, name.size(), name) == 0;
+    }
+    if (!candidate) continue;
+    const fhir::TypeDef::KeyMatch* km = item.type->find_key(key);
+    if (!km) continue;
+    for (std::size_t n = 0; n < names; ++n) {
+      const std::uint64_t bit = std::uint64_t{1} << n;
+      if ((present & bit) != 0 || km->element->name != program.names[n]) continue;
       json::Value v = obj[m];
       bool seen = !v.is_null() && !v.is_array();
       for (std::size_t k = 0; !seen && v.is_array() && k < v.size(); ++k) seen = !v[k].is_null();
-      present[n] = seen;
+      if (seen) present |= bit;
     }
   }
   return run_existence(program, present);

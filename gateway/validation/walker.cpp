@@ -614,13 +614,12 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
     std::uint32_t& d;
     ~Guard() { --d; }
   } guard{depth_};
-  while (members_.size() <= depth_) members_.emplace_back();
-  while (items_.size() <= depth_) items_.emplace_back();
-  // References into the deques stay valid while deeper calls grow them
-  // (deque::emplace_back invalidates iterators, never references), and the
-  // vectors at this depth are this call's own.
-  std::vector<MemberRef>& refs = members_[depth_];
-  std::vector<Item>& items = items_[depth_];
+  while (scratch_.size() <= depth_) scratch_.push_back(std::make_unique<Scratch>());
+  // The Scratch stays where it is while deeper calls grow the list (only
+  // the pointers move), and the one at this depth is this call's own.
+  Scratch& scratch = *scratch_[depth_];
+  std::vector<MemberRef>& refs = scratch.refs;
+  std::vector<Item>& items = scratch.items;
   refs.clear();
 
   if (mode == Mode::kBase) {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
 namespace gw::json {
 namespace {
 
@@ -91,6 +95,60 @@ TEST(JsonParse, DirectAndTablePositionsAgree) {
   }
   EXPECT_EQ(forward, backward);
   EXPECT_EQ(forward[0], (Position{1, 1}));
+}
+
+// Line and column by counting, for the positions test below.
+Position naive_position(std::string_view text, std::uint32_t offset) {
+  Position p{1, 1};
+  for (std::uint32_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++p.line;
+      p.column = 1;
+    } else {
+      ++p.column;
+    }
+  }
+  return p;
+}
+
+// Positions are counted on from the last one asked when asked in document
+// order, from the start or from a line table otherwise: every order of
+// asking gives every value the position a plain count gives.
+TEST(JsonParse, PositionsInAnyOrderMatchAPlainCount) {
+  std::string text = "{\r\n  \"a\": [1, 2,\n\n 3],\n\t\"b\": {\"c\": \"x\\ny\", \"d\": [[], {}]},\n";
+  for (int i = 0; i < 40; ++i) text += "  \"k" + std::to_string(i) + "\": [" + std::to_string(i) + ",\n  " + std::to_string(i) + "],\n";
+  text += "  \"z\": null}";
+  auto values_of = [](const Document& doc) {
+    std::vector<Value> all;
+    std::vector<Value> work{doc.root()};
+    while (!work.empty()) {
+      Value v = work.back();
+      work.pop_back();
+      all.push_back(v);
+      for (Value c : v.items()) work.push_back(c);
+    }
+    std::sort(all.begin(), all.end(), [](Value a, Value b) { return a.offset() < b.offset(); });
+    return all;
+  };
+  std::vector<std::vector<std::size_t>> orders;
+  const std::size_t n = values_of(must_parse(text)).size();
+  ASSERT_GT(n, 4 * detail::Storage::kDirectPositions);
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  orders.push_back(order);                                // document order
+  orders.emplace_back(order.rbegin(), order.rend());      // backwards
+  std::vector<std::size_t> mixed;                         // forwards, with jumps back
+  for (std::size_t i = 0; i < n; ++i) mixed.push_back(i % 3 == 2 ? i / 2 : i);
+  orders.push_back(mixed);
+  for (const auto& o : orders) {
+    Document doc = must_parse(text);
+    std::vector<Value> all = values_of(doc);
+    for (std::size_t i : o) {
+      EXPECT_EQ(all[i].position(), naive_position(text, all[i].offset())) << "value " << i;
+    }
+    EXPECT_EQ(doc.position_of(static_cast<std::uint32_t>(text.size())), naive_position(text, static_cast<std::uint32_t>(text.size())));
+    EXPECT_EQ(doc.position_of(0), (Position{1, 1}));
+  }
 }
 
 // Strings are decoded in place in a private copy: the source stays as it

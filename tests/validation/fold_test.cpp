@@ -49,9 +49,9 @@ TEST(FoldTest, KeyMayHoldElement) {
 std::optional<bool> existence(std::string_view expr, std::initializer_list<std::string_view> present) {
   auto program = compile_existence(expr);
   if (!program) return std::nullopt;
-  std::vector<bool> flags;
-  for (const std::string& n : program->names) {
-    flags.push_back(std::find(present.begin(), present.end(), n) != present.end());
+  std::uint64_t flags = 0;
+  for (std::size_t i = 0; i < program->names.size(); ++i) {
+    if (std::find(present.begin(), present.end(), program->names[i]) != present.end()) flags |= std::uint64_t{1} << i;
   }
   return run_existence(*program, flags);
 }
@@ -92,6 +92,36 @@ TEST(FoldTest, ExistenceLogicLeavesEverythingElseToFhirPath) {
   deep += "a.exists()";
   for (int i = 0; i < 40; ++i) deep += ")";
   EXPECT_FALSE(compile_existence(deep));
+}
+
+// Presence is one bit per name: 64 names compile (the last one decides
+// below), 65 are left to FHIRPath.
+TEST(FoldTest, ExistenceLogicTakesUpToSixtyFourNames) {
+  auto chain = [](int names) {
+    std::string e = "n0.exists()";
+    for (int i = 1; i < names; ++i) e += " and n" + std::to_string(i) + ".exists()";
+    return e;
+  };
+  const std::string all64 = chain(64);
+  ASSERT_TRUE(compile_existence(all64));
+  EXPECT_EQ(compile_existence(all64)->names.size(), 64u);
+  EXPECT_FALSE(compile_existence(chain(65)));
+  auto present = [](int from, int to) {
+    std::vector<std::string> names;
+    for (int i = from; i < to; ++i) names.push_back("n" + std::to_string(i));
+    return names;
+  };
+  auto run = [&](const std::vector<std::string>& names) {
+    auto program = compile_existence(all64);
+    std::uint64_t flags = 0;
+    for (std::size_t i = 0; i < program->names.size(); ++i) {
+      if (std::find(names.begin(), names.end(), program->names[i]) != names.end()) flags |= std::uint64_t{1} << i;
+    }
+    return run_existence(*program, flags);
+  };
+  EXPECT_TRUE(run(present(0, 64)));
+  EXPECT_FALSE(run(present(0, 63)));  // n63 absent: bit 63
+  EXPECT_FALSE(run(present(1, 64)));  // n0 absent: bit 0
 }
 
 }  // namespace

@@ -52,16 +52,19 @@ struct ExistenceProgram {
   std::vector<std::string> names;
 };
 
+/// Names one program may test (run_existence takes one bit per name).
+inline constexpr std::size_t kMaxExistenceNames = 64;
+
 /// Compiles the grammar
 ///   expr := implies;  implies := or ('implies' or)*;  or := and (('or'|'xor') and)*;
 ///   and := atom ('and' atom)*;
 ///   atom := '(' expr ')' | NAME '.' ('exists'|'empty') '()' ('.' 'not' '()')?
 /// (FHIRPath's precedence: and over or/xor over implies), or nullopt for
-/// anything else. Every atom is a definite boolean, so FHIRPath's
+/// anything else (and for more than kMaxExistenceNames names). Every atom is a definite boolean, so FHIRPath's
 /// three-valued logic reduces to two values here.
 std::optional<ExistenceProgram> compile_existence(std::string_view expression);
 
-/// Runs `program` where present[i] says whether names[i] is present.
-bool run_existence(const ExistenceProgram& program, const std::vector<bool>& present);
+/// Runs `program` where bit i of `present` says whether names[i] is present.
+bool run_existence(const ExistenceProgram& program, std::uint64_t present);
 
 }  // namespace gw::validation::detail

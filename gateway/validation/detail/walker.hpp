@@ -301,8 +301,15 @@ class Walker final : public fhirpath::Environment {
     std::uint32_t member;  // member index in the JSON object
     bool underscore;
   };
-  std::deque<std::vector<MemberRef>> members_;  // per depth
-  std::deque<std::vector<Item>> items_;         // per depth
+  // walk_object's vectors, one pair per depth, reused. Held by pointer:
+  // a reference taken at one depth survives deeper calls growing the list.
+  // (A deque did the same, but its size() and operator[] were a tenth of
+  // walk_object's instructions.)
+  struct Scratch {
+    std::vector<MemberRef> refs;
+    std::vector<Item> items;
+  };
+  std::vector<std::unique_ptr<Scratch>> scratch_;
 
   struct MemoKey {
     std::uint32_t offset;
@@ -347,7 +354,6 @@ class Walker final : public fhirpath::Environment {
       discriminator_plans_;
   // Load problems already reported once in this call (invariant eval errors).
   std::vector<const Invariant*> failed_invariants_;
-  std::vector<bool> existence_scratch_;  // existence_holds: presence per name, reused
   fhirpath::EvaluationContext fp_ctx_;
 };
 
