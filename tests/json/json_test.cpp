@@ -61,6 +61,19 @@ TEST(JsonParse, PositionsPointAtValueStart) {
   EXPECT_EQ(root.find("b")[1].find("c").position(), (Position{4, 15}));
 }
 
+// Every value of a document, depth first.
+std::vector<Value> all_values(const Document& doc) {
+  std::vector<Value> all;
+  std::vector<Value> work{doc.root()};
+  while (!work.empty()) {
+    Value v = work.back();
+    work.pop_back();
+    all.push_back(v);
+    for (Value c : v.items()) work.push_back(c);
+  }
+  return all;
+}
+
 // The first positions asked are counted directly, later ones come from a
 // line table: both must give the same answer for every value, whichever is
 // asked first (CRLF lines, an empty line, a value at the very start).
@@ -71,25 +84,11 @@ TEST(JsonParse, DirectAndTablePositionsAgree) {
   std::vector<Position> forward, backward;
   {
     Document doc = must_parse(text);
-    std::vector<Value> all;
-    std::vector<Value> work{doc.root()};
-    while (!work.empty()) {
-      Value v = work.back();
-      work.pop_back();
-      all.push_back(v);
-      for (Value c : v.items()) work.push_back(c);
-    }
+    std::vector<Value> all = all_values(doc);
     ASSERT_GT(all.size(), 2 * detail::Storage::kDirectPositions);
     for (Value v : all) forward.push_back(v.position());
     Document again = must_parse(text);
-    std::vector<Value> all2;
-    work = {again.root()};
-    while (!work.empty()) {
-      Value v = work.back();
-      work.pop_back();
-      all2.push_back(v);
-      for (Value c : v.items()) work.push_back(c);
-    }
+    std::vector<Value> all2 = all_values(again);
     backward.resize(all2.size());
     for (std::size_t i = all2.size(); i-- > 0;) backward[i] = all2[i].position();
   }
@@ -119,14 +118,7 @@ TEST(JsonParse, PositionsInAnyOrderMatchAPlainCount) {
   for (int i = 0; i < 40; ++i) text += "  \"k" + std::to_string(i) + "\": [" + std::to_string(i) + ",\n  " + std::to_string(i) + "],\n";
   text += "  \"z\": null}";
   auto values_of = [](const Document& doc) {
-    std::vector<Value> all;
-    std::vector<Value> work{doc.root()};
-    while (!work.empty()) {
-      Value v = work.back();
-      work.pop_back();
-      all.push_back(v);
-      for (Value c : v.items()) work.push_back(c);
-    }
+    std::vector<Value> all = all_values(doc);
     std::sort(all.begin(), all.end(), [](Value a, Value b) { return a.offset() < b.offset(); });
     return all;
   };
