@@ -24,6 +24,12 @@ std::size_t utf8_length(std::string_view s) {
   return n;
 }
 
+// True when `s` has more than `max` characters (code points). A text of at
+// most `max` bytes cannot: such (nearly every) value skips the count.
+bool longer_than(std::string_view s, std::int64_t max) {
+  return max >= 0 && s.size() > static_cast<std::size_t>(max) && utf8_length(s) > static_cast<std::size_t>(max);
+}
+
 bool scalars_equal(json::Value a, json::Value b) {
   if (a.is_number() && b.is_number()) return compare_decimal(a.str(), b.str()) == 0;
   if (a.is_bool() || b.is_bool()) return a.is_bool() && b.is_bool() && a.boolean() == b.boolean();
@@ -228,7 +234,7 @@ void Walker::check_rules(const ElementPlan& node, const Item& item, Mode mode) {
   }
   if (primitive && item.value && item.value.is_scalar()) {
     std::string_view text = item.value.str();
-    if (node.max_length >= 0 && utf8_length(text) > static_cast<std::size_t>(node.max_length)) {
+    if (longer_than(text, node.max_length)) {
       error("value", item.value, "value is longer than the maximum length " +
                                      std::to_string(node.max_length) + " of " + node.id);
     }
@@ -337,7 +343,7 @@ bool Walker::check_primitive(const StructurePlan& tp, const Item& item) {
   if (k == PrimitiveKind::kString && all_whitespace(text)) {
     warning("value", v, "a string value should not be whitespace only");
   }
-  if (r.max_length >= 0 && utf8_length(text) > static_cast<std::size_t>(r.max_length)) {
+  if (longer_than(text, r.max_length)) {
     error("value", v, "a " + tp.type_name + " value must not be longer than " +
                           std::to_string(r.max_length) + " characters");
   }
