@@ -650,7 +650,7 @@ bool Walker::existence_holds(const Invariant& inv, const Item& item) {
     bool candidate = false;
     for (std::size_t n = 0; n < names && !candidate; ++n) {
       const std::string& name = program.names[n];
-      candidate = key.size() >= name.size() && key.compare(0, name.size(), name) == 0;
+      candidate = key.size() >= name.size() && gw::flat_equal(key.substr(0, name.size()), name);
     }
     if (!candidate) continue;
     const fhir::TypeDef::KeyMatch* km = item.type->find_key(key);

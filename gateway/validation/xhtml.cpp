@@ -390,7 +390,9 @@ class Scanner {
         }
         continue;
       }
-      if (an.substr(0, 6) == "xmlns:") continue;  // namespace declarations are harmless
+      // Namespace declarations are harmless. (flat_equal: an out-of-line
+      // compare per attribute otherwise.)
+      if (an.size() >= 6 && gw::flat_equal(an.substr(0, 6), "xmlns:")) continue;
       if (!attribute_allowed(el, an)) {
         out_.push_back({XhtmlProblem::Rule::kAttribute, "attribute '" + shown(an) + "' on <" + shown(el) +
                                                             "> is not allowed in a narrative"});

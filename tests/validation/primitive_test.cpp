@@ -171,6 +171,12 @@ TEST(XhtmlTest, ElementAndAttributeListsAcceptListedNamesOnly) {
   EXPECT_EQ(rules("<p onclick=\"x\">x</p>"), std::vector<R>{R::kAttribute});
   EXPECT_EQ(rules("<p Title=\"x\">x</p>"), std::vector<R>{R::kAttribute});
   EXPECT_EQ(rules("<p titl=\"x\">x</p>"), std::vector<R>{R::kAttribute});
+  // Namespace declarations (xmlns:prefix) pass on any element; a name that
+  // only starts like one does not.
+  EXPECT_EQ(rules("<p xmlns:xlink=\"http://www.w3.org/1999/xlink\">x</p>"), std::vector<R>{});
+  EXPECT_EQ(rules("<span xmlns:=\"x\">x</span>"), std::vector<R>{});
+  EXPECT_EQ(rules("<p xmlnsx=\"x\">x</p>"), std::vector<R>{R::kAttribute});
+  EXPECT_EQ(rules("<p xmlns-a=\"x\">x</p>"), std::vector<R>{R::kAttribute});
 }
 
 TEST(PrimitiveTest, DecimalComparison) {
