@@ -29,6 +29,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace gw::packages {
@@ -103,7 +104,7 @@ class NameTable {
   }
 
  private:
-  struct Slot {
+  struct SlotFields {
     std::uint32_t hash = 0;
     std::uint32_t tag = 0;          ///< 0: unused; else the key's size + 1
     const char* outside = nullptr;  ///< the key's bytes when longer than kInline
@@ -122,6 +123,11 @@ class NameTable {
       }
     }
   };
+  // A slot of exactly one cache line (the validator's key table: name
+  // inline, KeyMatch) is aligned to one, so a lookup reads one line; the
+  // vector's default alignment put half of them across two.
+  struct alignas(64) LineSlot : SlotFields {};
+  using Slot = std::conditional_t<sizeof(SlotFields) == 64, LineSlot, SlotFields>;
   static std::uint32_t hash(std::string_view s) { return static_cast<std::uint32_t>(flat_hash(s) >> 32); }
   void grow() {
     std::vector<Slot> old = std::move(slots_);
