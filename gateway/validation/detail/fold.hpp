@@ -60,8 +60,9 @@ inline constexpr std::size_t kMaxExistenceNames = 64;
 ///   and := atom ('and' atom)*;
 ///   atom := '(' expr ')' | NAME '.' ('exists'|'empty') '()' ('.' 'not' '()')?
 /// (FHIRPath's precedence: and over or/xor over implies), or nullopt for
-/// anything else (and for more than kMaxExistenceNames names). Every atom is a definite boolean, so FHIRPath's
-/// three-valued logic reduces to two values here.
+/// anything else (and for more than kMaxExistenceNames names). Every atom
+/// is a definite boolean, so FHIRPath's three-valued logic reduces to two
+/// values here.
 std::optional<ExistenceProgram> compile_existence(std::string_view expression);
 
 /// Runs `program` where bit i of `present` says whether names[i] is present.
