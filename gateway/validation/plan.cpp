@@ -15,6 +15,7 @@
 
 #include <re2/re2.h>
 
+#include <cctype>
 #include <charconv>
 
 namespace gw::validation::detail {
@@ -350,6 +351,7 @@ class Compiler {
         n.owner = nullptr;
       }
       std::vector<ElementPlan*> kept;
+      n.members = n.owner ? v_.members(n.owner) : nullptr;
       if (n.owner) {
         n.by_element.assign(n.owner->elements.size(), nullptr);
         for (ElementPlan* c : n.children) {
@@ -427,12 +429,57 @@ Result<std::unique_ptr<StructurePlan>> compile_plan(const Validator::Impl& v, js
   return plan;
 }
 
+// The keys are the model's (TypeDef::key_index): an element by its name, a
+// choice element once per type as name + the code with its first letter
+// upper-cased ("value" + "Quantity"). What the walk reads per member is
+// folded in: the item type as collect_items settles it (backbone first; a
+// resource slot leaves it to the value's resourceType) and its kind.
+std::unique_ptr<MemberTable> build_member_table(const fhir::TypeDef& type) {
+  auto table = std::make_unique<MemberTable>();
+  auto add = [&](std::string_view key, const fhir::ElementDef& e, std::size_t type_index) {
+    MemberKey k;
+    k.elem = static_cast<std::uint32_t>(&e - type.elements.data());
+    if (type_index < e.types.size()) {
+      k.code = &e.types[type_index];
+      k.type_def = type_index < e.type_defs.size() ? e.type_defs[type_index] : nullptr;
+    }
+    const bool resource_slot = k.code && (*k.code == "Resource" || *k.code == "DomainResource");
+    k.item_type = e.backbone ? e.backbone : resource_slot ? nullptr : k.type_def;
+    const auto primitive = [](const fhir::TypeDef* t) { return t && t->kind == fhir::TypeKind::kPrimitive; };
+    k.flags = static_cast<std::uint8_t>((e.is_array ? MemberKey::kArray : 0) |
+                                        (primitive(k.item_type) ? MemberKey::kPrimitive : 0) |
+                                        (primitive(k.type_def) ? MemberKey::kUnderscore : 0) |
+                                        (!e.backbone && e.name == "id" ? MemberKey::kPlainId : 0));
+    if (key.size() > fhir::NameTable<MemberKey>::kInline) {
+      table->long_keys.emplace_back(key);
+      key = table->long_keys.back();
+    }
+    table->keys.add(key, k);
+  };
+  for (const fhir::ElementDef& e : type.elements) {
+    if (!e.is_choice) {
+      add(e.name, e, 0);
+      continue;
+    }
+    for (std::size_t i = 0; i < e.types.size(); ++i) {
+      std::string key = e.name + e.types[i];
+      if (!e.types[i].empty()) {
+        key[e.name.size()] = static_cast<char>(std::toupper(static_cast<unsigned char>(key[e.name.size()])));
+      }
+      add(key, e, i);
+    }
+  }
+  return table;
+}
+
 void link_type_plans(const Validator::Impl& v, StructurePlan& plan) {
   for (auto& n : plan.nodes) {
     n->has_rules = n->fixed || n->pattern || n->max_length >= 0 || n->regex || n->min_value || n->max_value ||
                    n->check_binding || !n->invariants.empty();
+    n->type_profiles = false;
     for (TypeRule& r : n->types) {
       if (r.type && r.type->kind != fhir::TypeKind::kResource) r.type_plan = v.base_plan(r.type);
+      n->type_profiles = n->type_profiles || !r.profiles.empty();
     }
     if (!n->children.empty() || n->is_root || n->content_ref) continue;
     const fhir::TypeDef* t = n->single_type;

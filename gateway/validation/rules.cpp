@@ -551,6 +551,7 @@ void Walker::check_code_system(const Item& item) {
 // never an issue in the data: the data did nothing wrong.
 void Walker::check_invariants(std::span<const Invariant* const> invariants, const ElementPlan& node,
                               const Item& item) {
+  ContainedMemo contained;
   for (const Invariant* inv : invariants) {
     if (inv->best_practice && !v_.options.best_practice_warnings) continue;
     bool holds = true;
@@ -558,7 +559,7 @@ void Walker::check_invariants(std::span<const Invariant* const> invariants, cons
       holds = existence_holds(*inv, item);
     } else if (inv->native != NativeCheck::kNone && inv->native != NativeCheck::kExistence &&
                !is_prefilter(inv->native)) {
-      holds = native_invariant(*inv, item);
+      holds = native_invariant(*inv, item, contained);
     } else {
       if (!v_.options.check_invariants || !inv->compiled) continue;
       if (is_prefilter(inv->native) && holds_plainly(inv->native, item.value)) continue;
@@ -667,7 +668,7 @@ bool Walker::existence_holds(const Invariant& inv, const Item& item) {
   return run_existence(program, present);
 }
 
-bool Walker::native_invariant(const Invariant& inv, const Item& item) {
+bool Walker::native_invariant(const Invariant& inv, const Item& item, ContainedMemo& contained_memo) {
   json::Value obj = item.value;
   // Prefilters are decided in check_invariants (then FHIRPath).
   if (is_prefilter(inv.native)) return true;
@@ -695,7 +696,7 @@ bool Walker::native_invariant(const Invariant& inv, const Item& item) {
     case NativeCheck::kDom2:
     case NativeCheck::kDom4:
     case NativeCheck::kDom5: {
-      for (json::Value c : obj.find("contained").items()) {
+      for (json::Value c : contained_memo.get(obj).items()) {
         if (inv.native == NativeCheck::kDom2 && c.find("contained")) return false;
         json::Value meta = c.find("meta");
         if (inv.native == NativeCheck::kDom4 && (meta.find("versionId") || meta.find("lastUpdated"))) {
@@ -706,7 +707,7 @@ bool Walker::native_invariant(const Invariant& inv, const Item& item) {
       return true;
     }
     case NativeCheck::kDom3: {
-      json::Value contained = obj.find("contained");
+      json::Value contained = contained_memo.get(obj);
       if (!contained.is_array() || contained.size() == 0) return true;
       std::unordered_set<std::string_view> refs;
       bool ignored = false;

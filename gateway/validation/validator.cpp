@@ -291,6 +291,7 @@ Result<std::shared_ptr<const Validator>> Validator::create(std::shared_ptr<const
     }
   }
 
+  for (const auto& t : m.types()) impl->member_tables.emplace(t.get(), detail::build_member_table(*t));
   for (const auto& t : m.types()) {
     if (t->url.empty() || !t->structure_definition || t->kind == fhir::TypeKind::kLogical) continue;
     auto plan = detail::compile_plan(*impl, t->structure_definition);

@@ -277,7 +277,11 @@ void Walker::walk_item(const ElementPlan& node, const Item& item, Mode mode, con
   const fhir::TypeDef* type = item.type;
   const TypeRule* rule = nullptr;
   if (!node.is_root && !node.types.empty()) {
-    rule = node.type_rule(item.type_code, type);
+    // The node's one type (nearly every element): its rule without reading
+    // the rule list. type_rule would find the same one (by type, or for a
+    // backbone by code or by the fallback below).
+    rule = type && type == node.single_type && node.types.size() == 1 ? &node.types.front()
+                                                                        : node.type_rule(item.type_code, type);
     if (!rule && type) {
       // A backbone element's rule says BackboneElement/Element.
       if (node.base && node.base->backbone == type) rule = &node.types.front();
@@ -356,7 +360,7 @@ void Walker::walk_item(const ElementPlan& node, const Item& item, Mode mode, con
   }
 
   bool extension_checked = false;
-  if (rule) {
+  if (rule && node.type_profiles) {
     for (const std::string& p : rule->profiles) {
       if (type == v_.t_extension) {
         extension_checked = true;
@@ -503,42 +507,41 @@ bool Walker::context_allows(const StructurePlan& ext, const ObjContext& parent) 
 // walk_object, made into items: the JSON shape checked (arrays, nulls,
 // `_x` pairing), the value's type settled.
 void Walker::collect_items(MemberGroup& group, json::Value v, json::Value x, std::string_view key,
-                           std::string_view code, const fhir::TypeDef* code_type) {
-  const fhir::ElementDef& def = *group.def;
+                           const MemberKey& mk) {
   ++group.distinct_keys;
   if (group.distinct_keys >= 2) {
     // A second type of a choice: reported once, its content not walked
     // (the cardinality of value[x] is then not counted twice).
     if (group.mode == Mode::kBase) {
       std::size_t len = push_key(key);
-      error("structure", v ? v : x, "only one type of " + def.name + "[x] may be present");
+      error("structure", v ? v : x, "only one type of " + group.def().name + "[x] may be present");
       pop(len);
     }
     return;
   }
-  const fhir::TypeDef* type = nullptr;
-  if (def.backbone) {
-    type = def.backbone;
-  } else if (group.ctx->resource_root && def.name == "id") {
+  const fhir::TypeDef* type = mk.item_type;
+  std::string_view code = mk.type_code();
+  bool primitive = mk.has(MemberKey::kPrimitive);
+  if (mk.has(MemberKey::kPlainId) && group.ctx->resource_root) {
     // R4 4.0.1 types Resource.id as string; its content rule is `id`
     // (HL7's validator checks it as such).
     type = v_.t_id;
     code = "id";
-  } else if (!is_resource_code(code)) {
-    type = code_type;
+    primitive = type && type->kind == fhir::TypeKind::kPrimitive;
   }
-  bool primitive = type && type->kind == fhir::TypeKind::kPrimitive;
+  const bool is_array = mk.has(MemberKey::kArray);
   // The location is pushed only when there is something to report: these
   // checks run for every member, and almost every member passes them.
-  if (group.mode == Mode::kBase && ((v && !v.is_null() && v.is_array() != def.is_array) ||
-                              (x && !x.is_null() && x.is_array() != def.is_array))) {
+  if (group.mode == Mode::kBase && ((v && !v.is_null() && v.is_array() != is_array) ||
+                              (x && !x.is_null() && x.is_array() != is_array))) {
+    const std::string& name = group.def().name;
     std::size_t len = push_key(key);
-    if (v && !v.is_null() && v.is_array() != def.is_array) {
-      error("structure", v, def.is_array ? "element '" + def.name + "' must be a JSON array"
-                                     : "element '" + def.name + "' must not be a JSON array");
+    if (v && !v.is_null() && v.is_array() != is_array) {
+      error("structure", v, is_array ? "element '" + name + "' must be a JSON array"
+                                     : "element '" + name + "' must not be a JSON array");
     }
-    if (x && !x.is_null() && x.is_array() != def.is_array) {
-      error("structure", x, def.is_array ? "'_" + std::string(key) + "' must be a JSON array"
+    if (x && !x.is_null() && x.is_array() != is_array) {
+      error("structure", x, is_array ? "'_" + std::string(key) + "' must be a JSON array"
                                      : "'_" + std::string(key) + "' must not be a JSON array");
     }
     pop(len);
@@ -604,7 +607,8 @@ void Walker::collect_items(MemberGroup& group, json::Value v, json::Value x, std
 
 void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, const ObjContext& ctx) {
   const fhir::TypeDef* owner = kids.owner;
-  if (!owner) return;
+  const MemberTable* members = kids.members;
+  if (!owner || !members) return;
   if (depth_ >= kMaxDepth) {
     error("structure", obj, "content nested too deeply");
     return;
@@ -634,7 +638,7 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
     if (ctx.resource_root && key == "resourceType") continue;
     bool underscore = !key.empty() && key[0] == '_';
     std::string_view base_key = underscore ? key.substr(1) : key;
-    const fhir::TypeDef::KeyMatch* m = owner->find_key(base_key);
+    const MemberKey* m = members->keys.find(base_key);
     if (!m) {
       if (mode == Mode::kBase) {
         std::size_t len = push_key(shown_key(key));
@@ -643,19 +647,15 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
       }
       continue;
     }
-    if (underscore) {
-      const fhir::TypeDef* t = m->type_def;
-      if (!t || t->kind != fhir::TypeKind::kPrimitive) {
-        if (mode == Mode::kBase) {
-          std::size_t len = push_key(shown_key(key));
-          error("structure", obj[i], "'_' properties are only allowed for primitive elements");
-          pop(len);
-        }
-        continue;
+    if (underscore && !m->has(MemberKey::kUnderscore)) {
+      if (mode == Mode::kBase) {
+        std::size_t len = push_key(shown_key(key));
+        error("structure", obj[i], "'_' properties are only allowed for primitive elements");
+        pop(len);
       }
+      continue;
     }
-    refs.emplace_back(m, static_cast<std::uint32_t>(m->element - owner->elements.data()),
-                      static_cast<std::uint32_t>(i), underscore);
+    refs.emplace_back(m, m->elem, static_cast<std::uint32_t>(i), underscore);
   }
   // Group members by element (insertion sort: objects are small and mostly
   // in definition order already).
@@ -673,22 +673,19 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
     std::size_t e = g;
     while (e < refs.size() && refs[e].elem == refs[g].elem) ++e;
     const MemberRef first = refs[g];
-    const fhir::ElementDef* def = first.match->element;
-    const ElementPlan* child = kids.child(def);
+    const ElementPlan* child = kids.child_at(first.elem);
     if (!child) {
       g = e;
       continue;
     }
     items.clear();
-    MemberGroup group{def, mode, &ctx, &items};
+    MemberGroup group{owner, first.elem, mode, &ctx, &items};
     if (e == g + 1) {
       // One member (nearly always): a value, or an `_x` alone.
       if (first.underscore) {
-        collect_items(group, json::Value(), obj[first.member], obj.key(first.member).substr(1), first.match->type,
-                      first.match->type_def);
+        collect_items(group, json::Value(), obj[first.member], obj.key(first.member).substr(1), *first.match);
       } else {
-        collect_items(group, obj[first.member], json::Value(), obj.key(first.member), first.match->type,
-                      first.match->type_def);
+        collect_items(group, obj[first.member], json::Value(), obj.key(first.member), *first.match);
       }
       walk_items(*child, items, mode, ctx, obj);
       g = e;
@@ -697,12 +694,14 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
     for (std::size_t k = g; k < e; ++k) {
       const MemberRef r = refs[k];
       if (r.underscore) continue;
+      // `valueString` and `_valueString` match the same key (the
+      // underscore is stripped before the lookup).
       json::Value partner;
       for (std::size_t q = g; q < e; ++q) {
         const MemberRef& u = refs[q];
-        if (u.underscore && u.match->type == r.match->type) partner = obj[u.member];
+        if (u.underscore && u.match == r.match) partner = obj[u.member];
       }
-      collect_items(group, obj[r.member], partner, obj.key(r.member), r.match->type, r.match->type_def);
+      collect_items(group, obj[r.member], partner, obj.key(r.member), *r.match);
     }
     for (std::size_t k = g; k < e; ++k) {
       const MemberRef r = refs[k];
@@ -710,11 +709,10 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
       bool paired = false;
       for (std::size_t q = g; q < e; ++q) {
         const MemberRef& u = refs[q];
-        if (!u.underscore && u.match->type == r.match->type) paired = true;
+        if (!u.underscore && u.match == r.match) paired = true;
       }
       if (!paired) {
-        collect_items(group, json::Value(), obj[r.member], obj.key(r.member).substr(1), r.match->type,
-                      r.match->type_def);
+        collect_items(group, json::Value(), obj[r.member], obj.key(r.member).substr(1), *r.match);
       }
     }
     walk_items(*child, items, mode, ctx, obj);

@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -150,12 +151,48 @@ struct Invariant {
 
 struct StructurePlan;
 
+/// What the walk needs of one JSON member key of a type (choices expanded:
+/// "valueQuantity"), taken from the model once. Matching a member then
+/// reads one slot of the key table (NameTable keeps a 32-byte value and the
+/// key inline in one aligned cache line) where it read the model's slot,
+/// then the ElementDef (backbone, array) and the TypeDef (kind): dependent
+/// loads from a model larger than the L2 cache, which were two fifths of
+/// collect_items' samples (perf, validate only).
+struct MemberKey {
+  enum Flag : std::uint8_t {
+    kArray = 1,       ///< the element repeats: JSON carries an array
+    kPrimitive = 2,   ///< item_type is a primitive
+    kUnderscore = 4,  ///< an `_key` sibling is allowed: type_def is a primitive
+    kPlainId = 8,     ///< the element is `id` and not a backbone (Resource.id at a resource root)
+  };
+  const fhir::TypeDef* type_def = nullptr;   ///< the type the key names; null when unknown
+  /// The type of the member's items: the inline backbone, else type_def;
+  /// null in a resource slot (contained, Bundle.entry.resource), where the
+  /// value's own resourceType decides.
+  const fhir::TypeDef* item_type = nullptr;
+  const std::string* code = nullptr;  ///< the type code (the model's string); null when none
+  std::uint32_t elem = 0;             ///< index of the element in the owner's `elements`
+  std::uint8_t flags = 0;
+
+  bool has(Flag f) const { return (flags & f) != 0; }
+  std::string_view type_code() const { return code ? std::string_view(*code) : std::string_view(); }
+};
+static_assert(sizeof(MemberKey) == 32, "a key-table slot must stay one cache line");
+
+/// The member keys of one model type, shared by every plan node whose
+/// children belong to that type. Immutable once built.
+struct MemberTable {
+  fhir::NameTable<MemberKey> keys;
+  std::deque<std::string> long_keys;  ///< owns keys longer than NameTable::kInline (the table views them)
+};
+
 struct ElementPlan {
-  // Members in the order the walk reads them: those read for every item
-  // walked come first and fill the first five cache lines (the first two
-  // hold what every element reads); a node spread
-  // over nine lines (the declaration order of the definition) cost a cache
-  // miss per line on the validator's hottest path.
+  // Members in the order the walk reads them. What every item walked reads
+  // fills the first three cache lines: the node's own checks and its
+  // children's table (line 0), its types and children (line 1), slicing,
+  // base element and name (line 2); what rules and objects read follows.
+  // A node spread over nine lines (the declaration order of the
+  // definition) cost a cache miss per line on the validator's hottest path.
 
   // ---- read for every item ----
   /// Type whose ElementDefs `by_element` indexes: the backbone or datatype
@@ -165,7 +202,10 @@ struct ElementPlan {
   /// child itself, not its index in `children`: one dependent load fewer
   /// per member group.
   std::vector<const ElementPlan*> by_element;
-  const fhir::ElementDef* base = nullptr;  ///< model element constrained (null for the root)
+  /// The owner's member keys (set with `owner`).
+  const MemberTable* members = nullptr;
+  /// The type of this node when it has exactly one (null otherwise).
+  const fhir::TypeDef* single_type = nullptr;
   std::uint32_t min = 0;
   std::uint32_t max = kUnbounded;
   bool is_root = false;
@@ -177,26 +217,32 @@ struct ElementPlan {
   /// unless the value is a Coding, Quantity or Reference. Set by
   /// link_type_plans; true (check everything) until then.
   bool has_rules = true;
+  /// Some type rule names profiles (type.profile): otherwise the walk does
+  /// not read the rule to find none.
+  bool type_profiles = false;
+  // -- line 1
   std::vector<TypeRule> types;
-  std::vector<const Invariant*> invariants;
+  std::vector<ElementPlan*> children;
   /// Datatype plan for a node without children in the snapshot, when it has
   /// one concrete type: the walk descends into it in the base pass.
   const StructurePlan* type_plan = nullptr;
   /// For a contentReference element (Questionnaire.item.item): the node
   /// whose children it shares.
   const ElementPlan* content_ref = nullptr;
-  /// The type of this node when it has exactly one (null otherwise).
-  const fhir::TypeDef* single_type = nullptr;
+  // -- line 2
   std::unique_ptr<Slicing> slicing;
+  const fhir::ElementDef* base = nullptr;  ///< model element constrained (null for the root)
+  std::string name;        ///< JSON name without [x]; "" for the root
+
+  // ---- read per object, or when the node has rules ----
+  std::vector<std::uint32_t> required;   ///< children indices with min > 0
+  std::vector<const Invariant*> invariants;
   json::Value fixed;           ///< fixed[x] value (absent if none)
   json::Value pattern;         ///< pattern[x] value
   std::int64_t max_length = -1;
   std::shared_ptr<const re2::RE2> regex;  ///< regex extension on the element
   json::Value min_value;       ///< minValue[x]
   json::Value max_value;       ///< maxValue[x]
-  std::vector<ElementPlan*> children;
-  std::vector<std::uint32_t> required;   ///< children indices with min > 0
-  std::string name;        ///< JSON name without [x]; "" for the root
 
   // ---- read when a rule applies or an issue is reported ----
   std::vector<ElementPlan*> slices;
@@ -213,8 +259,11 @@ struct ElementPlan {
 
   const ElementPlan* child(const fhir::ElementDef* def) const {
     if (!owner) return nullptr;
-    auto idx = static_cast<std::size_t>(def - owner->elements.data());
-    return idx < by_element.size() ? by_element[idx] : nullptr;
+    return child_at(static_cast<std::size_t>(def - owner->elements.data()));
+  }
+  /// The child constraining the owner's element number `elem` (null if none).
+  const ElementPlan* child_at(std::size_t elem) const {
+    return elem < by_element.size() ? by_element[elem] : nullptr;
   }
   const TypeRule* type_rule(std::string_view code) const {
     for (const TypeRule& t : types) {

@@ -26,6 +26,8 @@ struct Validator::Impl {
 
   // ---- base types ----
   std::unordered_map<const fhir::TypeDef*, std::unique_ptr<detail::StructurePlan>> base_plans;
+  /// Every model type's member keys (built before any plan is compiled).
+  std::unordered_map<const fhir::TypeDef*, std::unique_ptr<detail::MemberTable>> member_tables;
 
   // ---- profiles and extension definitions, compiled on first use ----
   struct Slot {
@@ -76,6 +78,12 @@ struct Validator::Impl {
     return it == base_plans.end() ? nullptr : it->second.get();
   }
 
+  /// The member keys of a model type (null for a type the model does not own).
+  const detail::MemberTable* members(const fhir::TypeDef* type) const {
+    auto it = member_tables.find(type);
+    return it == member_tables.end() ? nullptr : it->second.get();
+  }
+
   /// Plan for a canonical ("url" or "url|version"): a base type's plan or a
   /// profile compiled on first use. Null when unknown or not compilable
   /// (a load problem says why).
@@ -100,6 +108,9 @@ namespace detail {
 /// snapshot is generated) into a plan. Base plans are linked to the type
 /// plans of their elements by `link_type_plans` once all base plans exist.
 Result<std::unique_ptr<StructurePlan>> compile_plan(const Validator::Impl& v, json::Value sd);
+/// The member keys of `type`, as the model's key table has them (each
+/// element by name, a choice once per type: name + capitalized code).
+std::unique_ptr<MemberTable> build_member_table(const fhir::TypeDef& type);
 void link_type_plans(const Validator::Impl& v, StructurePlan& plan);
 
 /// Generates a snapshot for a differential-only profile by merging its

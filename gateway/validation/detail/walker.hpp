@@ -199,14 +199,15 @@ class Walker final : public fhirpath::Environment {
   void walk_object(json::Value obj, const ElementPlan& kids, Mode mode, const ObjContext& ctx);
   /// The members of one element that walk_object is gathering into items.
   struct MemberGroup {
-    const fhir::ElementDef* def;
+    const fhir::TypeDef* owner;
+    std::uint32_t elem;  ///< the element: owner->elements[elem] (read for messages only)
     Mode mode;
     const ObjContext* ctx;
     std::vector<Item>* items;
     std::size_t distinct_keys = 0;  ///< JSON keys seen (a choice allows one)
+    const fhir::ElementDef& def() const { return owner->elements[elem]; }
   };
-  void collect_items(MemberGroup& group, json::Value v, json::Value x, std::string_view key, std::string_view code,
-                     const fhir::TypeDef* code_type);
+  void collect_items(MemberGroup& group, json::Value v, json::Value x, std::string_view key, const MemberKey& mk);
   void walk_items(const ElementPlan& child, std::span<const Item> items, Mode mode,
                   const ObjContext& ctx, json::Value parent_obj);
   void walk_against_profile(const StructurePlan& plan, const Item& item, const ObjContext& parent);
@@ -225,7 +226,21 @@ class Walker final : public fhirpath::Environment {
   void check_code_system(const Item& item);
   void check_invariants(std::span<const Invariant* const> invariants, const ElementPlan& node,
                         const Item& item);
-  bool native_invariant(const Invariant& inv, const Item& item);
+  // `contained` of the object under check, looked up on first use: dom-2
+  // to dom-5 all read it, and on the usual resource without it each lookup
+  // was a scan of every member.
+  struct ContainedMemo {
+    json::Value get(json::Value obj) {
+      if (!known) {
+        value = obj.find("contained");
+        known = true;
+      }
+      return value;
+    }
+    json::Value value;
+    bool known = false;
+  };
+  bool native_invariant(const Invariant& inv, const Item& item, ContainedMemo& contained);
   bool existence_holds(const Invariant& inv, const Item& item);
   std::optional<bool> fhirpath_verdict(const Invariant& inv, const ElementPlan& node, const Item& item);
 
@@ -294,9 +309,9 @@ class Walker final : public fhirpath::Environment {
   struct MemberRef {
     // A constructor, not an aggregate: clang 14 (the fuzz build) has no
     // parenthesized aggregate initialization for emplace_back.
-    MemberRef(const fhir::TypeDef::KeyMatch* m, std::uint32_t e, std::uint32_t i, bool u)
+    MemberRef(const MemberKey* m, std::uint32_t e, std::uint32_t i, bool u)
         : match(m), elem(e), member(i), underscore(u) {}
-    const fhir::TypeDef::KeyMatch* match;  // element, type code, type (TypeDef::find_key)
+    const MemberKey* match;  // the key's element and type (ElementPlan::members)
     std::uint32_t elem;    // element index in the owner type
     std::uint32_t member;  // member index in the JSON object
     bool underscore;
