@@ -351,7 +351,6 @@ class Compiler {
         n.owner = nullptr;
       }
       std::vector<ElementPlan*> kept;
-      n.members = n.owner ? v_.members(n.owner) : nullptr;
       if (n.owner) {
         n.by_element.assign(n.owner->elements.size(), nullptr);
         for (ElementPlan* c : n.children) {
@@ -434,21 +433,24 @@ Result<std::unique_ptr<StructurePlan>> compile_plan(const Validator::Impl& v, js
 // upper-cased ("value" + "Quantity"). What the walk reads per member is
 // folded in: the item type as collect_items settles it (backbone first; a
 // resource slot leaves it to the value's resourceType) and its kind.
-std::unique_ptr<MemberTable> build_member_table(const fhir::TypeDef& type) {
+std::unique_ptr<MemberTable> build_member_table(const fhir::TypeDef& type, const ElementPlan* base_node) {
   auto table = std::make_unique<MemberTable>();
+  table->base_node = base_node && base_node->owner == &type ? base_node : nullptr;
   auto add = [&](std::string_view key, const fhir::ElementDef& e, std::size_t type_index) {
     MemberKey k;
     k.elem = static_cast<std::uint32_t>(&e - type.elements.data());
+    if (table->base_node) k.base_child = table->base_node->child_at(k.elem);
+    const fhir::TypeDef* named = nullptr;
     if (type_index < e.types.size()) {
       k.code = &e.types[type_index];
-      k.type_def = type_index < e.type_defs.size() ? e.type_defs[type_index] : nullptr;
+      named = type_index < e.type_defs.size() ? e.type_defs[type_index] : nullptr;
     }
     const bool resource_slot = k.code && (*k.code == "Resource" || *k.code == "DomainResource");
-    k.item_type = e.backbone ? e.backbone : resource_slot ? nullptr : k.type_def;
+    k.item_type = e.backbone ? e.backbone : resource_slot ? nullptr : named;
     const auto primitive = [](const fhir::TypeDef* t) { return t && t->kind == fhir::TypeKind::kPrimitive; };
     k.flags = static_cast<std::uint8_t>((e.is_array ? MemberKey::kArray : 0) |
                                         (primitive(k.item_type) ? MemberKey::kPrimitive : 0) |
-                                        (primitive(k.type_def) ? MemberKey::kUnderscore : 0) |
+                                        (primitive(named) ? MemberKey::kUnderscore : 0) |
                                         (!e.backbone && e.name == "id" ? MemberKey::kPlainId : 0));
     if (key.size() > fhir::NameTable<MemberKey>::kInline) {
       table->long_keys.emplace_back(key);
@@ -474,6 +476,7 @@ std::unique_ptr<MemberTable> build_member_table(const fhir::TypeDef& type) {
 
 void link_type_plans(const Validator::Impl& v, StructurePlan& plan) {
   for (auto& n : plan.nodes) {
+    n->members = n->owner ? v.members(n->owner) : nullptr;
     n->has_rules = n->fixed || n->pattern || n->max_length >= 0 || n->regex || n->min_value || n->max_value ||
                    n->check_binding || !n->invariants.empty();
     n->type_profiles = false;

@@ -291,7 +291,6 @@ Result<std::shared_ptr<const Validator>> Validator::create(std::shared_ptr<const
     }
   }
 
-  for (const auto& t : m.types()) impl->member_tables.emplace(t.get(), detail::build_member_table(*t));
   for (const auto& t : m.types()) {
     if (t->url.empty() || !t->structure_definition || t->kind == fhir::TypeKind::kLogical) continue;
     auto plan = detail::compile_plan(*impl, t->structure_definition);
@@ -299,6 +298,21 @@ Result<std::shared_ptr<const Validator>> Validator::create(std::shared_ptr<const
       return fail(ErrorCode::kParse, "cannot compile base definition: " + plan.error().message(), t->url);
     }
     impl->base_plans.emplace(t.get(), std::move(*plan));
+  }
+  // Member tables, each with its type's node in the base plans: a resource
+  // or datatype plan's root, a backbone element inside one.
+  std::unordered_map<const fhir::TypeDef*, const detail::ElementPlan*> base_nodes;
+  // (Constraint types such as SimpleQuantity have plans here too, rooted
+  // on the type they constrain: they do not name the base node.)
+  for (auto& [t, plan] : impl->base_plans) {
+    if (!plan->is_base) continue;
+    for (const auto& n : plan->nodes) {
+      if (n->owner) base_nodes.emplace(n->owner, n.get());
+    }
+  }
+  for (const auto& t : m.types()) {
+    auto node = base_nodes.find(t.get());
+    impl->member_tables.emplace(t.get(), detail::build_member_table(*t, node == base_nodes.end() ? nullptr : node->second));
   }
   for (auto& [t, plan] : impl->base_plans) detail::link_type_plans(*impl, *plan);
 

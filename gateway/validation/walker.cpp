@@ -609,6 +609,7 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
   const fhir::TypeDef* owner = kids.owner;
   const MemberTable* members = kids.members;
   if (!owner || !members) return;
+  const bool base_kids = members->base_node == &kids;
   if (depth_ >= kMaxDepth) {
     error("structure", obj, "content nested too deeply");
     return;
@@ -673,7 +674,7 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
     std::size_t e = g;
     while (e < refs.size() && refs[e].elem == refs[g].elem) ++e;
     const MemberRef first = refs[g];
-    const ElementPlan* child = kids.child_at(first.elem);
+    const ElementPlan* child = base_kids ? first.match->base_child : kids.child_at(first.elem);
     if (!child) {
       g = e;
       continue;

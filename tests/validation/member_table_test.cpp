@@ -45,7 +45,7 @@ TEST(MemberTableTest, AgreesWithTheModelForEveryKeyOfEveryType) {
   std::size_t backbones = 0;
   std::size_t resource_slots = 0;
   for (const auto& t : m->types()) {
-    auto table = build_member_table(*t);
+    auto table = build_member_table(*t, nullptr);
     for_each_model_key(*t, [&](const std::string& key, const fhir::TypeDef::KeyMatch* want) {
       ASSERT_NE(want, nullptr) << t->name << " " << key;
       const MemberKey* got = table->keys.find(key);
@@ -53,7 +53,7 @@ TEST(MemberTableTest, AgreesWithTheModelForEveryKeyOfEveryType) {
       ++keys;
       const fhir::ElementDef& e = t->elements[got->elem];
       EXPECT_EQ(&e, want->element) << t->name << " " << key;
-      EXPECT_EQ(got->type_def, want->type_def) << t->name << " " << key;
+      EXPECT_EQ(got->base_child, nullptr) << t->name << " " << key;
       EXPECT_EQ(got->type_code(), want->type) << t->name << " " << key;
       EXPECT_EQ(got->has(MemberKey::kArray), e.is_array) << t->name << " " << key;
       const bool primitive_type = want->type_def && want->type_def->kind == fhir::TypeKind::kPrimitive;
@@ -84,9 +84,9 @@ TEST(MemberTableTest, FoldsInWhatTheWalkReadsPerMember) {
   const fhir::TypeDef* patient = m->type("Patient");
   const fhir::TypeDef* entry = m->type("Bundle.entry");
   ASSERT_TRUE(observation && patient && entry);
-  auto obs = build_member_table(*observation);
-  auto pat = build_member_table(*patient);
-  auto ent = build_member_table(*entry);
+  auto obs = build_member_table(*observation, nullptr);
+  auto pat = build_member_table(*patient, nullptr);
+  auto ent = build_member_table(*entry, nullptr);
 
   // A choice: the chosen type, one element for all its keys.
   const MemberKey* quantity = obs->keys.find("valueQuantity");
@@ -121,6 +121,45 @@ TEST(MemberTableTest, FoldsInWhatTheWalkReadsPerMember) {
   ASSERT_NE(resource, nullptr);
   EXPECT_EQ(resource->item_type, nullptr);
   EXPECT_EQ(resource->type_code(), "Resource");
+}
+
+// In the base pass the walk takes an element's rule from the key
+// (base_child) when the object is walked against the table's base node, and
+// from the node's by_element otherwise: both must name the same child.
+TEST(MemberTableTest, BaseChildrenAreTheBaseNodesChildren) {
+  const fhir::Model* m = model();
+  ASSERT_NE(m, nullptr);
+  const fhir::TypeDef* patient = m->type("Patient");
+  ASSERT_NE(patient, nullptr);
+  const fhir::ElementDef* contact = patient->element("contact");
+  const fhir::ElementDef* deceased = patient->element("deceased");
+  ASSERT_TRUE(contact && deceased);
+  ElementPlan node;
+  node.owner = patient;
+  node.by_element.assign(patient->elements.size(), nullptr);
+  ElementPlan contact_rule;
+  ElementPlan deceased_rule;
+  node.by_element[static_cast<std::size_t>(contact - patient->elements.data())] = &contact_rule;
+  node.by_element[static_cast<std::size_t>(deceased - patient->elements.data())] = &deceased_rule;
+
+  auto table = build_member_table(*patient, &node);
+  EXPECT_EQ(table->base_node, &node);
+  for_each_model_key(*patient, [&](const std::string& key, const fhir::TypeDef::KeyMatch*) {
+    const MemberKey* k = table->keys.find(key);
+    ASSERT_NE(k, nullptr) << key;
+    EXPECT_EQ(k->base_child, node.child_at(k->elem)) << key;
+  });
+  EXPECT_EQ(table->keys.find("contact")->base_child, &contact_rule);
+  EXPECT_EQ(table->keys.find("deceasedBoolean")->base_child, &deceased_rule);
+  EXPECT_EQ(table->keys.find("deceasedDateTime")->base_child, &deceased_rule);
+  EXPECT_EQ(table->keys.find("gender")->base_child, nullptr);
+
+  // A node of another type is not the table's base node.
+  ElementPlan other;
+  other.owner = m->type("Observation");
+  auto unrelated = build_member_table(*patient, &other);
+  EXPECT_EQ(unrelated->base_node, nullptr);
+  EXPECT_EQ(unrelated->keys.find("contact")->base_child, nullptr);
 }
 
 }  // namespace

@@ -162,10 +162,14 @@ struct MemberKey {
   enum Flag : std::uint8_t {
     kArray = 1,       ///< the element repeats: JSON carries an array
     kPrimitive = 2,   ///< item_type is a primitive
-    kUnderscore = 4,  ///< an `_key` sibling is allowed: type_def is a primitive
+    kUnderscore = 4,  ///< an `_key` sibling is allowed: the type the key names is a primitive
     kPlainId = 8,     ///< the element is `id` and not a backbone (Resource.id at a resource root)
   };
-  const fhir::TypeDef* type_def = nullptr;   ///< the type the key names; null when unknown
+  /// The child of the table's `base_node` that constrains this element
+  /// (null if none): in the base pass, where nearly every object is walked
+  /// against its type's base node, the rule comes with the key instead of
+  /// from the node's by_element table (another cache miss per member).
+  const struct ElementPlan* base_child = nullptr;
   /// The type of the member's items: the inline backbone, else type_def;
   /// null in a resource slot (contained, Bundle.entry.resource), where the
   /// value's own resourceType decides.
@@ -182,6 +186,10 @@ static_assert(sizeof(MemberKey) == 32, "a key-table slot must stay one cache lin
 /// The member keys of one model type, shared by every plan node whose
 /// children belong to that type. Immutable once built.
 struct MemberTable {
+  /// The base plan's node for the type (the resource or datatype root, or
+  /// the backbone element), whose children `base_child` names. Null when no
+  /// base plan has one.
+  const struct ElementPlan* base_node = nullptr;
   fhir::NameTable<MemberKey> keys;
   std::deque<std::string> long_keys;  ///< owns keys longer than NameTable::kInline (the table views them)
 };

@@ -26,7 +26,8 @@ struct Validator::Impl {
 
   // ---- base types ----
   std::unordered_map<const fhir::TypeDef*, std::unique_ptr<detail::StructurePlan>> base_plans;
-  /// Every model type's member keys (built before any plan is compiled).
+  /// Every model type's member keys (built once the base plans exist;
+  /// link_type_plans points plan nodes at them).
   std::unordered_map<const fhir::TypeDef*, std::unique_ptr<detail::MemberTable>> member_tables;
 
   // ---- profiles and extension definitions, compiled on first use ----
@@ -109,8 +110,9 @@ namespace detail {
 /// plans of their elements by `link_type_plans` once all base plans exist.
 Result<std::unique_ptr<StructurePlan>> compile_plan(const Validator::Impl& v, json::Value sd);
 /// The member keys of `type`, as the model's key table has them (each
-/// element by name, a choice once per type: name + capitalized code).
-std::unique_ptr<MemberTable> build_member_table(const fhir::TypeDef& type);
+/// element by name, a choice once per type: name + capitalized code), with
+/// the children of `base_node` (the base plan's node for the type, or null).
+std::unique_ptr<MemberTable> build_member_table(const fhir::TypeDef& type, const ElementPlan* base_node);
 void link_type_plans(const Validator::Impl& v, StructurePlan& plan);
 
 /// Generates a snapshot for a differential-only profile by merging its
