@@ -496,13 +496,6 @@ bool Walker::context_allows(const StructurePlan& ext, const ObjContext& parent) 
   return false;
 }
 
-// The members of one JSON object. Each member key is matched to its model
-// element with one hash lookup (TypeDef::match_key, choice keys included)
-// and to its rule by array index (ElementPlan::child). Members are then
-// grouped per element (a value and its `_x` sibling, or several keys of a
-// choice) so that arrays, nulls, `_x` pairing and cardinality are checked
-// on the group, and required elements on what is missing. Scratch vectors
-// are per depth and reused: no allocation per member once warm.
 // One member (and its `_x` partner) of the element `group` gathers in
 // walk_object, made into items: the JSON shape checked (arrays, nulls,
 // `_x` pairing), the value's type settled.
@@ -605,6 +598,14 @@ void Walker::collect_items(MemberGroup& group, json::Value v, json::Value x, std
   group.items->push_back(Item{.value = vv, .ext = xx, .key = key, .type_code = code, .type = type});
 }
 
+// The members of one JSON object. Each member key is matched to its model
+// element and type with one hash lookup (ElementPlan::members, choice keys
+// included) and to its rule by the key itself (the base node of a type) or
+// by array index (ElementPlan::child_at). Members are then grouped per
+// element (a value and its `_x` sibling, or several keys of a choice) so
+// that arrays, nulls, `_x` pairing and cardinality are checked on the
+// group, and required elements on what is missing. Scratch vectors are per
+// depth and reused: no allocation per member once warm.
 void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, const ObjContext& ctx) {
   const fhir::TypeDef* owner = kids.owner;
   const MemberTable* members = kids.members;

@@ -8,8 +8,9 @@
 // own). Every node is tied to the element of the fhir::Model it constrains,
 // and a node with children carries `by_element`, a table from the index of
 // a model ElementDef in its owner TypeDef to the child that constrains it,
-// so matching a JSON member to its rule is one hash lookup (the model's
-// match_key) plus one array read.
+// and `members`, its owner's member keys (MemberKey), so matching a JSON
+// member to its element, type and rule is one hash lookup plus, outside the
+// base node of the type, one array read.
 //
 // Plans are immutable once compiled. They view JSON (fixed and pattern
 // values, the definition itself) owned by the registry or model documents,
