@@ -15,6 +15,7 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -438,14 +439,15 @@ std::unique_ptr<MemberTable> build_member_table(const fhir::TypeDef& type, const
   table->base_node = base_node && base_node->owner == &type ? base_node : nullptr;
   auto add = [&](std::string_view key, const fhir::ElementDef& e, std::size_t type_index) {
     MemberKey k;
-    k.elem = static_cast<std::uint32_t>(&e - type.elements.data());
+    k.elem = static_cast<std::uint16_t>(&e - type.elements.data());
     if (table->base_node) k.base_child = table->base_node->child_at(k.elem);
     const fhir::TypeDef* named = nullptr;
     if (type_index < e.types.size()) {
-      k.code = &e.types[type_index];
+      k.code_data = e.types[type_index].data();
+      k.code_size = static_cast<std::uint32_t>(e.types[type_index].size());
       named = type_index < e.type_defs.size() ? e.type_defs[type_index] : nullptr;
     }
-    const bool resource_slot = k.code && (*k.code == "Resource" || *k.code == "DomainResource");
+    const bool resource_slot = k.type_code() == "Resource" || k.type_code() == "DomainResource";
     k.item_type = e.backbone ? e.backbone : resource_slot ? nullptr : named;
     const auto primitive = [](const fhir::TypeDef* t) { return t && t->kind == fhir::TypeKind::kPrimitive; };
     k.flags = static_cast<std::uint8_t>((e.is_array ? MemberKey::kArray : 0) |
@@ -458,7 +460,10 @@ std::unique_ptr<MemberTable> build_member_table(const fhir::TypeDef& type, const
     }
     table->keys.add(key, k);
   };
-  for (const fhir::ElementDef& e : type.elements) {
+  // (Validator::create refuses a model with a type larger than that.)
+  const std::size_t n = std::min(type.elements.size(), MemberKey::kMaxElements);
+  for (std::size_t i = 0; i < n; ++i) {
+    const fhir::ElementDef& e = type.elements[i];
     if (!e.is_choice) {
       add(e.name, e, 0);
       continue;

@@ -311,6 +311,9 @@ Result<std::shared_ptr<const Validator>> Validator::create(std::shared_ptr<const
     }
   }
   for (const auto& t : m.types()) {
+    if (t->elements.size() > detail::MemberKey::kMaxElements) {
+      return fail(ErrorCode::kLimit, "a type has more elements than the validator indexes", t->name);
+    }
     auto node = base_nodes.find(t.get());
     impl->member_tables.emplace(t.get(), detail::build_member_table(*t, node == base_nodes.end() ? nullptr : node->second));
   }

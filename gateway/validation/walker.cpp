@@ -657,6 +657,10 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
       }
       continue;
     }
+    // The member's rule is read once the object's members are grouped:
+    // ask for its first line now, so that its miss overlaps the lookups of
+    // the members after it instead of stalling the walk of this one.
+    if (base_kids && m->base_child) __builtin_prefetch(m->base_child);
     refs.emplace_back(m, m->elem, static_cast<std::uint32_t>(i), underscore);
   }
   // Group members by element (insertion sort: objects are small and mostly

@@ -55,6 +55,8 @@ TEST(MemberTableTest, AgreesWithTheModelForEveryKeyOfEveryType) {
       EXPECT_EQ(&e, want->element) << t->name << " " << key;
       EXPECT_EQ(got->base_child, nullptr) << t->name << " " << key;
       EXPECT_EQ(got->type_code(), want->type) << t->name << " " << key;
+      // A view of the model's own string, as the model's key table holds.
+      EXPECT_EQ(got->type_code().data(), want->type.data()) << t->name << " " << key;
       EXPECT_EQ(got->has(MemberKey::kArray), e.is_array) << t->name << " " << key;
       const bool primitive_type = want->type_def && want->type_def->kind == fhir::TypeKind::kPrimitive;
       EXPECT_EQ(got->has(MemberKey::kUnderscore), primitive_type) << t->name << " " << key;

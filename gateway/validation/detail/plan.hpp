@@ -175,12 +175,19 @@ struct MemberKey {
   /// null in a resource slot (contained, Bundle.entry.resource), where the
   /// value's own resourceType decides.
   const fhir::TypeDef* item_type = nullptr;
-  const std::string* code = nullptr;  ///< the type code (the model's string); null when none
-  std::uint32_t elem = 0;             ///< index of the element in the owner's `elements`
+  /// The type code, viewed in the model's string. Its bytes and size are
+  /// held here, not a pointer to the std::string: reading that string's
+  /// size and data was one more dependent load per member.
+  const char* code_data = nullptr;
+  std::uint32_t code_size = 0;
+  std::uint16_t elem = 0;  ///< index of the element in the owner's `elements`
   std::uint8_t flags = 0;
 
+  /// Elements a type may have for `elem` (R4's largest has under 200).
+  static constexpr std::size_t kMaxElements = 0xFFFF;
+
   bool has(Flag f) const { return (flags & f) != 0; }
-  std::string_view type_code() const { return code ? std::string_view(*code) : std::string_view(); }
+  std::string_view type_code() const { return {code_data, code_size}; }
 };
 static_assert(sizeof(MemberKey) == 32, "a key-table slot must stay one cache line");
 
