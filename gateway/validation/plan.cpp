@@ -447,8 +447,7 @@ std::unique_ptr<MemberTable> build_member_table(const fhir::TypeDef& type, const
       k.code_size = static_cast<std::uint32_t>(e.types[type_index].size());
       named = type_index < e.type_defs.size() ? e.type_defs[type_index] : nullptr;
     }
-    const bool resource_slot = k.type_code() == "Resource" || k.type_code() == "DomainResource";
-    k.item_type = e.backbone ? e.backbone : resource_slot ? nullptr : named;
+    k.item_type = e.backbone ? e.backbone : is_resource_code(k.type_code()) ? nullptr : named;
     const auto primitive = [](const fhir::TypeDef* t) { return t && t->kind == fhir::TypeKind::kPrimitive; };
     k.flags = static_cast<std::uint8_t>((e.is_array ? MemberKey::kArray : 0) |
                                         (primitive(k.item_type) ? MemberKey::kPrimitive : 0) |

@@ -356,7 +356,7 @@ struct SliceMatcher {
               if (r.target_types.empty()) ok = true;
             } else {
               std::string_view code = r.code;
-              if ((code == "Resource" || code == "DomainResource") && v.type) {
+              if (is_resource_code(code) && v.type) {
                 ok = ok || v.type->kind == fhir::TypeKind::kResource;
               } else {
                 ok = ok || type_allowed(v.type, code, *w.v_.model);

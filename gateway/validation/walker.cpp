@@ -22,8 +22,6 @@ std::string shown_key(std::string_view k) {
   return out;
 }
 
-inline bool is_resource_code(std::string_view code) { return code == "Resource" || code == "DomainResource"; }
-
 std::string_view strip_version(std::string_view canonical) {
   auto bar = canonical.find('|');
   return bar == std::string_view::npos ? canonical : canonical.substr(0, bar);

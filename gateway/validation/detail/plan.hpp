@@ -152,6 +152,10 @@ struct Invariant {
 
 struct StructurePlan;
 
+/// A type code that holds any resource (contained, Bundle.entry.resource,
+/// Parameters.parameter.resource): the value's resourceType decides.
+inline bool is_resource_code(std::string_view code) { return code == "Resource" || code == "DomainResource"; }
+
 /// What the walk needs of one JSON member key of a type (choices expanded:
 /// "valueQuantity"), taken from the model once. Matching a member then
 /// reads one slot of the key table (NameTable keeps a 32-byte value and the
@@ -273,10 +277,6 @@ struct ElementPlan {
   std::string slice_name;  ///< for slices
   json::Value definition;      ///< the ElementDefinition JSON
 
-  const ElementPlan* child(const fhir::ElementDef* def) const {
-    if (!owner) return nullptr;
-    return child_at(static_cast<std::size_t>(def - owner->elements.data()));
-  }
   /// The child constraining the owner's element number `elem` (null if none).
   const ElementPlan* child_at(std::size_t elem) const {
     return elem < by_element.size() ? by_element[elem] : nullptr;
