@@ -467,12 +467,12 @@ std::unique_ptr<MemberTable> build_member_table(const fhir::TypeDef& type, const
       add(e.name, e, 0);
       continue;
     }
-    for (std::size_t i = 0; i < e.types.size(); ++i) {
-      std::string key = e.name + e.types[i];
-      if (!e.types[i].empty()) {
+    for (std::size_t t = 0; t < e.types.size(); ++t) {
+      std::string key = e.name + e.types[t];
+      if (!e.types[t].empty()) {
         key[e.name.size()] = static_cast<char>(std::toupper(static_cast<unsigned char>(key[e.name.size()])));
       }
-      add(key, e, i);
+      add(key, e, t);
     }
   }
   return table;

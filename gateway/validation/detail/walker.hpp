@@ -312,7 +312,7 @@ class Walker final : public fhirpath::Environment {
     MemberRef(const MemberKey* m, std::uint32_t e, std::uint32_t i, bool u)
         : match(m), elem(e), member(i), underscore(u) {}
     const MemberKey* match;  // the key's element and type (ElementPlan::members)
-    std::uint32_t elem;    // element index in the owner type
+    std::uint32_t elem;    // element index in the owner type (match->elem, kept here for the sort)
     std::uint32_t member;  // member index in the JSON object
     bool underscore;
   };
