@@ -102,19 +102,35 @@ class Engine {
   }
 
   const packages::Registry& registry() const { return *registry_; }
+  /// Entries of every cache: expansions, CodeSystem indexes, expansions by
+  /// canonical, resolved systems.
   std::size_t cache_size() const {
     std::shared_lock lock(mu_);
-    return expansions_.size() + code_systems_.size();
+    return expansions_.size() + code_systems_.size() + expanded_.size() + resolved_.size();
   }
 
   Result<std::shared_ptr<const Expansion>> expand(std::string_view canonical) const {
+    auto key_of = [this](std::uint32_t k) { return std::string_view(expanded_[k].canonical); };
+    {
+      std::shared_lock lock(mu_);
+      std::int64_t i = expanded_index_.find(canonical, key_of);
+      if (i != FlatIndex::kNone) return expanded_[static_cast<std::size_t>(i)].expansion;
+    }
     const packages::Entry* entry = registry_->find("ValueSet", canonical);
     if (entry == nullptr) {
       return fail(ErrorCode::kNotFound, "terminology: ValueSet is not loaded",
                   std::string(canonical));
     }
     std::vector<const packages::Entry*> stack;
-    return expand_entry(entry, stack);
+    Result<std::shared_ptr<const Expansion>> x = expand_entry(entry, stack);
+    if (x) {
+      std::unique_lock lock(mu_);
+      if (expanded_index_.find(canonical, key_of) == FlatIndex::kNone) {
+        expanded_.push_back({std::string(canonical), *x});
+        expanded_index_.add(static_cast<std::uint32_t>(expanded_.size() - 1), key_of);
+      }
+    }
+    return x;
   }
 
   CodeCheck validate(std::string_view value_set, std::string_view system_version,
@@ -180,6 +196,21 @@ class Engine {
   };
   mutable std::vector<ResolvedSystem> resolved_;
   mutable FlatIndex resolved_index_;
+  // Systems that resolve to nothing (an example's own "http://acme.org/..."),
+  // kept too: each of their Codings paid a registry lookup. Data can name
+  // any number of them, so only the first kMaxUnknownSystems are kept.
+  static constexpr std::size_t kMaxUnknownSystems = 1024;
+  mutable std::size_t unknown_systems_ = 0;
+  // Expansions by the canonical a binding names ("url" or "url|version"),
+  // for the validator's per-code calls: the registry lookup behind each was
+  // a third of validate_code. Only canonicals the registry holds are kept
+  // (a failed expansion is not), so data cannot grow this. Guarded by mu_.
+  struct ExpandedValueSet {
+    std::string canonical;
+    std::shared_ptr<const Expansion> expansion;
+  };
+  mutable std::vector<ExpandedValueSet> expanded_;
+  mutable FlatIndex expanded_index_;
 };
 
 Result<std::shared_ptr<const CodeSystemIndex>> Engine::code_system(const packages::Entry* e) const {
@@ -212,12 +243,13 @@ Engine::Resolved Engine::resolve_system(std::string_view system, std::string_vie
     if (i != FlatIndex::kNone) return resolved_[static_cast<std::size_t>(i)].resolved;
   }
   Resolved r = resolve_uncached(system, version);
-  if (r.cs != nullptr || r.reason == Reason::kExternalSystem) {
-    std::unique_lock lock(mu_);
-    if (resolved_index_.find(system, key_of) == FlatIndex::kNone) {
-      resolved_.push_back({std::string(system), r});
-      resolved_index_.add(static_cast<std::uint32_t>(resolved_.size() - 1), key_of);
-    }
+  const bool known = r.cs != nullptr || r.reason == Reason::kExternalSystem;
+  std::unique_lock lock(mu_);
+  if (!known && unknown_systems_ >= kMaxUnknownSystems) return r;
+  if (resolved_index_.find(system, key_of) == FlatIndex::kNone) {
+    resolved_.push_back({std::string(system), r});
+    resolved_index_.add(static_cast<std::uint32_t>(resolved_.size() - 1), key_of);
+    if (!known) ++unknown_systems_;
   }
   return r;
 }
@@ -644,14 +676,16 @@ CodeCheck Engine::validate(std::string_view value_set, std::string_view system_v
   // Without a version on the Coding, the version the ValueSet bound is the
   // one to consult; and when the ValueSet binds a version we do not have,
   // the loaded versions cannot veto.
-  std::optional<LookupResult> looked;
+  // (find, not lookup: the concept is read where the CodeSystem holds it,
+  // not copied with its designations and a message for every code.)
+  std::optional<Found> looked;
   if (!system.empty()) {
-    std::string lookup_system(system_version);
+    std::string_view version = split_canonical(system_version).second;
     if (system_version.find('|') == std::string_view::npos && found != nullptr &&
         !found->version.empty()) {
-      lookup_system = std::string(system) + "|" + found->version;
+      version = found->version;
     }
-    looked = lookup(lookup_system, code);
+    looked = find(system, version, code);
     if (looked->status == CodeStatus::kNotFound) {
       bool version_gap = m == Membership::kCannotCheck &&
                          exp.open_reason(system, code) == Reason::kSystemVersionNotFound;
@@ -664,25 +698,23 @@ CodeCheck Engine::validate(std::string_view value_set, std::string_view system_v
     out.abstract = found->abstract;
     out.inactive = found->inactive;
   }
-  if (looked && looked->status == CodeStatus::kFound) {
-    if (out.display.empty()) out.display = looked->display;
-    out.abstract = out.abstract || looked->abstract;
-    out.inactive = out.inactive || looked->inactive;
+  const CsConcept* in_system = looked && looked->status == CodeStatus::kFound ? looked->entry : nullptr;
+  if (in_system != nullptr) {
+    if (out.display.empty()) out.display = in_system->display;
+    out.abstract = out.abstract || in_system->abstract;
+    out.inactive = out.inactive || in_system->inactive;
   }
   if (display && !display->empty()) {
-    std::vector<std::string> designations;
-    std::string_view cs_display;
-    if (looked && looked->status == CodeStatus::kFound) {
-      designations = looked->designations;
-      cs_display = looked->display;
-    }
-    if (found != nullptr && !found->display.empty()) designations.push_back(found->display);
-    if (cs_display.empty() && designations.empty()) {
+    // The code system's display and designations, and the value set's own
+    // display for the code: a match with any of them is a match.
+    const bool cs_text = in_system != nullptr && (!in_system->display.empty() || !in_system->designations.empty());
+    const bool vs_text = found != nullptr && !found->display.empty();
+    if (!cs_text && !vs_text) {
       out.display_check = DisplayCheck::kNotChecked;
     } else {
-      out.display_check = display_matches(*display, cs_display, designations)
-                              ? DisplayCheck::kMatches
-                              : DisplayCheck::kMismatch;
+      const bool match = (cs_text && display_matches(*display, in_system->display, in_system->designations)) ||
+                         (vs_text && display_matches(*display, found->display, {}));
+      out.display_check = match ? DisplayCheck::kMatches : DisplayCheck::kMismatch;
     }
   }
   switch (m) {

@@ -355,7 +355,6 @@ namespace {
 struct CodeRef {
   std::string_view system;
   std::string_view code;
-  json::Value display;
   json::Value at;
 };
 
@@ -433,17 +432,16 @@ void Walker::check_binding(const ElementPlan& node, const Item& item) {
   bool concept_without_codes = false;
   if (t->kind == fhir::TypeKind::kPrimitive) {
     if (!item.value || !item.value.is_string() || item.value.str().empty()) return;
-    codes[n++] = {{}, item.value.str(), {}, item.value};
+    codes[n++] = {{}, item.value.str(), item.value};
   } else if (t == v_.t_coding || t == v_.t_quantity) {
     json::Value c = item.value.find("code");
     if (!c.is_string()) return;
-    codes[n++] = {item.value.find("system").str(), c.str(),
-                  t == v_.t_coding ? item.value.find("display") : json::Value(), c};
+    codes[n++] = {item.value.find("system").str(), c.str(), c};
   } else if (t == v_.t_codeable_concept) {
     for (json::Value coding : item.value.find("coding").items()) {
       json::Value c = coding.find("code");
       if (!c.is_string() || n == 16) continue;
-      codes[n++] = {coding.find("system").str(), c.str(), coding.find("display"), c};
+      codes[n++] = {coding.find("system").str(), c.str(), c};
     }
     concept_without_codes = n == 0;
   } else {
@@ -470,10 +468,12 @@ void Walker::check_binding(const ElementPlan& node, const Item& item) {
       if (exp->contains(codes[i].system, codes[i].code) == terminology::Membership::kMember) return;
     }
   }
+  // Membership only: the display is not passed, because a binding does
+  // not judge it (check_code_system compares displays with the code
+  // system's), and the display check copied and normalised every
+  // designation of the concept.
   for (std::size_t i = 0; i < n; ++i) {
-    std::optional<std::string_view> display;
-    if (codes[i].display.is_string()) display = codes[i].display.str();
-    terminology::CodeCheck r = ts.validate_code(vs, codes[i].system, codes[i].code, display);
+    terminology::CodeCheck r = ts.validate_code(vs, codes[i].system, codes[i].code, std::nullopt);
     switch (r.membership) {
       case terminology::Membership::kMember:
         any_member = true;

@@ -246,6 +246,32 @@ const terminology::Expansion* Validator::Impl::expansion_for(const detail::Eleme
 
 // ---- Validator ---------------------------------------------------------------
 
+Validator::Impl::~Impl() = default;
+
+detail::WalkScratch Validator::Impl::take_scratch() const {
+  std::lock_guard lock(scratch_mu);
+  if (scratch_pool.empty()) return {};
+  detail::WalkScratch s = std::move(scratch_pool.back());
+  scratch_pool.pop_back();
+  return s;
+}
+
+void Validator::Impl::give_back_scratch(detail::WalkScratch scratch) const {
+  // A set that grew for an unusually wide object is not kept at that size:
+  // the pool holds what ordinary documents need, not the largest ever seen.
+  constexpr std::size_t kKeepItems = 1024;
+  for (auto& depth : scratch) {
+    if (depth->items.capacity() > kKeepItems || depth->refs.capacity() > kKeepItems) {
+      depth = std::make_unique<detail::DepthScratch>();
+    }
+  }
+  // One set per validation that may run at once; more would only be
+  // memory that no caller takes.
+  constexpr std::size_t kMaxPooled = 64;
+  std::lock_guard lock(scratch_mu);
+  if (scratch_pool.size() < kMaxPooled) scratch_pool.push_back(std::move(scratch));
+}
+
 Validator::Validator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Validator::~Validator() = default;
 
@@ -298,6 +324,11 @@ Result<std::shared_ptr<const Validator>> Validator::create(std::shared_ptr<const
       return fail(ErrorCode::kParse, "cannot compile base definition: " + plan.error().message(), t->url);
     }
     impl->base_plans.emplace(t.get(), std::move(*plan));
+  }
+  {
+    std::vector<std::pair<const fhir::TypeDef*, const detail::StructurePlan*>> entries;
+    for (const auto& [t, plan] : impl->base_plans) entries.emplace_back(t, plan.get());
+    impl->base_plan_index.build(entries);
   }
   // Member tables, each with its type's node in the base plans: a resource
   // or datatype plan's root, a backbone element inside one.

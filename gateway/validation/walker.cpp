@@ -54,8 +54,10 @@ const StructurePlan* Walker::plan_of(std::string_view canonical) {
   return plan;
 }
 
-Walker::Walker(const Validator::Impl& v, std::vector<Issue>& out) : v_(v), out_(&out), root_out_(&out) {
-}
+Walker::Walker(const Validator::Impl& v, std::vector<Issue>& out)
+    : v_(v), out_(&out), root_out_(&out), scratch_(v.take_scratch()) {}
+
+Walker::~Walker() { v_.give_back_scratch(std::move(scratch_)); }
 
 std::size_t Walker::push_index(std::int32_t index) {
   std::size_t len = path_.size();
@@ -618,10 +620,10 @@ void Walker::walk_object(json::Value obj, const ElementPlan& kids, Mode mode, co
     std::uint32_t& d;
     ~Guard() { --d; }
   } guard{depth_};
-  while (scratch_.size() <= depth_) scratch_.push_back(std::make_unique<Scratch>());
-  // The Scratch stays where it is while deeper calls grow the list (only
-  // the pointers move), and the one at this depth is this call's own.
-  Scratch& scratch = *scratch_[depth_];
+  while (scratch_.size() <= depth_) scratch_.push_back(std::make_unique<DepthScratch>());
+  // The DepthScratch stays where it is while deeper calls grow the list
+  // (only the pointers move), and the one at this depth is this call's own.
+  DepthScratch& scratch = *scratch_[depth_];
   std::vector<MemberRef>& refs = scratch.refs;
   std::vector<Item>& items = scratch.items;
   refs.clear();

@@ -569,7 +569,11 @@ TEST_F(ServiceTest, CacheIsBoundedByTheRegistry) {
                R"({"include": [{"system": "http://example.org/cs/animals"}]})"));
   Service& s = service();
   EXPECT_EQ(s.cache_size_ForTest(), 0u);
-  for (int i = 0; i < 1000; ++i) {
+  // Systems that resolve to nothing are remembered up to a bound
+  // (Engine::kMaxUnknownSystems in service.cpp); past it they are answered
+  // the same, uncached.
+  constexpr std::size_t kUnknownSystemsKept = 1024;
+  for (int i = 0; i < 1100; ++i) {
     std::string url = "http://example.org/vs/hostile-" + std::to_string(i);
     EXPECT_EQ(s.validate_code(url, kAnimals, "dog").reason, Reason::kValueSetNotFound);
     EXPECT_EQ(s.lookup("http://example.org/cs/hostile-" + std::to_string(i), "x").reason,
@@ -577,8 +581,13 @@ TEST_F(ServiceTest, CacheIsBoundedByTheRegistry) {
     EXPECT_EQ(s.validate_code("http://example.org/vs/all-animals", kAnimals, "dog").membership,
               Membership::kMember);
   }
-  // One expansion and one CodeSystem index, however many requests.
-  EXPECT_EQ(s.cache_size_ForTest(), 2u);
+  // One expansion (held by entry and by canonical), one CodeSystem index
+  // (and its resolution), and the bounded list of unknown systems, however
+  // many requests.
+  EXPECT_EQ(s.cache_size_ForTest(), 4u + kUnknownSystemsKept);
+  EXPECT_EQ(s.lookup("http://example.org/cs/hostile-0", "x").reason, Reason::kSystemNotFound);
+  EXPECT_EQ(s.lookup("http://example.org/cs/hostile-1099", "x").reason, Reason::kSystemNotFound);
+  EXPECT_EQ(s.cache_size_ForTest(), 4u + kUnknownSystemsKept);
 }
 
 TEST_F(ServiceTest, AbstractAndInactiveAreReported) {

@@ -94,6 +94,30 @@ TEST(ValidatorTest, ConcurrentValidationGivesTheSameIssues) {
   }
 }
 
+// Walks borrow their per-depth scratch from a pool in the Validator and
+// give it back (sets grown past the pool's size limit are replaced): a
+// validation must not see what an earlier one left there, however wide.
+TEST(ValidatorTest, ScratchLentBetweenValidationsLeavesNoTrace) {
+  const std::string small = R"({"resourceType": "Patient", "foo": 1, "birthDate": "1970-02-30",
+    "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},
+    "name": [{"family": "Doe", "given": ["J"], "bar": true}]})";
+  // 1,500 names (past the pool's 1,024-item limit), the last one wrong.
+  std::string wide = R"({"resourceType": "Patient",
+    "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},
+    "name": [)";
+  for (int i = 0; i < 1500; ++i) wide += R"({"family": "F", "given": ["G"]},)";
+  wide += R"({"family": 7}]})";
+  const auto small_first = summarize(validate_text(small));
+  const auto wide_first = summarize(validate_text(wide));
+  EXPECT_THAT(small_first, ElementsAre("error structure Patient.foo", "error value Patient.birthDate",
+                                       "error structure Patient.name[0].bar"));
+  EXPECT_THAT(wide_first, ElementsAre("error structure Patient.name[1500].family"));
+  for (int rep = 0; rep < 3; ++rep) {
+    EXPECT_EQ(summarize(validate_text(small)), small_first);
+    EXPECT_EQ(summarize(validate_text(wide)), wide_first);
+  }
+}
+
 TEST(ValidatorTest, OperationalErrorsAreResults) {
   const auto* env = gw::testing::validation_env();
   ASSERT_NE(env, nullptr);

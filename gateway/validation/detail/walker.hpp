@@ -174,9 +174,36 @@ struct Resolved {
   explicit operator bool() const { return static_cast<bool>(resource); }
 };
 
+// One JSON member matched to its element. Built with emplace_back,
+// fields written straight into the vector: a struct assembled on the
+// stack with narrow stores and copied with wide loads stalled on store
+// forwarding (measured: a fifth of walk_object's own time).
+struct MemberRef {
+  // A constructor, not an aggregate: clang 14 (the fuzz build) has no
+  // parenthesized aggregate initialization for emplace_back.
+  MemberRef(const MemberKey* m, std::uint32_t e, std::uint32_t i, bool u)
+      : match(m), elem(e), member(i), underscore(u) {}
+  const MemberKey* match;  // the key's element and type (ElementPlan::members)
+  std::uint32_t elem;    // element index in the owner type (match->elem, kept here for the sort)
+  std::uint32_t member;  // member index in the JSON object
+  bool underscore;
+};
+
+// walk_object's vectors for one depth. A walker holds one per depth by
+// pointer: a reference taken at one depth survives deeper calls growing
+// the list. (A deque did the same, but its size() and operator[] were a
+// tenth of walk_object's instructions.)
+struct DepthScratch {
+  std::vector<MemberRef> refs;
+  std::vector<Item> items;
+};
+
 class Walker final : public fhirpath::Environment {
  public:
   Walker(const Validator::Impl& v, std::vector<Issue>& out);
+  ~Walker() override;
+  Walker(const Walker&) = delete;
+  Walker& operator=(const Walker&) = delete;
   /// See ValidateOptions::max_errors.
   void limit_errors(std::size_t n) { max_errors_ = n; }
   bool stopped() const { return stopped_; }
@@ -302,29 +329,9 @@ class Walker final : public fhirpath::Environment {
   bool stopped_ = false;    // max_errors_ reached: the walk unwinds
   std::vector<Issue>* root_out_ = nullptr;
 
-  // One JSON member matched to its element. Built with emplace_back,
-  // fields written straight into the vector: a struct assembled on the
-  // stack with narrow stores and copied with wide loads stalled on store
-  // forwarding (measured: a fifth of walk_object's own time).
-  struct MemberRef {
-    // A constructor, not an aggregate: clang 14 (the fuzz build) has no
-    // parenthesized aggregate initialization for emplace_back.
-    MemberRef(const MemberKey* m, std::uint32_t e, std::uint32_t i, bool u)
-        : match(m), elem(e), member(i), underscore(u) {}
-    const MemberKey* match;  // the key's element and type (ElementPlan::members)
-    std::uint32_t elem;    // element index in the owner type (match->elem, kept here for the sort)
-    std::uint32_t member;  // member index in the JSON object
-    bool underscore;
-  };
-  // walk_object's vectors, one pair per depth, reused. Held by pointer:
-  // a reference taken at one depth survives deeper calls growing the list.
-  // (A deque did the same, but its size() and operator[] were a tenth of
-  // walk_object's instructions.)
-  struct Scratch {
-    std::vector<MemberRef> refs;
-    std::vector<Item> items;
-  };
-  std::vector<std::unique_ptr<Scratch>> scratch_;
+  // walk_object's vectors, one pair per depth, reused, borrowed from the
+  // Validator's pool for the walker's lifetime (Impl::take_scratch).
+  WalkScratch scratch_;
 
   struct MemoKey {
     std::uint32_t offset;
