@@ -31,6 +31,37 @@ namespace {
 
 constexpr std::string_view kUcum = "http://unitsofmeasure.org";
 
+// Values by string key, added once and never removed: the Engine's caches
+// of answers per system and per canonical. The caller holds the lock that
+// guards the cache.
+template <class V>
+class KeyedCache {
+ public:
+  const V* find(std::string_view key) const {
+    std::int64_t i = index_.find(key, key_of());
+    return i == FlatIndex::kNone ? nullptr : &entries_[static_cast<std::size_t>(i)].value;
+  }
+  /// Adds `value` unless `key` is present; says whether it was added.
+  bool add(std::string_view key, V value) {
+    if (find(key) != nullptr) return false;
+    entries_.push_back({std::string(key), std::move(value)});
+    index_.add(static_cast<std::uint32_t>(entries_.size() - 1), key_of());
+    return true;
+  }
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    std::string key;
+    V value;
+  };
+  auto key_of() const {
+    return [this](std::uint32_t k) { return std::string_view(entries_[k].key); };
+  }
+  std::vector<Entry> entries_;
+  FlatIndex index_;
+};
+
 // "url|version" -> (url, version).
 std::pair<std::string_view, std::string_view> split_canonical(std::string_view c) {
   std::size_t bar = c.find('|');
@@ -110,11 +141,9 @@ class Engine {
   }
 
   Result<std::shared_ptr<const Expansion>> expand(std::string_view canonical) const {
-    auto key_of = [this](std::uint32_t k) { return std::string_view(expanded_[k].canonical); };
     {
       std::shared_lock lock(mu_);
-      std::int64_t i = expanded_index_.find(canonical, key_of);
-      if (i != FlatIndex::kNone) return expanded_[static_cast<std::size_t>(i)].expansion;
+      if (const auto* x = expanded_.find(canonical)) return *x;
     }
     const packages::Entry* entry = registry_->find("ValueSet", canonical);
     if (entry == nullptr) {
@@ -125,10 +154,7 @@ class Engine {
     Result<std::shared_ptr<const Expansion>> x = expand_entry(entry, stack);
     if (x) {
       std::unique_lock lock(mu_);
-      if (expanded_index_.find(canonical, key_of) == FlatIndex::kNone) {
-        expanded_.push_back({std::string(canonical), *x});
-        expanded_index_.add(static_cast<std::uint32_t>(expanded_.size() - 1), key_of);
-      }
+      expanded_.add(canonical, *x);
     }
     return x;
   }
@@ -188,29 +214,18 @@ class Engine {
   // Every Coding of an instance asks how its system resolves; the answer
   // for a version-less system never changes, and the full resolution (a
   // registry lookup, then the CodeSystem cache) cost more than the code
-  // lookup itself. Only systems the registry holds or the external list
-  // names are kept, so data cannot grow this. Guarded by mu_.
-  struct ResolvedSystem {
-    std::string system;
-    Resolved resolved;
-  };
-  mutable std::vector<ResolvedSystem> resolved_;
-  mutable FlatIndex resolved_index_;
-  // Systems that resolve to nothing (an example's own "http://acme.org/..."),
-  // kept too: each of their Codings paid a registry lookup. Data can name
-  // any number of them, so only the first kMaxUnknownSystems are kept.
+  // lookup itself. Systems the registry holds or the external list names
+  // are all kept; systems that resolve to nothing (an example's own
+  // "http://acme.org/...") only up to kMaxUnknownSystems, since data can
+  // name any number of them. Guarded by mu_.
+  mutable KeyedCache<Resolved> resolved_;
   static constexpr std::size_t kMaxUnknownSystems = 1024;
   mutable std::size_t unknown_systems_ = 0;
   // Expansions by the canonical a binding names ("url" or "url|version"),
   // for the validator's per-code calls: the registry lookup behind each was
   // a third of validate_code. Only canonicals the registry holds are kept
   // (a failed expansion is not), so data cannot grow this. Guarded by mu_.
-  struct ExpandedValueSet {
-    std::string canonical;
-    std::shared_ptr<const Expansion> expansion;
-  };
-  mutable std::vector<ExpandedValueSet> expanded_;
-  mutable FlatIndex expanded_index_;
+  mutable KeyedCache<std::shared_ptr<const Expansion>> expanded_;
 };
 
 Result<std::shared_ptr<const CodeSystemIndex>> Engine::code_system(const packages::Entry* e) const {
@@ -236,21 +251,15 @@ Result<std::shared_ptr<const CodeSystemIndex>> Engine::code_system(const package
 // then the exact version, then any version only to say which reason applies.
 Engine::Resolved Engine::resolve_system(std::string_view system, std::string_view version) const {
   if (!version.empty()) return resolve_uncached(system, version);
-  auto key_of = [this](std::uint32_t k) { return std::string_view(resolved_[k].system); };
   {
     std::shared_lock lock(mu_);
-    std::int64_t i = resolved_index_.find(system, key_of);
-    if (i != FlatIndex::kNone) return resolved_[static_cast<std::size_t>(i)].resolved;
+    if (const Resolved* r = resolved_.find(system)) return *r;
   }
   Resolved r = resolve_uncached(system, version);
   const bool known = r.cs != nullptr || r.reason == Reason::kExternalSystem;
   std::unique_lock lock(mu_);
   if (!known && unknown_systems_ >= kMaxUnknownSystems) return r;
-  if (resolved_index_.find(system, key_of) == FlatIndex::kNone) {
-    resolved_.push_back({std::string(system), r});
-    resolved_index_.add(static_cast<std::uint32_t>(resolved_.size() - 1), key_of);
-    if (!known) ++unknown_systems_;
-  }
+  if (resolved_.add(system, r) && !known) ++unknown_systems_;
   return r;
 }
 
