@@ -44,6 +44,7 @@ cat > "$work/gateway.json" <<JSON
     "recipients": {"demo-clinic": {"concurrency": 4}}
   },
   "consentPolicy": "$root/config/consent-policy.json",
+  "warm_up": ["$root/config/demo/discharge-summary.json"],
   "recipients": [
     {"id": "demo-hospital", "organization": "Demo General Hospital", "kind": "hospital",
      "endpoint": "https://127.0.0.1:1/fhir", "operations": ["submit"]},

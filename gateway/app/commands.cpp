@@ -17,6 +17,8 @@
 #include "gateway/validation/validation.hpp"
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -135,6 +137,29 @@ Result<std::shared_ptr<store::Store>> open_configured_store(const std::string& c
   return store::open_sqlite(o);
 }
 
+// The configuration's "warm_up": sample documents (paths relative to the
+// working directory) run through the push path before the server listens
+// (Exchange::warm_up), so that the first pushes after a start or a rolling
+// restart are not the ones that load definitions. A sample that the push
+// would refuse fails the start: it is a configuration error.
+Status warm_up(const std::string& config_path, const exchange::Exchange& ex) {
+  GW_TRY(auto doc, json::Document::parse_file(config_path));
+  json::Value samples = doc.root().find("warm_up");
+  if (!samples || samples.is_null()) return {};
+  if (!samples.is_array()) return fail(ErrorCode::kInvalidArgument, "warm_up must be a list of file paths");
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const std::string at = "warm_up[" + std::to_string(i) + "]";
+    const std::string path(samples[i].str());
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (path.empty() || !in) return fail(ErrorCode::kInvalidArgument, at + ": cannot read the file '" + path + "'");
+    if (Status s = ex.warm_up(std::move(bytes)); !s) {
+      return fail(ErrorCode::kInvalidArgument, at + " (" + path + "): " + s.error().message());
+    }
+  }
+  return {};
+}
+
 // Everything behind the push and pull routes.
 struct Wiring {
   std::shared_ptr<const exchange::Exchange> exchange;
@@ -168,6 +193,7 @@ Result<Wiring> build_exchange(const Definitions& defs, std::shared_ptr<const val
     deps.signer = std::make_shared<const signing::DocumentSigning>(signer);
   }
   GW_TRY(auto ex, exchange::Exchange::create(std::move(deps)));
+  GW_CHECK_OK(warm_up(config_path, *ex));
   return Wiring{std::move(ex), std::move(st), std::move(signer)};
 }
 

@@ -118,6 +118,24 @@ struct Exchange::Impl {
     return deps.store->find_patient({caller.id, p.system, p.value});
   }
 
+  // The HandoffDocument of a pushed bundle (push and warm_up).
+  Result<handoff::Handoff> build_handoff(json::Value bundle) const {
+    handoff::BuildOptions opt;
+    opt.gateway.name = deps.gateway_name;
+    opt.clock = deps.clock.get();
+    opt.ids = deps.ids.get();
+    return handoff::build(*deps.mappings, bundle, opt);
+  }
+
+  // The built handoff against its profile: no issues when no profile is
+  // configured.
+  Result<std::vector<fhir::Issue>> check_handoff(json::Value handoff) const {
+    if (deps.handoff_profile.empty()) return std::vector<fhir::Issue>{};
+    validation::ValidateOptions vo;
+    vo.profiles.push_back(deps.handoff_profile);
+    return deps.validator->validate(handoff, vo);
+  }
+
   // A released document, signed when the gateway signs (exchange.hpp,
   // DocumentSigner).
   Result<std::string> signed_document(std::string document) const {
@@ -339,11 +357,7 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
 
   // The HandoffDocument, and its conformance: a handoff that the next
   // clinic cannot rely on is refused now, while the sender can fix it.
-  handoff::BuildOptions opt;
-  opt.gateway.name = m.deps.gateway_name;
-  opt.clock = m.deps.clock.get();
-  opt.ids = m.deps.ids.get();
-  auto built = handoff::build(*m.deps.mappings, bundle, opt);
+  auto built = m.build_handoff(bundle);
   if (!built) {
     // The mapping engine's locations are FHIRPath into the input; without
     // one the whole bundle is what no mapping accepted.
@@ -369,12 +383,10 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
   std::string handoff_json = detail::with_patient_key(built->json, patient_key);
   auto handoff_doc = json::Document::parse(handoff_json);
   if (!handoff_doc) return done(outcome(500, "exception", "the handoff document could not be re-read"));
-  if (!m.deps.handoff_profile.empty()) {
-    validation::ValidateOptions vo;
-    vo.profiles.push_back(m.deps.handoff_profile);
-    auto hv = m.deps.validator->validate(handoff_doc->root(), vo);
-    if (!hv) return done(outcome(500, "exception", hv.error().message()));
-    if (validation::has_errors(*hv)) return done(issues_reply(422, as_handoff_issues(std::move(*hv))));
+  if (auto hv = m.check_handoff(handoff_doc->root()); !hv) {
+    return done(outcome(500, "exception", hv.error().message()));
+  } else if (validation::has_errors(*hv)) {
+    return done(issues_reply(422, as_handoff_issues(std::move(*hv))));
   }
   const std::string handoff_id = detail::resource_id(handoff_doc->root());
   const std::string handoff_identifier = detail::identifier_value(handoff_doc->root());
@@ -483,6 +495,51 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
     if (r->duplicate) reply.headers.emplace_back("X-Duplicate-Of", r->handoff_id);
     done(std::move(reply));
   });
+}
+
+Status Exchange::warm_up(std::string sample) const {
+  const Impl& m = *impl_;
+  // The first problem's location only: a sample is configuration, but the
+  // message goes to the operator's console, and the rule holds everywhere.
+  auto refused = [](std::string_view step, std::span<const fhir::Issue> issues) {
+    std::string at;
+    for (const fhir::Issue& i : issues) {
+      if (i.severity == fhir::Issue::Severity::kError || i.severity == fhir::Issue::Severity::kFatal) {
+        at = i.expression.empty() ? std::string(i.code) : i.expression;
+        break;
+      }
+    }
+    return fail(ErrorCode::kInvalidArgument,
+                "the warm-up sample is not a push the gateway accepts: " + std::string(step) + " fails at " + at);
+  };
+  fhir::ParsedResource parsed = fhir::parse_resource(std::move(sample));
+  if (!parsed.ok()) return refused("parsing", parsed.issues);
+  json::Value bundle = parsed.document.root();
+  validation::ValidateOptions push_options;
+  push_options.max_errors = fhir::kMaxListedIssues;
+  GW_TRY(auto issues, m.deps.validator->validate(bundle, push_options));
+  if (validation::has_errors(issues)) return refused("validation", issues);
+
+  auto built = m.build_handoff(bundle);
+  if (!built) {
+    return fail(ErrorCode::kInvalidArgument, "the warm-up sample maps to no handoff: " + built.error().message(),
+                built.error().location());
+  }
+  // A key of the right shape; it is linked to nothing.
+  GW_TRY(auto handoff_doc, json::Document::parse(detail::with_patient_key(built->json, m.deps.ids->uuid())));
+  GW_TRY(auto hv, m.check_handoff(handoff_doc.root()));
+  if (validation::has_errors(hv)) return refused("the HandoffDocument profile", hv);
+  // Every receiving registration: their kinds take different paths through
+  // the policy. A refusal is an answer too (no consents are given here).
+  for (const consent::Recipient& r : m.deps.consent->recipients()) {
+    if (!has_operation(r, "receive")) continue;
+    consent::ReleaseRequest req{r.id, "TREAT", {}, m.deps.clock->now()};
+    GW_TRY(auto rel, m.deps.consent->release(handoff_doc.root(), req));
+    if (rel.outcome != consent::Outcome::kReleased) continue;
+    GW_TRY(auto document, m.signed_document(std::move(rel.document)));
+    if (r.delivery_format == "mhd") (void)m.mhd_payload(document, handoff_doc.root(), r.id, "warm-up");
+  }
+  return {};
 }
 
 Reply Exchange::summary(const Caller& caller, const PatientRef& patient, std::string_view purpose) const {

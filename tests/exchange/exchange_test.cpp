@@ -168,6 +168,47 @@ TEST_F(ExchangeTest, TheNextPushFromTheSameHospitalFindsTheSamePatient) {
   EXPECT_EQ(patient_key_of(second), patient_key_of(first));
 }
 
+// The start-up warm-up (serve's "warm_up" samples) runs the push's work on
+// the demo document and leaves no trace: no patient link, no handoff, no
+// queued delivery, no audit record; a real push afterwards is the first.
+TEST_F(ExchangeTest, WarmUpRunsThePushPathAndStoresNothing) {
+  ASSERT_TRUE(ex_->warm_up(demo_bundle()));
+  ASSERT_TRUE(ex_->warm_up(bundle_with_sensitive_data()));  // redactions too
+  auto linked = store_->find_patient({"demo-hospital", "urn:oid:2.999.1.1", "DEMO-000123"});
+  ASSERT_TRUE(linked);
+  EXPECT_FALSE(linked->has_value());
+  EXPECT_TRUE(outbox("demo-clinic").empty());
+  EXPECT_TRUE(outbox("demo-ngo").empty());
+  auto audit = store_->verify_audit();
+  ASSERT_TRUE(audit);
+  EXPECT_EQ(audit->records, 0);
+
+  Reply r = push("demo-hospital", demo_bundle(), {"demo-clinic"});
+  ASSERT_EQ(r.status, 201) << r.body;  // not a duplicate of the warm-up
+  EXPECT_EQ(outbox("demo-clinic").size(), 1u);
+}
+
+// A sample the push would refuse fails the warm-up (serve then refuses to
+// start), naming the step and the location, not the data there.
+TEST_F(ExchangeTest, AWarmUpSampleThatThePushWouldRefuseIsAnError) {
+  std::string b = demo_bundle();
+  const std::string good = "\"birthDate\": \"1990-04-12\"";
+  auto at = b.find(good);
+  ASSERT_NE(at, std::string::npos);
+  b.replace(at, good.size(), "\"birthDate\": \"12/04/1990 Quietville\"");
+  Status s = ex_->warm_up(b);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(s.error().message().find("validation"), std::string::npos) << s.error().message();
+  EXPECT_NE(s.error().message().find("birthDate"), std::string::npos) << s.error().message();
+  EXPECT_EQ(s.error().message().find("Quietville"), std::string::npos) << s.error().message();
+
+  Status not_json = ex_->warm_up("{\"resourceType\": ");
+  ASSERT_FALSE(not_json);
+  EXPECT_NE(not_json.error().message().find("parsing"), std::string::npos) << not_json.error().message();
+  EXPECT_FALSE(ex_->warm_up(R"({"resourceType": "Bundle", "type": "document"})"));  // no handoff in it
+}
+
 // Several documents for one new patient pushed at once (a hospital's
 // interface engine flushing its queue): none is refused, and all land on
 // one patient key.
