@@ -78,7 +78,7 @@ class Renderer {
   }
 
   std::string render(const fhir::Node& n) const {
-    const std::string& t = n.type->name;
+    const std::string_view t = n.type->name;  // a view: length-first compares with the literals below
     json::Value v = n.value;
     if (n.is_primitive()) {
       if (!n.has_primitive_value() || t == "base64Binary" || t == "xhtml") return {};

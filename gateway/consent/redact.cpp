@@ -111,6 +111,12 @@ std::string_view type_and_id(std::string_view ref) {
   return prev == std::string_view::npos ? ref : ref.substr(prev + 1);
 }
 
+// Whether `t` is the type called `name`. Through a view, because a
+// std::string compared with a char* literal runs strlen and then compares,
+// while a view checks the length first: these tests run on every node of
+// every release.
+bool named(const fhir::TypeDef* t, std::string_view name) { return std::string_view(t->name) == name; }
+
 class Redactor {
  public:
   explicit Redactor(RedactState& s) : s_(s) {}
@@ -190,7 +196,7 @@ void Redactor::discover(const fhir::Node& node, int current, PathStack& path, st
       info.id = std::string(k.value.find("id").str());
       info.parent = current;
       info.contained = k.name == "contained";
-      if (node.type && node.type->name == "Bundle.entry")
+      if (node.type && named(node.type, "Bundle.entry"))
         info.full_url = std::string(node.value.find("fullUrl").str());
       int index = static_cast<int>(s_.resources.size());
       info.scope = info.contained ? s_.resources[static_cast<std::size_t>(current)].scope : index;
@@ -260,7 +266,8 @@ void Redactor::mark_walk(const fhir::Node& node, const fhir::Node* parent, int r
     return;
   }
   const auto& rules = s_.policy.rules;
-  const std::string& tname = node.type->name;
+  // A view: see named().
+  const std::string_view tname = node.type->name;
   if (tname == "Extension") {
     std::string_view url = node.value.find("url").str();
     for (std::size_t i = 0; i < rules.size(); ++i) {
@@ -288,7 +295,7 @@ void Redactor::mark_walk(const fhir::Node& node, const fhir::Node* parent, int r
       const ResourceInfo& info = s_.resources[static_cast<std::size_t>(r)];
       if (in_list(rule.remove_resource_types, info.type)) {
         apply_resource(r, static_cast<int>(i), rule.category);
-      } else if (parent && parent->type && parent->type->name == "CodeableConcept") {
+      } else if (parent && parent->type && named(parent->type, "CodeableConcept")) {
         apply(rule, static_cast<int>(i), *parent, r);
       } else {
         apply(rule, static_cast<int>(i), node, r);
@@ -424,7 +431,7 @@ void Redactor::record(Removal::Action a, int r, const PathStack& path, int rule,
 // hunted.
 void Redactor::note_retained(json::Value v, const fhir::TypeDef* t, const fhir::TypeDef* parent) {
   if (!t || !v.is_string() || (t->name != "string" && t->name != "markdown")) return;
-  if (parent->name == "Identifier") return;
+  if (named(parent, "Identifier")) return;
   if (v.str().size() >= kMinValueLength && v.str().size() <= 200)
     add_value(v.str(), s_.retained_terms);
 }
@@ -438,14 +445,14 @@ void Redactor::collect_values(json::Value v, json::Value e, const fhir::TypeDef*
                               bool include_refs, std::uint32_t depth) {
   if (!t || depth > s_.policy.max_depth) return;
   if (t->kind == fhir::TypeKind::kPrimitive) {
-    if ((t->name == "string" || t->name == "markdown") && v.is_string())
+    if ((named(t, "string") || named(t, "markdown")) && v.is_string())
       add_value(v.str(), s_.removed_values);
     // The `_x` part holds id and extensions, members of the primitive's type.
     if (e.is_object()) collect_object(e, t, include_refs, depth + 1);
     return;
   }
-  if (t->name == "Meta" || t->name == "Narrative") return;
-  if (t->name == "Reference" && !include_refs) return;
+  if (named(t, "Meta") || named(t, "Narrative")) return;
+  if (named(t, "Reference") && !include_refs) return;
   if (t->kind == fhir::TypeKind::kResource) include_refs = false;
   if (v.is_object()) collect_object(v, t, include_refs, depth + 1);
 }
@@ -461,7 +468,7 @@ void Redactor::collect_object(json::Value obj, const fhir::TypeDef* t, bool incl
     // In a resource removed as a whole, coding displays are terminology
     // ("Area", "Social History"), not the patient's data; in a removed
     // element (a nationality, a birthplace) the display is the value.
-    if (!include_refs && key == "display" && t->name == "Coding") continue;
+    if (!include_refs && key == "display" && named(t, "Coding")) continue;
     fhir::TypeDef::KeyMatch m = t->match_key(underscore ? key.substr(1) : key);
     if (!m.element) continue;
     auto one = [&](json::Value x) {
@@ -547,7 +554,7 @@ bool Redactor::plan_item(json::Value v, json::Value e, const fhir::TypeDef::KeyM
                s_.policy.narrative == detail::NarrativeAction::kRemove);
         return s_.policy.narrative == detail::NarrativeAction::kRegenerate;
       case Mark::Kind::kCoarsen:
-        if (t->name == "Address" && v.is_object()) {
+        if (named(t, "Address") && v.is_object()) {
           return plan_coarsen(v, mk->rule, r, path);
         }
         // Only addresses can be coarsened; anything else is removed.
@@ -566,7 +573,7 @@ bool Redactor::plan_item(json::Value v, json::Value e, const fhir::TypeDef::KeyM
     }
     return true;
   }
-  if (t->name == "Reference" && v.is_object()) {
+  if (named(t, "Reference") && v.is_object()) {
     if (dangling(v, r)) {
       record(Removal::Action::kDangling, r, path, -1, -1);
       return false;
@@ -622,7 +629,7 @@ Redactor::PlanResult Redactor::plan_object(json::Value obj, const fhir::TypeDef*
     bool had = false, kept_any = false;
     const fhir::TypeDef* probe = s_.model.value_type(m, v.is_array() ? v[0] : v);
     bool trivial = probe && probe->kind == fhir::TypeKind::kPrimitive &&
-                   (probe->name == "code" || probe->name == "boolean");
+                   (named(probe, "code") || named(probe, "boolean"));
     if (v.is_array() || e.is_array()) {
       std::size_t n = std::max(v.is_array() ? v.size() : 0, e.is_array() ? e.size() : 0);
       for (std::size_t j = 0; j < n; ++j) {
@@ -663,7 +670,7 @@ Redactor::PlanResult Redactor::plan_object(json::Value obj, const fhir::TypeDef*
       if (m.element->min >= 1) result.required_emptied = true;
       // An entry or parameter exists for its resource: without it, it goes.
       if (base == "resource" &&
-          (type->name == "Bundle.entry" || type->name == "Parameters.parameter")) {
+          (named(type, "Bundle.entry") || named(type, "Parameters.parameter"))) {
         essential_dropped = true;
       }
     }

@@ -24,6 +24,7 @@
 #include "gateway/consent/detail/policy.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -180,6 +181,7 @@ class Verifier {
   std::vector<Finding> findings_;
   TextIndex text_;
   fhir::Node root_;
+  std::deque<std::vector<fhir::Node>> kids_pool_;  // walk's children, by depth
   bool limit_hit_ = false;
 };
 
@@ -293,7 +295,9 @@ void Verifier::check_unknown_members(const fhir::Node& node, Path& path) {
 }
 
 void Verifier::check_node(const fhir::Node& node, const fhir::Node& scope, const Path& path) {
-  const std::string& t = node.type->name;
+  // A view: compared with a literal, it checks the length before the bytes
+  // (a std::string runs strlen on the literal first), on every node.
+  const std::string_view t = node.type->name;
   json::Value v = node.value;
   if (t == "Extension") {
     if (auto it = denied_.extension_urls.find(std::string(v.find("url").str()));
@@ -370,7 +374,12 @@ void Verifier::walk(const fhir::Node& node, const fhir::Node& scope, Path& path,
     return;
   }
   check_unknown_members(node, path);
-  std::vector<fhir::Node> kids;
+  // One children vector per depth, reused: a vector per node was a malloc
+  // and a free for every node of every release. Deeper calls use their own
+  // (a deque keeps this one in place while they grow it).
+  if (kids_pool_.size() <= depth) kids_pool_.resize(depth + 1);
+  std::vector<fhir::Node>& kids = kids_pool_[depth];
+  kids.clear();
   model_.children(node, kids);
   for (const fhir::Node& k : kids) {
     path.steps.emplace_back(k.name, k.index);
