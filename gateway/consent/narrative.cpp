@@ -50,15 +50,21 @@ class Renderer {
   // input and kept: its code, medication, vaccine or name (read through the
   // plan like everything else). Lets a section narrative list "Type 2
   // diabetes" rather than a urn:uuid.
+  // `ref` is "Type/id", or a URL ending in "/Type/id". Compared in place:
+  // this runs for every reference against every resource of the document.
+  static bool names_resource(std::string_view ref, std::string_view type, std::string_view id) {
+    if (id.empty()) return false;
+    const std::size_t n = type.size() + 1 + id.size();
+    if (ref.size() < n || (ref.size() > n && ref[ref.size() - n - 1] != '/')) return false;
+    std::string_view tail = ref.substr(ref.size() - n);
+    return tail.starts_with(type) && tail[type.size()] == '/' && tail.ends_with(id);
+  }
+
   std::string target_summary(std::string_view ref) const {
     if (ref.empty() || ref[0] == '#') return {};
     for (const ResourceInfo& info : s_.resources) {
       if (info.removed) continue;
-      bool match = (!info.full_url.empty() && info.full_url == ref) ||
-                   (!info.id.empty() && ref.size() > info.type.size() + info.id.size() &&
-                    ref.substr(ref.size() - info.type.size() - info.id.size() - 1) ==
-                        "/" + info.type + "/" + info.id) ||
-                   (!info.id.empty() && ref == info.type + "/" + info.id);
+      bool match = (!info.full_url.empty() && info.full_url == ref) || names_resource(ref, info.type, info.id);
       if (!match) continue;
       std::vector<fhir::Node> kids;
       for (std::string_view name : {"code", "medication", "vaccineCode", "name", "type"}) {

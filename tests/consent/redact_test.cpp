@@ -218,5 +218,38 @@ TEST(Redact, UnknownMembersAreDroppedAndNotNamed) {
   EXPECT_EQ(r->removals[0].path, "Patient.(unknown member)");
 }
 
+// A regenerated narrative names a reference's target by its content (here
+// the patient's name) when the reference is "Type/id" or a URL ending in
+// "/Type/id"; anything else stays the reference as written.
+TEST(Redact, RegeneratedNarrativesSummariseReferencesByTypeAndId) {
+  auto policy = default_policy();
+  ASSERT_NE(policy, nullptr);
+  auto encounter = [](std::string_view id, std::string_view subject) {
+    return R"({"resource": {"resourceType": "Encounter", "id": ")" + std::string(id) +
+           R"(", "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">Seen on Ward 3</div>"},)"
+           R"( "status": "finished", "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},)"
+           R"( "subject": {"reference": ")" + std::string(subject) +
+           R"("}, "location": [{"location": {"display": "Ward 3"}}]}})";
+  };
+  json::Document doc = testing::parse(
+      R"({"resourceType": "Bundle", "type": "collection", "entry": [)"
+      R"({"resource": {"resourceType": "Patient", "id": "p1", "name": [{"given": ["Zoya"], "family": "Testperson"}]}},)" +
+      encounter("relative", "Patient/p1") + "," + encounter("absolute", "https://hospital.example.org/fhir/Patient/p1") +
+      "," + encounter("other", "https://hospital.example.org/fhir/XPatient/p1") + "]}");
+  Decision d;
+  d.permitted.assign(policy->categories().size(), false);
+  auto r = redact(*policy, *model(), doc.root(), d);
+  ASSERT_TRUE(r) << r.error().to_string();
+  json::Document out = testing::parse(r->document);
+  auto div_of = [&](std::string_view id) {
+    return std::string(entry_of(out.root(), "Encounter", id).find("text").find("div").str());
+  };
+  ASSERT_FALSE(div_of("relative").empty()) << r->document;
+  EXPECT_NE(div_of("relative").find("Zoya Testperson"), std::string::npos) << div_of("relative");
+  EXPECT_NE(div_of("absolute").find("Zoya Testperson"), std::string::npos) << div_of("absolute");
+  EXPECT_EQ(div_of("other").find("Zoya Testperson"), std::string::npos) << div_of("other");
+  EXPECT_NE(div_of("other").find("XPatient/p1"), std::string::npos) << div_of("other");
+}
+
 }  // namespace
 }  // namespace gw::consent
