@@ -22,7 +22,7 @@
 // server that falls behind is charged for the wait it caused (no
 // coordinated omission). This is the latency a caller sees at that load.
 //
-// Prints one line: requests, req/s, p50, p99, max (ms), and the count of
+// Prints one line: requests, req/s, p50, p99, max (ms, and when the slowest request was due), and the count of
 // non-2xx answers and transport errors. Figures compare servers on the same
 // machine only; the client shares the cores with the server.
 #include <boost/asio/connect.hpp>
@@ -73,6 +73,9 @@ struct Totals {
   std::uint64_t ok = 0, non2xx = 0, errors = 0;
   std::map<unsigned, std::uint64_t> statuses;  // non-2xx answers by status
   std::string first_refusal;                   // body of the first non-2xx answer
+  // The slowest request and when it was due (seconds into the run): a
+  // maximum at the very start is start-up, one later is something else.
+  double worst_ms = 0, worst_at_s = 0;
 };
 
 std::string read_all(const std::string& path) {
@@ -92,8 +95,12 @@ std::string body_for(const std::string& body, std::size_t at, std::size_t marker
   return out;
 }
 
+struct Worst {
+  double ms = 0, at_s = 0;
+};
+
 void finish(Totals& totals, const std::vector<double>& lat, std::uint64_t ok, std::uint64_t non2xx,
-            std::uint64_t errors, const std::map<unsigned, std::uint64_t>& statuses);
+            std::uint64_t errors, const std::map<unsigned, std::uint64_t>& statuses, Worst worst);
 
 // The run's clock starts when every connection has its TLS session: 64
 // handshakes at once are a burst of CPU (both ends share the cores) that
@@ -122,6 +129,7 @@ void connection(const Options& o, int index, ssl::context& ctx, const std::strin
   std::vector<double> lat;
   std::uint64_t ok = 0, non2xx = 0, errors = 0;
   std::map<unsigned, std::uint64_t> statuses;
+  Worst worst;
   net::io_context ioc;
   std::optional<Stream> stream;
   try {
@@ -154,7 +162,7 @@ void connection(const Options& o, int index, ssl::context& ctx, const std::strin
         req.prepare_payload();
         Clock::time_point t0 = Clock::now();
         if (open_loop) {
-          if (due >= end) return finish(totals, lat, ok, non2xx, errors, statuses);
+          if (due >= end) return finish(totals, lat, ok, non2xx, errors, statuses, worst);
           if (due > t0) std::this_thread::sleep_until(due);
           t0 = due;  // a late send is charged to the server that made it late
           due += period;
@@ -163,6 +171,7 @@ void connection(const Options& o, int index, ssl::context& ctx, const std::strin
         http::response<http::string_body> res;
         http::read(*stream, buffer, res);
         lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        if (lat.back() > worst.ms) worst = {lat.back(), std::chrono::duration<double>(t0 - run.at).count()};
         if (res.result_int() / 100 == 2) {
           ++ok;
         } else {
@@ -181,12 +190,16 @@ void connection(const Options& o, int index, ssl::context& ctx, const std::strin
       stream.reset();
     }
   }
-  finish(totals, lat, ok, non2xx, errors, statuses);
+  finish(totals, lat, ok, non2xx, errors, statuses, worst);
 }
 
 void finish(Totals& totals, const std::vector<double>& lat, std::uint64_t ok, std::uint64_t non2xx,
-            std::uint64_t errors, const std::map<unsigned, std::uint64_t>& statuses) {
+            std::uint64_t errors, const std::map<unsigned, std::uint64_t>& statuses, Worst worst) {
   std::lock_guard lock(totals.mutex);
+  if (worst.ms > totals.worst_ms) {
+    totals.worst_ms = worst.ms;
+    totals.worst_at_s = worst.at_s;
+  }
   totals.latencies_ms.insert(totals.latencies_ms.end(), lat.begin(), lat.end());
   totals.ok += ok;
   totals.non2xx += non2xx;
@@ -254,9 +267,10 @@ int main(int argc, char** argv) {
   auto& l = totals.latencies_ms;
   std::sort(l.begin(), l.end());
   auto pct = [&](double p) { return l.empty() ? 0.0 : l[std::min(l.size() - 1, static_cast<std::size_t>(p * l.size()))]; };
-  std::printf("requests %zu  %.1f req/s  p50 %.2f ms  p99 %.2f ms  max %.2f ms  2xx %llu  non-2xx %llu  "
-              "transport errors %llu\n",
+  std::printf("requests %zu  %.1f req/s  p50 %.2f ms  p99 %.2f ms  max %.2f ms (due at %.1f s)  2xx %llu  "
+              "non-2xx %llu  transport errors %llu\n",
               l.size(), static_cast<double>(l.size()) / secs, pct(0.50), pct(0.99), l.empty() ? 0.0 : l.back(),
+              totals.worst_at_s,
               static_cast<unsigned long long>(totals.ok), static_cast<unsigned long long>(totals.non2xx),
               static_cast<unsigned long long>(totals.errors));
   for (const auto& [status, n] : totals.statuses) {
