@@ -148,7 +148,7 @@ Result<Collection> Evaluator::eval_inner(const Op& op, const Scope& scope) {
 Result<Collection> Evaluator::eval_member(const Op& op, const Scope& scope) {
   GW_TRY(Collection input, input_of(op, scope));
   Collection out;
-  std::vector<fhir::Node> children;
+  std::vector<fhir::Node>& children = member_scratch_;
   for (const Item& item : input) {
     switch (item.kind()) {
       case ItemKind::kNode: {

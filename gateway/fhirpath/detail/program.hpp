@@ -136,6 +136,10 @@ class Evaluator {
   std::uint32_t depth_ = 0;
   std::uint64_t work_ = 0;  // set-function comparisons so far (ItemSet)
   std::optional<primitives::DateTime> now_;
+  // eval_member's children of one node, reused: a path step used to
+  // allocate (and free) a vector per input item's step. Only eval_member
+  // touches it, after its input is evaluated, so nested steps never share it.
+  std::vector<fhir::Node> member_scratch_;
 };
 
 // ---- functions -------------------------------------------------------------
