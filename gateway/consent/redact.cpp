@@ -17,8 +17,11 @@
 //   (c) coarsen marks exist only on Address nodes that the plan kept.
 #include "gateway/consent/consent.hpp"
 #include "gateway/consent/detail/engine.hpp"
+#include "gateway/core/swar.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <deque>
 
 namespace gw::consent {
@@ -39,6 +42,20 @@ std::string PathStack::str() const {
   return s;
 }
 
+namespace {
+
+// High bit set in each byte of `w` that is an ASCII capital letter. Exact
+// per byte: the sums stay inside their byte (7-bit values plus at most
+// 0x3F), so nothing carries into a neighbour.
+std::uint64_t capitals(std::uint64_t w) {
+  const std::uint64_t low7 = w & (swar::kOnes * 0x7F);
+  const std::uint64_t at_least_a = low7 + swar::kOnes * (0x80 - 'A');
+  const std::uint64_t past_z = low7 + swar::kOnes * (0x80 - 'Z' - 1);
+  return at_least_a & ~past_z & ~w & swar::kHighs;
+}
+
+}  // namespace
+
 void append_normalised(std::string& out, std::string_view s) {
   // Written through a pointer into room of the input's size (the output is
   // never longer): the verifier normalises every text it reads, and a
@@ -49,6 +66,27 @@ void append_normalised(std::string& out, std::string_view s) {
   char* o = begin;
   bool space = false;
   for (std::size_t i = 0; i < s.size(); ++i) {
+    // Up to eight bytes at once: those before the first one that is a
+    // space or control (<= 0x20) or 0xC2 (a no-break space may start there),
+    // which the byte step below then takes. Capitals are lowered in the word
+    // (bit 0x20 set), as the byte step does. All eight bytes are stored and
+    // only the plain ones counted: `o` trails `i` by at least the pending
+    // space, so the store stays inside the room made above.
+    while (i + 8 <= s.size()) {
+      std::uint64_t w = swar::load_word(s.data() + i);
+      const std::uint64_t stop = swar::bytes_below(w, 0x21) | swar::bytes_equal(w, 0xC2);
+      const std::size_t plain = stop == 0 ? 8 : static_cast<std::size_t>(std::countr_zero(stop)) / 8;
+      if (plain == 0) break;
+      if (space) {
+        *o++ = ' ';
+        space = false;
+      }
+      w |= capitals(w) >> 2;
+      std::memcpy(o, &w, 8);
+      o += plain;
+      i += plain;
+    }
+    if (i >= s.size()) break;
     unsigned char c = static_cast<unsigned char>(s[i]);
     bool ws = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
     // U+00A0 (no-break space) counts as a space too.

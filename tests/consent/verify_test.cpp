@@ -223,3 +223,69 @@ TEST(NormaliseText, AppendsAfterWhatIsThere) {
   gw::consent::detail::append_normalised(out, " \t ");
   EXPECT_EQ(out, "seg\ntwo words");
 }
+
+// normalise_text takes eight bytes at a time while none is whitespace, a
+// control or 0xC2: every byte value at every offset of 1-24-byte texts,
+// whitespace and U+00A0 pairs at every two offsets, and pseudo-random texts
+// over an alphabet of the interesting bytes, all come out exactly as a
+// byte-by-byte reference normalises them.
+TEST(NormaliseText, WordAtATimeMatchesAByteLoop) {
+  using gw::consent::detail::normalise_text;
+  auto reference = [](std::string_view s) {
+    std::string out;
+    bool space = false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      auto c = static_cast<unsigned char>(s[i]);
+      bool ws = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+      if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xA0) {
+        ws = true;
+        ++i;
+      }
+      if (ws) {
+        space = !out.empty();
+        continue;
+      }
+      if (space) out += ' ';
+      space = false;
+      out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+    return out;
+  };
+  const std::string base = "aBcDeFgHiJkLmNoPqRsTuVwXyZ@[`{";
+  std::size_t checked = 0;
+  for (std::size_t len = 1; len <= 24; ++len) {
+    for (std::size_t at = 0; at < len; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string s = base.substr(0, len);
+        s[at] = static_cast<char>(b);
+        ASSERT_EQ(normalise_text(s), reference(s)) << "length " << len << ", byte " << b << " at " << at;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 256u * 300u);
+  for (std::size_t len = 2; len <= 24; ++len) {
+    for (std::size_t a = 0; a < len; ++a) {
+      for (std::size_t b = a + 1; b < len; ++b) {
+        for (std::string_view pair : {std::string_view("  "), std::string_view("\xC2\xA0"), std::string_view(" \xC2")}) {
+          std::string s = base.substr(0, len);
+          s[a] = pair[0];
+          s[b] = pair[1];
+          ASSERT_EQ(normalise_text(s), reference(s)) << "length " << len << " at " << a << ", " << b;
+        }
+      }
+    }
+  }
+  const std::string alphabet = std::string("aZq ") + "\t\n\xC2\xA0\xC3\x80\x7F\x01@[`{" + std::string(1, '\0');
+  std::uint32_t x = 12345;
+  for (int n = 0; n < 20000; ++n) {
+    std::string s;
+    const std::size_t len = x % 40;
+    for (std::size_t i = 0; i < len; ++i) {
+      x = x * 1664525u + 1013904223u;
+      s += alphabet[(x >> 16) % alphabet.size()];
+    }
+    x = x * 1664525u + 1013904223u;
+    ASSERT_EQ(normalise_text(s), reference(s)) << "random text " << n;
+  }
+}
