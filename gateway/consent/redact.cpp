@@ -22,7 +22,6 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
-#include <deque>
 
 namespace gw::consent {
 
@@ -193,13 +192,6 @@ class Redactor {
                       std::uint32_t depth);
   void add_value(std::string_view raw, std::unordered_set<std::string>& into);
 
-  // Children of the node being walked, one vector per depth, reused so the
-  // walks do not allocate per node.
-  std::vector<fhir::Node>& kids_at(std::uint32_t depth) {
-    if (pool_.size() <= depth) pool_.resize(depth + 1);
-    pool_[depth].clear();
-    return pool_[depth];
-  }
   // `_name` of a member, built in a reused buffer.
   json::Value underscore_sibling(json::Value obj, std::string_view key) {
     underscore_.assign(1, '_');
@@ -208,7 +200,7 @@ class Redactor {
   }
 
   RedactState& s_;
-  std::deque<std::vector<fhir::Node>> pool_;  // deque: growing keeps references valid
+  detail::ChildrenByDepth kids_;  // children of the nodes being walked
   std::string underscore_;
 };
 
@@ -220,7 +212,7 @@ void Redactor::discover(const fhir::Node& node, int current, PathStack& path, st
     s_.limit_hit = true;
     return;
   }
-  std::vector<fhir::Node>& kids = kids_at(depth);
+  std::vector<fhir::Node>& kids = kids_.at(depth);
   s_.model.children(node, kids);
   for (std::size_t i = 0; i < kids.size(); ++i) {
     const fhir::Node k = kids[i];  // a copy: deeper walks reuse other vectors only
@@ -352,7 +344,7 @@ void Redactor::mark_walk(const fhir::Node& node, const fhir::Node* parent, int r
   } else if (tname == "Narrative") {
     mark(node, Mark{Mark::Kind::kNarrative, -1});
   }
-  std::vector<fhir::Node>& kids = kids_at(depth);
+  std::vector<fhir::Node>& kids = kids_.at(depth);
   s_.model.children(node, kids);
   for (std::size_t i = 0; i < kids.size(); ++i) {
     if (!kids[i].type || kids[i].is_resource())
@@ -468,7 +460,7 @@ void Redactor::record(Removal::Action a, int r, const PathStack& path, int rule,
 // counted, so a passport number copied into another identifier is still
 // hunted.
 void Redactor::note_retained(json::Value v, const fhir::TypeDef* t, const fhir::TypeDef* parent) {
-  if (!t || !v.is_string() || (t->name != "string" && t->name != "markdown")) return;
+  if (!t || !v.is_string() || !(named(t, "string") || named(t, "markdown"))) return;
   if (named(parent, "Identifier")) return;
   if (v.str().size() >= kMinValueLength && v.str().size() <= 200)
     add_value(v.str(), s_.retained_terms);

@@ -24,7 +24,6 @@
 #include "gateway/consent/detail/policy.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -181,7 +180,7 @@ class Verifier {
   std::vector<Finding> findings_;
   TextIndex text_;
   fhir::Node root_;
-  std::deque<std::vector<fhir::Node>> kids_pool_;  // walk's children, by depth
+  detail::ChildrenByDepth kids_;  // walk's children
   bool limit_hit_ = false;
 };
 
@@ -374,12 +373,7 @@ void Verifier::walk(const fhir::Node& node, const fhir::Node& scope, Path& path,
     return;
   }
   check_unknown_members(node, path);
-  // One children vector per depth, reused: a vector per node was a malloc
-  // and a free for every node of every release. Deeper calls use their own
-  // (a deque keeps this one in place while they grow it).
-  if (kids_pool_.size() <= depth) kids_pool_.resize(depth + 1);
-  std::vector<fhir::Node>& kids = kids_pool_[depth];
-  kids.clear();
+  std::vector<fhir::Node>& kids = kids_.at(depth);
   model_.children(node, kids);
   for (const fhir::Node& k : kids) {
     path.steps.emplace_back(k.name, k.index);

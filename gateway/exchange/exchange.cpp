@@ -118,6 +118,16 @@ struct Exchange::Impl {
     return deps.store->find_patient({caller.id, p.system, p.value});
   }
 
+  // The pushed bundle against the base definitions and the profiles it
+  // names. The reply lists at most kMaxListedIssues; past that many errors
+  // the verdict cannot change, so the validator may stop (bounded work per
+  // request, however hostile the input).
+  Result<std::vector<fhir::Issue>> check_push(json::Value bundle) const {
+    validation::ValidateOptions vo;
+    vo.max_errors = fhir::kMaxListedIssues;
+    return deps.validator->validate(bundle, vo);
+  }
+
   // The HandoffDocument of a pushed bundle (push and warm_up).
   Result<handoff::Handoff> build_handoff(json::Value bundle) const {
     handoff::BuildOptions opt;
@@ -330,12 +340,7 @@ void Exchange::push(const Caller& caller, PushRequest request, std::function<voi
     }
   }
 
-  // The reply lists at most kMaxListedIssues; past that many errors the
-  // verdict cannot change, so the validator may stop (bounded work per
-  // request, however hostile the input).
-  validation::ValidateOptions push_options;
-  push_options.max_errors = fhir::kMaxListedIssues;
-  auto issues = m.deps.validator->validate(bundle, push_options);
+  auto issues = m.check_push(bundle);
   if (!issues) return done(outcome(400, "invalid", issues.error().message()));
   if (validation::has_errors(*issues)) return done(issues_reply(422, *issues));
 
@@ -515,9 +520,7 @@ Status Exchange::warm_up(std::string sample) const {
   fhir::ParsedResource parsed = fhir::parse_resource(std::move(sample));
   if (!parsed.ok()) return refused("parsing", parsed.issues);
   json::Value bundle = parsed.document.root();
-  validation::ValidateOptions push_options;
-  push_options.max_errors = fhir::kMaxListedIssues;
-  GW_TRY(auto issues, m.deps.validator->validate(bundle, push_options));
+  GW_TRY(auto issues, m.check_push(bundle));
   if (validation::has_errors(issues)) return refused("validation", issues);
 
   auto built = m.build_handoff(bundle);

@@ -164,14 +164,10 @@ Result<Collection> Evaluator::eval_member(const Op& op, const Scope& scope) {
         children.clear();
         model_->children(n, op.name, children);
         // Room ahead: a step over every entry of a Bundle otherwise grows
-        // `out` one doubling at a time. The first guess assumes every input
-        // item has as many children as this one (bounded: a guess must not
-        // become an allocation of its own); past it, growth stays geometric.
-        const std::size_t need = out.size() + children.size();
-        if (need > out.capacity()) {
-          const std::size_t guess = out.empty() ? std::min<std::size_t>(input.size() * children.size(), 1024) : 0;
-          out.reserve(std::max({need, guess, out.capacity() * 2}));
-        }
+        // `out` one doubling at a time. The guess assumes every input item
+        // has as many children as the first (bounded: a guess must not become
+        // an allocation of its own); push_back grows it from there.
+        if (out.empty()) out.reserve(std::min<std::size_t>(input.size() * children.size(), 1024));
         for (const fhir::Node& c : children) out.push_back(Item::node(c));
         break;
       }

@@ -7,6 +7,7 @@
 #include "gateway/consent/detail/policy.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -46,6 +47,24 @@ struct Mark {
 inline std::uint32_t node_key(json::Value value, json::Value ext) {
   return value && !value.is_null() ? value.offset() : ext.offset();
 }
+
+/// Children vectors for a recursive walk over the model (the redactor's
+/// walks, the verifier's), one per depth and reused across the walk's
+/// nodes: a vector per node was a malloc and a free for each. A deque, so a
+/// deeper level growing the pool leaves the vectors of the levels above,
+/// which their callers are still iterating, in place.
+class ChildrenByDepth {
+ public:
+  /// The vector of level `depth`, emptied.
+  std::vector<fhir::Node>& at(std::uint32_t depth) {
+    if (levels_.size() <= depth) levels_.resize(depth + 1);
+    levels_[depth].clear();
+    return levels_[depth];
+  }
+
+ private:
+  std::deque<std::vector<fhir::Node>> levels_;
+};
 
 /// A stack of path steps, turned into text only when a removal is recorded.
 class PathStack {
